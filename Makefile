@@ -1,0 +1,45 @@
+# Footfall. `make run` serves the product in embedded mode; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test lint typecheck pytest worker beat bench clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap --host http://$(HOST)
+	$(PY) manage.py runserver $(HOST)
+
+test: $(VENV)/.dev lint typecheck pytest
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.dev
+	$(VENV)/bin/mypy .
+
+pytest: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+worker: $(VENV)/.runtime
+	$(VENV)/bin/celery -A analytics_site worker --loglevel INFO
+
+beat: $(VENV)/.runtime
+	$(VENV)/bin/celery -A analytics_site beat --loglevel INFO --schedule var/celerybeat-schedule
+
+bench: $(VENV)/.dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

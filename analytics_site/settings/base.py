@@ -1,0 +1,181 @@
+"""Settings shared by every environment; values come from the environment (twelve-factor)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _local_secret_key() -> str:
+    """Return a per-checkout secret key for local use, generating it on first run."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "tracker",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "analytics_site.urls"
+WSGI_APPLICATION = "analytics_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'footfall.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets dashboard reads run while the inline pipeline writes.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:site-list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The request loggers would print client addresses of failed requests; Footfall never logs IPs.
+    "loggers": {
+        "django.server": {"handlers": [], "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},
+    },
+}
+
+# The ingest endpoints are called from every site that embeds the snippet.
+CORS_URLS_REGEX = r"^/api/events?$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_PREFLIGHT_MAX_AGE = 86400
+
+# --- Footfall ---------------------------------------------------------------------------
+
+# Redis: unset means the embedded mode, where events are processed inline in the request.
+REDIS_URL = env.str("REDIS_URL", default="")
+BUFFER_STREAM = env.str("BUFFER_STREAM", default="footfall:events")
+BUFFER_GROUP = "footfall-workers"
+# A full stream answers 503 instead of trimming unprocessed events.
+BUFFER_MAX_LENGTH = env.int("BUFFER_MAX_LENGTH", default=5_000_000)
+# Pending entries idle this long belong to a dead worker and are claimed by a live one.
+BUFFER_CLAIM_IDLE_MS = env.int("BUFFER_CLAIM_IDLE_MS", default=60_000)
+BUFFER_BATCH_SIZE = env.int("BUFFER_BATCH_SIZE", default=1000)
+# One drain task keeps reading for up to this long before it returns to Celery.
+BUFFER_DRAIN_SECONDS = env.float("BUFFER_DRAIN_SECONDS", default=5.0)
+SPOOL_BATCH_SIZE = env.int("SPOOL_BATCH_SIZE", default=1000)
+
+# Number of reverse proxies in front of Footfall that append to X-Forwarded-For.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+# Requests per client address per minute on the ingest endpoints; 0 disables the limit.
+INGEST_RATE_LIMIT_PER_MINUTE = env.int("INGEST_RATE_LIMIT_PER_MINUTE", default=600)
+INGEST_MAX_BYTES = env.int("INGEST_MAX_BYTES", default=64 * 1024)
+INGEST_BATCH_MAX_BYTES = env.int("INGEST_BATCH_MAX_BYTES", default=1024 * 1024)
+# Django refuses bodies above this before the ingest views can answer 413 themselves.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_BATCH_MAX_BYTES, 2_621_440) + 1
+
+GEOIP_DATABASE = env.str("GEOIP_DATABASE", default=str(BASE_DIR / "tracker" / "data" / "dbip-country-lite.mmdb"))
+SESSION_TIMEOUT_MINUTES = 30
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and CELERY_BROKER_URL == "memory://"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_BEAT_SCHEDULE = {
+    "drain-buffer": {
+        "task": "tracker.tasks.drain_buffer_task",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
+    "drain-spool": {
+        "task": "tracker.tasks.drain_spool_task",
+        "schedule": 10.0,
+        "options": {"expires": 20},
+    },
+    "rotate-salts": {
+        "task": "tracker.tasks.rotate_salts_task",
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
+}

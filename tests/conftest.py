@@ -1,0 +1,78 @@
+"""Shared fixtures: cache resets, service detection, and a GeoIP database built for the test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.db import connection
+
+from tracker import buffer, geo, hashing
+
+REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
+
+
+def need_service(reason: str) -> None:
+    """Skip in embedded mode; fail where CI requires the production stack."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    cache.clear()
+    hashing.forget_cached_salts()
+    geo.forget_cached_readers()
+    yield
+    hashing.forget_cached_salts()
+    geo.forget_cached_readers()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        need_service("REDIS_URL is not set (embedded mode)")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        need_service(f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres() -> None:
+    if connection.vendor != "postgresql":
+        need_service("DATABASE_URL does not point at PostgreSQL (embedded mode)")
+
+
+@pytest.fixture
+def stream_mode(settings, redis_url: str) -> Iterator[redis.Redis]:
+    """Switch the buffer to a Redis stream of this test's own; delete it afterwards."""
+    settings.REDIS_URL = redis_url
+    settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
+    client = buffer.redis_client(redis_url)
+    yield client
+    client.delete(settings.BUFFER_STREAM)
+
+
+@pytest.fixture
+def geoip_db(tmp_path: Path, settings) -> Path:
+    """A tiny GeoIP2-Country database: 203.0.113.0/24 is DE, 2001:db8::/32 is FR."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, database_type="GeoIP2-Country", ipv4_compatible=True)
+    writer.insert_network(IPSet(["203.0.113.0/24"]), {"country": {"iso_code": "DE"}})
+    writer.insert_network(IPSet(["2001:db8::/32"]), {"country": {"iso_code": "FR"}})
+    path = tmp_path / "country.mmdb"
+    writer.to_db_file(str(path))
+    settings.GEOIP_DATABASE = str(path)
+    geo.forget_cached_readers()
+    return path

@@ -1,0 +1,208 @@
+"""Where accepted hits wait for the pipeline: a Redis stream, the request itself, or a spool.
+
+- REDIS_URL unset (embedded mode): the batch is processed inline, in the request.
+- REDIS_URL set: hits are appended to a stream that Celery workers read through a consumer
+  group; a batch is acknowledged only after its transaction has committed.
+- Redis configured but unreachable: hits are written to the SpooledHit table and drained
+  into the pipeline later.
+
+Accepted means durable: push() either puts every hit somewhere that survives a crash or
+raises BufferUnavailable, and a full stream refuses new hits rather than trimming old ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from functools import lru_cache
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, transaction
+
+from tracker import pipeline
+from tracker.hits import Hit
+from tracker.models import SpooledHit
+
+logger = logging.getLogger(__name__)
+
+PAYLOAD_FIELD = b"h"
+# Appends every payload only if the stream has room for all of them; returns -1 when full.
+PUSH_SCRIPT = """
+if redis.call('XLEN', KEYS[1]) + #ARGV - 1 > tonumber(ARGV[1]) then return -1 end
+for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i]) end
+return #ARGV - 1
+"""
+
+
+class BufferUnavailable(Exception):
+    """No durable place could take the hits; the client should retry later."""
+
+    retry_after = 30
+
+
+class BufferFull(BufferUnavailable):
+    """The stream holds BUFFER_MAX_LENGTH unprocessed hits."""
+
+    retry_after = 60
+
+
+@lru_cache(maxsize=4)
+def redis_client(url: str) -> redis.Redis:
+    # Short timeouts: a hung Redis must turn into spooling quickly, not into hung requests.
+    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30)
+
+
+def stream_mode() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def push(hits: list[Hit]) -> None:
+    """Make the hits durable (or process them inline); raise BufferUnavailable if impossible."""
+    if not hits:
+        return
+    if not stream_mode():
+        try:
+            pipeline.process_batch(hits)
+        except DatabaseError as exc:
+            raise BufferUnavailable("the database is unavailable") from exc
+        return
+    payloads = [hit.to_buffer() for hit in hits]
+    try:
+        _stream_push(payloads)
+    except (redis.ConnectionError, redis.TimeoutError):
+        logger.warning("Redis is unreachable; spooling %d hits to the database", len(payloads))
+        spool(payloads)
+
+
+def _stream_push(payloads: list[bytes]) -> None:
+    client = redis_client(settings.REDIS_URL)
+    script = client.register_script(PUSH_SCRIPT)
+    if script(keys=[settings.BUFFER_STREAM], args=[settings.BUFFER_MAX_LENGTH, *payloads]) == -1:
+        raise BufferFull("the event stream is full")
+
+
+def spool(payloads: list[bytes]) -> None:
+    try:
+        SpooledHit.objects.bulk_create([SpooledHit(payload=p) for p in payloads])
+    except DatabaseError as exc:
+        raise BufferUnavailable("neither Redis nor the database is reachable") from exc
+
+
+# --- draining -----------------------------------------------------------------------------------
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def ensure_group(client: redis.Redis) -> None:
+    """Create the consumer group from the stream's start, so nothing pushed earlier is skipped."""
+    try:
+        client.xgroup_create(settings.BUFFER_STREAM, settings.BUFFER_GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _decode(entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> tuple[list[bytes], list[Hit]]:
+    ids: list[bytes] = []
+    hits: list[Hit] = []
+    for entry_id, fields in entries:
+        ids.append(entry_id)
+        if not fields or PAYLOAD_FIELD not in fields:
+            continue
+        try:
+            hits.append(Hit.from_buffer(fields[PAYLOAD_FIELD]))
+        except (ValueError, TypeError, KeyError):
+            logger.error("skipping undecodable stream entry %s", entry_id)
+    return ids, hits
+
+
+def drain_stream(max_events: int | None = None, consumer: str | None = None) -> int:
+    """Process one batch from the stream; return how many entries it held (0: nothing to do).
+
+    Entries left pending by a dead worker for BUFFER_CLAIM_IDLE_MS are claimed first and
+    replayed; the uuid check in the pipeline makes a replay store nothing twice.
+    """
+    client = redis_client(settings.REDIS_URL)
+    ensure_group(client)
+    count = max_events or settings.BUFFER_BATCH_SIZE
+    consumer = consumer or consumer_name()
+    stream, group = settings.BUFFER_STREAM, settings.BUFFER_GROUP
+    _, entries, _ = client.xautoclaim(
+        stream, group, consumer, min_idle_time=settings.BUFFER_CLAIM_IDLE_MS, start_id="0-0", count=count
+    )
+    if not entries:
+        response: Any = client.xreadgroup(group, consumer, {stream: ">"}, count=count)
+        entries = response[0][1] if response else []
+    if not entries:
+        return 0
+    ids, hits = _decode(entries)
+    pipeline.process_batch(hits)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.xack(stream, group, *ids)
+        pipe.xdel(stream, *ids)
+        pipe.execute()
+    return len(ids)
+
+
+def drain_spool(max_events: int | None = None) -> int:
+    """Process one batch of spooled hits and delete them in the same transaction."""
+    count = max_events or settings.SPOOL_BATCH_SIZE
+    with transaction.atomic():
+        rows = list(
+            SpooledHit.objects.select_for_update(skip_locked=True).order_by("id").values_list("id", "payload")[:count]
+        )
+        if not rows:
+            return 0
+        hits = []
+        for row_id, payload in rows:
+            try:
+                hits.append(Hit.from_buffer(bytes(payload)))
+            except (ValueError, TypeError, KeyError):
+                logger.error("skipping undecodable spooled hit %s", row_id)
+        pipeline.process_batch(hits)
+        SpooledHit.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
+    return len(rows)
+
+
+def drain_for(seconds: float | None = None) -> int:
+    """Drain stream batches for up to `seconds`; return the number of entries processed."""
+    if not stream_mode():
+        return 0
+    deadline = time.monotonic() + (seconds if seconds is not None else settings.BUFFER_DRAIN_SECONDS)
+    total = 0
+    while time.monotonic() < deadline:
+        try:
+            processed = drain_stream()
+        except (redis.ConnectionError, redis.TimeoutError):
+            logger.warning("Redis is unreachable; the stream will be drained later")
+            break
+        if processed == 0:
+            break
+        total += processed
+    return total
+
+
+def drain_spool_for(seconds: float | None = None) -> int:
+    """Drain spooled hits for up to `seconds`; return the number processed."""
+    deadline = time.monotonic() + (seconds if seconds is not None else settings.BUFFER_DRAIN_SECONDS)
+    total = 0
+    while time.monotonic() < deadline:
+        processed = drain_spool()
+        if processed == 0:
+            break
+        total += processed
+    return total
+
+
+def backlog() -> dict[str, int]:
+    """Return how many hits wait in the stream and in the spool (for health checks and tests)."""
+    waiting = {"spool": SpooledHit.objects.count(), "stream": 0}
+    if stream_mode():
+        waiting["stream"] = int(redis_client(settings.REDIS_URL).xlen(settings.BUFFER_STREAM))
+    return waiting

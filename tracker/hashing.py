@@ -1,0 +1,63 @@
+"""Daily salts and the visitor hash: keyed BLAKE2b of site, address and user agent.
+
+A salt lives for one UTC day plus the next (for visits that cross midnight) and is then
+deleted, so the same person yields unrelated ids on different days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from django.db import IntegrityError, transaction
+
+from tracker.models import Salt
+
+
+def visitor_hash(salt: bytes, site_id: int, ip: str, user_agent: str) -> int:
+    """Return a signed 64-bit id for this visitor on this site, stable for one salt."""
+    digest = hashlib.blake2b(f"{site_id}|{ip}|{user_agent}".encode(), key=salt, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def salt_for_day(day: date) -> bytes:
+    """Return the salt of a UTC day, creating it if this is the first use."""
+    salt = Salt.objects.filter(day=day).values_list("secret", flat=True).first()
+    if salt is not None:
+        return bytes(salt)
+    try:
+        with transaction.atomic():
+            return bytes(Salt.objects.create(day=day, secret=secrets.token_bytes(32)).secret)
+    except IntegrityError:  # another process created it first
+        return bytes(Salt.objects.get(day=day).secret)
+
+
+@lru_cache(maxsize=4)
+def _salts_for_day(day: date) -> tuple[bytes, bytes | None]:
+    previous = Salt.objects.filter(day=day - timedelta(days=1)).values_list("secret", flat=True).first()
+    return salt_for_day(day), bytes(previous) if previous is not None else None
+
+
+def current_salts(now: datetime) -> tuple[bytes, bytes | None]:
+    """Return (today's salt, yesterday's salt or None), read once per day per process."""
+    return _salts_for_day(now.date())
+
+
+def forget_cached_salts() -> None:
+    """Drop this process's cached salts (after rotation, and between tests)."""
+    _salts_for_day.cache_clear()
+
+
+def rotate_salts(now: datetime) -> int:
+    """Create today's and tomorrow's salts ahead of use and delete those older than yesterday.
+
+    Return the number of salts deleted.
+    """
+    today = now.date()
+    salt_for_day(today)
+    salt_for_day(today + timedelta(days=1))
+    deleted, _ = Salt.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    forget_cached_salts()
+    return deleted

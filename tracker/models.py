@@ -1,0 +1,167 @@
+"""Sites, their members and keys, and the collected data: events, sessions, salts, spool."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}.")
+
+
+class Site(models.Model):
+    domain = models.CharField(max_length=253, unique=True, help_text="As in data-domain, e.g. blog.example")
+    name = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="membership_user_site_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.site} ({self.role})"
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        EVENTS_WRITE = "events:write", "Write events"
+        STATS_READ = "stats:read", "Read stats"
+        SITES_MANAGE = "sites:manage", "Manage sites"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Visible start of the key, to recognise it")
+    secret_hash = models.CharField(max_length=64, help_text="SHA-256 of the whole key; the key itself is never stored")
+    scopes = models.JSONField(default=list)
+    sites = models.ManyToManyField(Site, blank=True, related_name="api_keys", help_text="Empty: every site of the user")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Session(models.Model):
+    """One visit: events of one visitor on one site with no gap over 30 minutes."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    visitor_hash = models.BigIntegerField()
+    started = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    hostname = models.CharField(max_length=253, blank=True)
+    entry_path = models.CharField(max_length=2000, blank=True)
+    exit_path = models.CharField(max_length=2000, blank=True)
+    pageviews = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    duration = models.PositiveIntegerField(default=0, help_text="Seconds from first to last event")
+    engaged_ms = models.BigIntegerField(default=0)
+    is_bounce = models.BooleanField(default=True)
+    referrer = models.CharField(max_length=253, blank=True)
+    source = models.CharField(max_length=255, blank=True)
+    utm_source = models.CharField(max_length=255, blank=True)
+    utm_medium = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=255, blank=True)
+    utm_term = models.CharField(max_length=255, blank=True)
+    utm_content = models.CharField(max_length=255, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+    os = models.CharField(max_length=64, blank=True)
+    device_type = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "started"], name="session_site_started"),
+            models.Index(fields=["site", "visitor_hash", "last_seen"], name="session_site_visitor_seen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} on {self.site_id}"
+
+
+class Event(models.Model):
+    """One enriched page view or custom event. Dimensions are denormalised for join-free reads."""
+
+    uuid = models.UUIDField(unique=True)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+", null=True)
+    name = models.CharField(max_length=120)
+    timestamp = models.DateTimeField(help_text="Server time (UTC) when the event was received")
+    hostname = models.CharField(max_length=253, blank=True)
+    path = models.CharField(max_length=2000)
+    url = models.CharField(max_length=2000, help_text="Without the query string")
+    referrer = models.CharField(max_length=253, blank=True, help_text="Referring domain")
+    referrer_source = models.CharField(max_length=255, blank=True)
+    utm_source = models.CharField(max_length=255, blank=True)
+    utm_medium = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=255, blank=True)
+    utm_term = models.CharField(max_length=255, blank=True)
+    utm_content = models.CharField(max_length=255, blank=True)
+    props = models.JSONField(default=dict, blank=True)
+    engaged_ms = models.PositiveIntegerField(null=True, blank=True)
+    scroll_depth = models.PositiveSmallIntegerField(null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+    browser_version = models.CharField(max_length=32, blank=True)
+    os = models.CharField(max_length=64, blank=True)
+    os_version = models.CharField(max_length=32, blank=True)
+    device_type = models.CharField(max_length=16, blank=True)
+    visitor_hash = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "timestamp"], name="event_site_timestamp"),
+            models.Index(fields=["site", "name", "timestamp"], name="event_site_name_timestamp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.path} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class Salt(models.Model):
+    """The secret of one UTC day for visitor hashes; deleted after 48 hours so days cannot be linked."""
+
+    day = models.DateField(unique=True)
+    secret = models.BinaryField(max_length=32)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"salt for {self.day}"
+
+
+class SpooledHit(models.Model):
+    """An accepted hit waiting here because Redis was unreachable; drained into the pipeline later."""
+
+    payload = models.BinaryField(help_text="The hit as JSON, already without the client address")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"spooled hit {self.pk}"

@@ -1,0 +1,230 @@
+"""The enrichment pipeline: named steps over a Hit, in a fixed order, then one batch write.
+
+Steps that need the client address (visitor hash, country) run at the edge, in the ingest
+request, so that the address never enters the buffer, the spool or the database. The
+remaining steps run wherever the batch is processed: inline, or in a Celery worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+from django.db import transaction
+
+from tracker import geo, hashing, sessions
+from tracker.hits import DropReason, Hit
+from tracker.models import Event, Site
+from tracker.referrers import classify_referrer, source_from_utm
+from tracker.useragents import parse_user_agent
+
+logger = logging.getLogger(__name__)
+
+Step = Callable[[Hit], Hit]
+Timings = defaultdict[str, float]
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Query parameters that name a source when utm_source is absent, as Plausible reads them.
+SOURCE_FALLBACKS = ("ref", "source")
+MAX_UTM_LENGTH = 255
+
+
+# --- edge steps: run in the ingest request, while the address is known ----------------------
+
+
+def hash_visitor(hit: Hit) -> Hit:
+    """Set today's and yesterday's visitor hashes from the address and user agent."""
+    if hit.ip is None:
+        return hit
+    today, yesterday = hashing.current_salts(hit.timestamp)
+    hit.visitor_hash = hashing.visitor_hash(today, hit.site_id, hit.ip, hit.user_agent)
+    if yesterday is not None:
+        hit.prev_visitor_hash = hashing.visitor_hash(yesterday, hit.site_id, hit.ip, hit.user_agent)
+    return hit
+
+
+def geolocate(hit: Hit) -> Hit:
+    """Set the country from the address."""
+    if hit.ip is not None:
+        hit.country = geo.country_of(hit.ip)
+    return hit
+
+
+def forget_address(hit: Hit) -> Hit:
+    hit.ip = None
+    return hit
+
+
+EDGE_STEPS: tuple[Step, ...] = (hash_visitor, geolocate, forget_address)
+
+
+# --- batch steps ------------------------------------------------------------------------------
+
+
+def parse_url(hit: Hit) -> Hit:
+    """Split the page URL into hostname, path, a query-free URL and the UTM parameters."""
+    parts = urlsplit(hit.url)
+    host = (parts.hostname or "").lower()
+    hit.hostname = host.removeprefix("www.")
+    path = parts.path or "/"
+    if hit.hash_mode and parts.fragment:
+        path = f"{path}#{parts.fragment}"
+    hit.path = path[:2000]
+    hit.clean_url = f"{parts.scheme}://{parts.netloc}{hit.path}"[:2000]
+    if parts.query:
+        query = parse_qs(parts.query, keep_blank_values=False)
+        for name in UTM_FIELDS:
+            values = query.get(name)
+            if values:
+                setattr(hit, name, values[0].strip()[:MAX_UTM_LENGTH])
+        if not hit.utm_source:
+            for name in SOURCE_FALLBACKS:
+                if query.get(name):
+                    hit.utm_source = query[name][0].strip()[:MAX_UTM_LENGTH]
+                    break
+    return hit
+
+
+def drop_bots(hit: Hit) -> Hit:
+    """Drop hits from crawlers, monitors and headless browsers."""
+    if parse_user_agent(hit.user_agent).is_bot:
+        hit.drop = DropReason.BOT
+    return hit
+
+
+def parse_ua(hit: Hit) -> Hit:
+    """Set browser, OS and device type from the user agent (cached per agent string)."""
+    agent = parse_user_agent(hit.user_agent)
+    hit.browser, hit.browser_version = agent.browser, agent.browser_version
+    hit.os, hit.os_version = agent.os, agent.os_version
+    hit.device_type = agent.device_type
+    return hit
+
+
+def classify_source(hit: Hit) -> Hit:
+    """Set the referring domain and the source; utm_source wins over the referrer."""
+    referrer = classify_referrer(hit.referrer, hit.hostname)
+    hit.referrer_domain = referrer.domain[:253]
+    hit.source = (source_from_utm(hit.utm_source) if hit.utm_source else referrer.source)[:255]
+    return hit
+
+
+STEPS: tuple[Step, ...] = (parse_url, drop_bots, parse_ua, classify_source)
+
+
+def run_steps(hit: Hit, steps: Sequence[Step], timings: Timings | None = None) -> Hit:
+    """Run the steps in order, stopping at the first that drops the hit."""
+    for step in steps:
+        if timings is None:
+            hit = step(hit)
+        else:
+            started = time.perf_counter()
+            hit = step(hit)
+            timings[step.__name__] += time.perf_counter() - started
+        if hit.drop is not None:
+            break
+    return hit
+
+
+def pseudonymise(hit: Hit) -> Hit:
+    """Derive what needs the client address, then forget the address."""
+    return run_steps(hit, EDGE_STEPS)
+
+
+# --- the batch ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    received: int = 0
+    stored: int = 0
+    dropped: Counter[DropReason] = field(default_factory=Counter)
+    step_seconds: Timings = field(default_factory=lambda: defaultdict(float))
+
+
+def _drop_unknown_sites(hits: list[Hit], result: BatchResult) -> list[Hit]:
+    """Drop hits of sites deleted since they were accepted."""
+    known = set(Site.objects.filter(id__in={h.site_id for h in hits}).values_list("id", flat=True))
+    kept = [h for h in hits if h.site_id in known]
+    result.dropped[DropReason.UNKNOWN_SITE] += len(hits) - len(kept)
+    return kept
+
+
+def _drop_duplicates(hits: list[Hit], result: BatchResult) -> list[Hit]:
+    """Drop retries and replays: uuids seen earlier in the batch or already stored."""
+    stored = {str(u) for u in Event.objects.filter(uuid__in=[h.uuid for h in hits]).values_list("uuid", flat=True)}
+    kept: list[Hit] = []
+    for hit in hits:
+        if hit.uuid in stored:
+            result.dropped[DropReason.DUPLICATE] += 1
+        else:
+            stored.add(hit.uuid)
+            kept.append(hit)
+    return kept
+
+
+def _event_row(hit: Hit) -> Event:
+    return Event(
+        uuid=hit.uuid,
+        site_id=hit.site_id,
+        session_id=hit.session_id,
+        name=hit.name,
+        timestamp=hit.timestamp,
+        hostname=hit.hostname,
+        path=hit.path,
+        url=hit.clean_url,
+        referrer=hit.referrer_domain,
+        referrer_source=hit.source,
+        utm_source=hit.utm_source,
+        utm_medium=hit.utm_medium,
+        utm_campaign=hit.utm_campaign,
+        utm_term=hit.utm_term,
+        utm_content=hit.utm_content,
+        props=hit.props,
+        engaged_ms=hit.engaged_ms,
+        scroll_depth=hit.scroll_depth,
+        country=hit.country,
+        browser=hit.browser,
+        browser_version=hit.browser_version,
+        os=hit.os,
+        os_version=hit.os_version,
+        device_type=hit.device_type,
+        visitor_hash=hit.visitor_hash,
+    )
+
+
+def process_batch(hits: Sequence[Hit]) -> BatchResult:
+    """Enrich a batch and store it: sessions upserted and events inserted in one transaction.
+
+    Idempotent on the event uuid: replaying a batch stores nothing twice and counts nothing
+    twice in sessions.
+    """
+    result = BatchResult(received=len(hits))
+    enriched: list[Hit] = []
+    for hit in hits:
+        hit = run_steps(hit, STEPS, result.step_seconds)
+        if hit.drop is None:
+            enriched.append(hit)
+        else:
+            result.dropped[hit.drop] += 1
+    if enriched:
+        with transaction.atomic():
+            sessions.lock_session_writes()
+            enriched = _drop_duplicates(_drop_unknown_sites(enriched, result), result)
+            started = time.perf_counter()
+            sessions.assign_sessions(enriched)
+            result.step_seconds["assign_session"] += time.perf_counter() - started
+            started = time.perf_counter()
+            Event.objects.bulk_create([_event_row(h) for h in enriched], batch_size=1000, ignore_conflicts=True)
+            result.step_seconds["store_events"] += time.perf_counter() - started
+            result.stored = len(enriched)
+    logger.debug(
+        "batch received=%d stored=%d dropped=%s",
+        result.received,
+        result.stored,
+        dict(result.dropped) or "{}",
+    )
+    return result

@@ -1,0 +1,58 @@
+"""Per-client fixed-window request limits for the ingest endpoints.
+
+Counters live in Redis when it is configured (shared by every process), else in Django's
+cache. Clients are keyed by a keyed hash of their address, never by the address itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from tracker.buffer import redis_client, stream_mode
+from tracker.errors import ApiError
+
+WINDOW_SECONDS = 60
+
+
+def _client_key(ip: str, window: int) -> str:
+    digest = hashlib.blake2b(ip.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12).hexdigest()
+    return f"footfall:rl:{window}:{digest}"
+
+
+def _count(key: str) -> int:
+    if stream_mode():
+        try:
+            with redis_client(settings.REDIS_URL).pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, WINDOW_SECONDS * 2, nx=True)
+                return int(pipe.execute()[0])
+        except (redis.ConnectionError, redis.TimeoutError):
+            return 0  # fail open: the limit protects us, an outage must not turn into lost events
+    if cache.add(key, 1, WINDOW_SECONDS * 2):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, WINDOW_SECONDS * 2)
+        return 1
+
+
+def check_ingest_rate(ip: str) -> None:
+    """Raise a 429 ApiError when this client exceeded INGEST_RATE_LIMIT_PER_MINUTE."""
+    limit = settings.INGEST_RATE_LIMIT_PER_MINUTE
+    if limit <= 0:
+        return
+    now = int(time.time())
+    window = now // WINDOW_SECONDS
+    if _count(_client_key(ip, window)) > limit:
+        raise ApiError(
+            "rate_limited",
+            f"More than {limit} requests a minute from this client.",
+            status=429,
+            retry_after=WINDOW_SECONDS - now % WINDOW_SECONDS,
+        )

@@ -1,0 +1,30 @@
+"""Celery tasks: thin wrappers that call the service functions (imported inside, no cycles)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def drain_buffer_task() -> int:
+    """Drain the event stream for up to BUFFER_DRAIN_SECONDS."""
+    from tracker.buffer import drain_for
+
+    return drain_for()
+
+
+@shared_task(ignore_result=True)
+def drain_spool_task() -> int:
+    """Move hits spooled while Redis was down into the pipeline."""
+    from tracker.buffer import drain_spool_for
+
+    return drain_spool_for()
+
+
+@shared_task(ignore_result=True)
+def rotate_salts_task() -> int:
+    from django.utils import timezone
+
+    from tracker.hashing import rotate_salts
+
+    return rotate_salts(timezone.now())

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tracker import views
+
+urlpatterns = [
+    path("api/event", views.event, name="ingest-event"),
+    path("api/events", views.events, name="ingest-events"),
+]
