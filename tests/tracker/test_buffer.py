@@ -1,0 +1,154 @@
+"""The buffer: inline processing, the Redis stream with its consumer group, and the spool."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError
+
+from tests.factories import TIME_ZERO, SiteFactory
+from tracker import buffer, pipeline
+from tracker.hits import Hit
+from tracker.models import Event, Session, SpooledHit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REFUSING_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def make_hits(site, count: int, *, visitors: int = 3) -> list[Hit]:
+    hits = []
+    for i in range(count):
+        hit = Hit(
+            uuid=str(uuid.uuid4()),
+            site_id=site.id,
+            name="pageview",
+            timestamp=TIME_ZERO + timedelta(seconds=i),
+            url=f"https://{site.domain}/page/{i % 7}",
+            user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+            ip=f"198.51.100.{i % visitors}",
+        )
+        hits.append(pipeline.pseudonymise(hit))
+    return hits
+
+
+def stored_uuids() -> set[str]:
+    return {str(u) for u in Event.objects.values_list("uuid", flat=True)}
+
+
+def test_inline_mode_processes_in_the_call(settings):
+    settings.REDIS_URL = ""
+    hits = make_hits(SiteFactory(), 5)
+    buffer.push(hits)
+    assert stored_uuids() == {h.uuid for h in hits}
+
+
+def test_inline_mode_database_failure_is_unavailable(settings, monkeypatch):
+    settings.REDIS_URL = ""
+
+    def broken(hits):
+        raise DatabaseError("down")
+
+    monkeypatch.setattr(pipeline, "process_batch", broken)
+    with pytest.raises(buffer.BufferUnavailable):
+        buffer.push(make_hits(SiteFactory(), 1))
+
+
+def test_hit_with_an_address_is_never_buffered():
+    hit = Hit(uuid=str(uuid.uuid4()), site_id=1, name="pageview", timestamp=TIME_ZERO, url="https://a/", ip="1.2.3.4")
+    with pytest.raises(ValueError, match="pseudonymised"):
+        hit.to_buffer()
+
+
+def test_unreachable_redis_spools_then_drains(settings):
+    """Redis down: hits wait in the database spool, and draining it stores each exactly once."""
+    settings.REDIS_URL = REFUSING_REDIS
+    hits = make_hits(SiteFactory(), 25)
+    buffer.push(hits)
+    assert SpooledHit.objects.count() == 25
+    assert not Event.objects.exists()
+    assert buffer.drain_spool(max_events=10) == 10
+    assert buffer.drain_spool_for(seconds=5) == 15
+    assert SpooledHit.objects.count() == 0
+    assert stored_uuids() == {h.uuid for h in hits}
+
+
+def test_spool_never_holds_the_address(settings):
+    settings.REDIS_URL = REFUSING_REDIS
+    buffer.push(make_hits(SiteFactory(), 3))
+    for payload in SpooledHit.objects.values_list("payload", flat=True):
+        assert b"198.51.100" not in bytes(payload)
+
+
+def test_no_redis_and_no_database_is_unavailable(settings, monkeypatch):
+    settings.REDIS_URL = REFUSING_REDIS
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("down")
+
+    monkeypatch.setattr(SpooledHit.objects, "bulk_create", broken)
+    with pytest.raises(buffer.BufferUnavailable):
+        buffer.push(make_hits(SiteFactory(), 1))
+
+
+# --- Redis stream (needs Redis) ------------------------------------------------------------------
+
+
+def test_stream_push_and_drain(stream_mode, settings):
+    hits = make_hits(SiteFactory(), 30)
+    buffer.push(hits)
+    assert stream_mode.xlen(settings.BUFFER_STREAM) == 30
+    assert not Event.objects.exists()
+    assert buffer.drain_stream(max_events=20) == 20
+    assert buffer.drain_for(seconds=5) == 10
+    assert stored_uuids() == {h.uuid for h in hits}
+    assert stream_mode.xlen(settings.BUFFER_STREAM) == 0
+    assert buffer.backlog() == {"spool": 0, "stream": 0}
+
+
+def test_full_stream_refuses_instead_of_trimming(stream_mode, settings):
+    settings.BUFFER_MAX_LENGTH = 4
+    site = SiteFactory()
+    buffer.push(make_hits(site, 3))
+    with pytest.raises(buffer.BufferFull):
+        buffer.push(make_hits(site, 2))
+    assert stream_mode.xlen(settings.BUFFER_STREAM) == 3
+
+
+def test_batch_of_a_dead_consumer_is_claimed_and_replayed(stream_mode, settings):
+    """A consumer that read a batch and died leaves it pending; a live one claims it."""
+    settings.BUFFER_CLAIM_IDLE_MS = 0
+    hits = make_hits(SiteFactory(), 10)
+    buffer.push(hits)
+    buffer.ensure_group(stream_mode)
+    stream_mode.xreadgroup(settings.BUFFER_GROUP, "dead-worker", {settings.BUFFER_STREAM: ">"}, count=10)
+    assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 10
+    assert buffer.drain_stream(consumer="live-worker") == 10
+    assert stored_uuids() == {h.uuid for h in hits}
+    assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 0
+
+
+def test_replay_of_a_committed_batch_counts_nothing_twice(stream_mode, settings):
+    """A worker that committed but died before XACK: the replay stores and counts nothing again."""
+    settings.BUFFER_CLAIM_IDLE_MS = 0
+    hits = make_hits(SiteFactory(), 12, visitors=2)
+    buffer.push(hits)
+    buffer.ensure_group(stream_mode)
+    entries = stream_mode.xreadgroup(settings.BUFFER_GROUP, "dead-worker", {settings.BUFFER_STREAM: ">"}, count=12)
+    pipeline.process_batch([Hit.from_buffer(fields[b"h"]) for _, fields in entries[0][1]])  # committed, no ack
+    before = list(Session.objects.order_by("id").values_list("pageviews", "events", "last_seen"))
+    assert buffer.drain_stream(consumer="live-worker") == 12
+    assert Event.objects.count() == 12
+    assert list(Session.objects.order_by("id").values_list("pageviews", "events", "last_seen")) == before
+    assert sum(pageviews for pageviews, _, _ in before) == 12
+
+
+def test_undecodable_entry_is_skipped_not_stuck(stream_mode, settings):
+    hits = make_hits(SiteFactory(), 2)
+    buffer.push(hits)
+    stream_mode.xadd(settings.BUFFER_STREAM, {"h": b"not json"})
+    assert buffer.drain_stream() == 3
+    assert stored_uuids() == {h.uuid for h in hits}
+    assert stream_mode.xlen(settings.BUFFER_STREAM) == 0
