@@ -149,7 +149,8 @@ def _drop_unknown_sites(hits: list[Hit], result: BatchResult) -> list[Hit]:
     """Drop hits of sites deleted since they were accepted."""
     known = set(Site.objects.filter(id__in={h.site_id for h in hits}).values_list("id", flat=True))
     kept = [h for h in hits if h.site_id in known]
-    result.dropped[DropReason.UNKNOWN_SITE] += len(hits) - len(kept)
+    if len(kept) < len(hits):
+        result.dropped[DropReason.UNKNOWN_SITE] += len(hits) - len(kept)
     return kept
 
 

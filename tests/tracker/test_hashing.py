@@ -1,0 +1,57 @@
+"""Visitor hashes and the daily salt lifecycle."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import TIME_ZERO
+from tracker import hashing
+from tracker.models import Salt
+
+pytestmark = pytest.mark.django_db
+
+
+def test_visitor_hash_depends_on_every_input():
+    base = hashing.visitor_hash(b"s" * 32, 1, "203.0.113.1", "UA")
+    assert base == hashing.visitor_hash(b"s" * 32, 1, "203.0.113.1", "UA")
+    variants = [
+        hashing.visitor_hash(b"t" * 32, 1, "203.0.113.1", "UA"),
+        hashing.visitor_hash(b"s" * 32, 2, "203.0.113.1", "UA"),
+        hashing.visitor_hash(b"s" * 32, 1, "203.0.113.2", "UA"),
+        hashing.visitor_hash(b"s" * 32, 1, "203.0.113.1", "UA2"),
+    ]
+    assert base not in variants
+    assert -(2**63) <= base < 2**63
+
+
+def test_current_salts_creates_today_and_reads_yesterday():
+    today, yesterday = hashing.current_salts(TIME_ZERO)
+    assert yesterday is None
+    assert Salt.objects.get().day == TIME_ZERO.date()
+    hashing.forget_cached_salts()
+    tomorrow, previous = hashing.current_salts(TIME_ZERO + timedelta(days=1))
+    assert previous == today
+    assert tomorrow != today
+
+
+def test_rotation_prepares_tomorrow_and_deletes_salts_older_than_yesterday():
+    for days_ago in range(4):
+        hashing.salt_for_day(TIME_ZERO.date() - timedelta(days=days_ago))
+    deleted = hashing.rotate_salts(TIME_ZERO)
+    assert deleted == 2
+    assert sorted(Salt.objects.values_list("day", flat=True)) == [
+        TIME_ZERO.date() - timedelta(days=1),
+        TIME_ZERO.date(),
+        TIME_ZERO.date() + timedelta(days=1),
+    ]
+
+
+def test_rotation_is_idempotent():
+    hashing.rotate_salts(TIME_ZERO)
+    secrets_before = dict(Salt.objects.values_list("day", "secret"))
+    hashing.rotate_salts(TIME_ZERO)
+    assert {d: bytes(s) for d, s in Salt.objects.values_list("day", "secret")} == {
+        d: bytes(s) for d, s in secrets_before.items()
+    }
