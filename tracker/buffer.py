@@ -73,8 +73,12 @@ def push(hits: list[Hit]) -> None:
     payloads = [hit.to_buffer() for hit in hits]
     try:
         _stream_push(payloads)
-    except (redis.ConnectionError, redis.TimeoutError):
-        logger.warning("Redis is unreachable; spooling %d hits to the database", len(payloads))
+    except BufferFull:
+        raise
+    except redis.RedisError as exc:
+        # Unreachable, timed out, or refusing writes (out of memory): the spool takes over. A
+        # timeout may hide a completed write; the pipeline's uuid check absorbs that duplicate.
+        logger.warning("Redis cannot take %d hits (%s); spooling them to the database", len(payloads), exc)
         spool(payloads)
 
 
@@ -141,12 +145,20 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
         entries = response[0][1] if response else []
     if not entries:
         return 0
+    started = time.perf_counter()
     ids, hits = _decode(entries)
-    pipeline.process_batch(hits)
+    result = pipeline.process_batch(hits)
     with client.pipeline(transaction=False) as pipe:
         pipe.xack(stream, group, *ids)
         pipe.xdel(stream, *ids)
         pipe.execute()
+    logger.info(
+        "drained %d entries: stored %d, dropped %s, %.0f ms",
+        len(ids),
+        result.stored,
+        {str(reason): n for reason, n in result.dropped.items()},
+        (time.perf_counter() - started) * 1000,
+    )
     return len(ids)
 
 

@@ -23,9 +23,7 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def api_key_create(
-    *, user: User, name: str, scopes: Iterable[str], sites: Iterable[Site] = ()
-) -> tuple[ApiKey, str]:
+def api_key_create(*, user: User, name: str, scopes: Iterable[str], sites: Iterable[Site] = ()) -> tuple[ApiKey, str]:
     """Create a key; return it with the secret, which is never stored and cannot be shown again."""
     valid = set(ApiKey.Scope.values)
     scopes = sorted(set(scopes))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
+from django.utils import timezone
 
 from tracker import geo, hashing, sessions
 from tracker.hits import DropReason, Hit
@@ -39,7 +40,8 @@ def hash_visitor(hit: Hit) -> Hit:
     """Set today's and yesterday's visitor hashes from the address and user agent."""
     if hit.ip is None:
         return hit
-    today, yesterday = hashing.current_salts(hit.timestamp)
+    # The salts of the receiving day, also for back-dated server events: older salts are gone.
+    today, yesterday = hashing.current_salts(timezone.now())
     hit.visitor_hash = hashing.visitor_hash(today, hit.site_id, hit.ip, hit.user_agent)
     if yesterday is not None:
         hit.prev_visitor_hash = hashing.visitor_hash(yesterday, hit.site_id, hit.ip, hit.user_agent)

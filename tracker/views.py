@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -45,6 +46,10 @@ def _ingest_view(handle: Callable[[HttpRequest, str], ingest.Batch]) -> Callable
             return error_response(error)
         except BufferUnavailable as exc:
             return error_response(ApiError("buffer_unavailable", str(exc), status=503, retry_after=exc.retry_after))
+        except DatabaseError:
+            # Site and key lookups need the database; nothing was accepted, so the client retries.
+            error = ApiError("buffer_unavailable", "The database is unavailable.", status=503, retry_after=30)
+            return error_response(error)
         body: dict[str, Any] = batch.response_body()
         return JsonResponse(body, status=202 if batch.accepted else 400)
 

@@ -152,3 +152,15 @@ def test_undecodable_entry_is_skipped_not_stuck(stream_mode, settings):
     assert buffer.drain_stream() == 3
     assert stored_uuids() == {h.uuid for h in hits}
     assert stream_mode.xlen(settings.BUFFER_STREAM) == 0
+
+
+def test_redis_refusing_writes_spools(stream_mode, settings, monkeypatch):
+    """Redis up but refusing writes (e.g. out of memory): the spool takes the hits."""
+    import redis
+
+    def refuse(payloads):
+        raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'.")
+
+    monkeypatch.setattr(buffer, "_stream_push", refuse)
+    buffer.push(make_hits(SiteFactory(), 3))
+    assert SpooledHit.objects.count() == 3

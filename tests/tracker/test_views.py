@@ -290,3 +290,16 @@ def test_server_batch_needs_an_events_array(client, site, owner_key, body):
 def test_server_batch_rejects_bad_ip(client, site, owner_key):
     response = post_batch(client, [pageview(ip="999.1.1.1")], owner_key)
     assert response.json()["error"]["field"] == "ip"
+
+
+def test_database_down_during_site_lookup_is_503(client, monkeypatch):
+    from django.db import OperationalError
+
+    from tracker import ingest as ingest_module
+
+    def broken(domains):
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(ingest_module, "site_ids_by_domain", broken)
+    response = post(client, pageview())
+    assert (response.status_code, error_code(response)) == (503, "buffer_unavailable")
