@@ -48,8 +48,8 @@ def _ingest_view(handle: Callable[[HttpRequest, str], ingest.Batch]) -> Callable
             return error_response(ApiError("buffer_unavailable", str(exc), status=503, retry_after=exc.retry_after))
         except DatabaseError:
             # Site and key lookups need the database; nothing was accepted, so the client retries.
-            error = ApiError("buffer_unavailable", "The database is unavailable.", status=503, retry_after=30)
-            return error_response(error)
+            unavailable = ApiError("buffer_unavailable", "The database is unavailable.", status=503, retry_after=30)
+            return error_response(unavailable)
         body: dict[str, Any] = batch.response_body()
         return JsonResponse(body, status=202 if batch.accepted else 400)
 
