@@ -12,7 +12,7 @@ import redis
 from django.core.cache import cache
 from django.db import connection
 
-from tracker import buffer, geo, hashing
+from tracker import buffer, geo, hashing, sites
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
 
@@ -29,7 +29,9 @@ def _fresh_process_caches() -> Iterator[None]:
     cache.clear()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
+    sites.forget_cached_sites()
     yield
+    sites.forget_cached_sites()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
 

@@ -22,6 +22,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from redis.commands.core import Script
 
 from tracker import pipeline
 from tracker.hits import Hit
@@ -56,6 +57,11 @@ def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30)
 
 
+@lru_cache(maxsize=4)
+def _push_script(url: str) -> Script:
+    return redis_client(url).register_script(PUSH_SCRIPT)
+
+
 def stream_mode() -> bool:
     return bool(settings.REDIS_URL)
 
@@ -83,8 +89,7 @@ def push(hits: list[Hit]) -> None:
 
 
 def _stream_push(payloads: list[bytes]) -> None:
-    client = redis_client(settings.REDIS_URL)
-    script = client.register_script(PUSH_SCRIPT)
+    script = _push_script(settings.REDIS_URL)
     if script(keys=[settings.BUFFER_STREAM], args=[settings.BUFFER_MAX_LENGTH, *payloads]) == -1:
         raise BufferFull("the event stream is full")
 

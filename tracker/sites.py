@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache
+
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import transaction
 
 from tracker.models import Membership, Site
 
 SITE_CACHE_SECONDS = 60
-_MISSING = 0
+MISSING_SITE_CACHE_SECONDS = 5
 
 
 def normalise_domain(domain: str) -> str:
@@ -26,22 +28,32 @@ def site_create(*, owner: User, domain: str, name: str = "", timezone: str = "UT
     return site
 
 
+def _time_bucket(seconds: int) -> int:
+    return int(time.monotonic() // seconds)
+
+
+@lru_cache(maxsize=4096)
+def _site_id(domain: str, bucket: int) -> int | None:
+    """Return the site id of a domain; cached per (domain, time bucket), so answers age out."""
+    return Site.objects.filter(domain=domain).values_list("id", flat=True).first()
+
+
 def site_ids_by_domain(domains: list[str]) -> dict[str, int]:
     """Return {normalised domain: site id} for the domains that are registered.
 
-    Answers come from the cache for a minute, so the ingest path rarely touches the database.
+    Known sites are cached for a minute and unknown domains for a few seconds, so the ingest
+    path rarely touches the database and a newly added site starts counting at once.
     """
-    wanted = {normalise_domain(d) for d in domains}
-    keys = {f"footfall:site:{d}": d for d in wanted}
-    cached = cache.get_many(list(keys))
-    found = {keys[k]: v for k, v in cached.items() if v != _MISSING}
-    unknown = wanted - {keys[k] for k in cached}
-    if unknown:
-        rows = dict(Site.objects.filter(domain__in=unknown).values_list("domain", "id"))
-        cache.set_many({f"footfall:site:{d}": rows.get(d, _MISSING) for d in unknown}, SITE_CACHE_SECONDS)
-        found.update(rows)
+    found: dict[str, int] = {}
+    for domain in {normalise_domain(d) for d in domains}:
+        site_id = _site_id(domain, _time_bucket(SITE_CACHE_SECONDS))
+        if site_id is None:
+            site_id = _site_id(domain, -1 - _time_bucket(MISSING_SITE_CACHE_SECONDS))
+        if site_id is not None:
+            found[domain] = site_id
     return found
 
 
-def forget_site(domain: str) -> None:
-    cache.delete(f"footfall:site:{normalise_domain(domain)}")
+def forget_cached_sites() -> None:
+    """Drop this process's cached lookups (after a site is deleted, and between tests)."""
+    _site_id.cache_clear()

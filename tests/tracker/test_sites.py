@@ -31,14 +31,24 @@ def test_site_create_rejects_unknown_timezones():
 
 def test_lookup_is_cached_including_misses(django_assert_num_queries):
     site = SiteFactory(domain="cached.example")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):  # the known site, and the unknown one twice (minute, then seconds)
         assert sites.site_ids_by_domain(["cached.example", "missing.example"]) == {"cached.example": site.id}
     with django_assert_num_queries(0):
         assert sites.site_ids_by_domain(["www.cached.example", "missing.example"]) == {"cached.example": site.id}
 
 
-def test_forget_site_drops_the_cached_answer():
+def test_a_new_site_is_found_within_seconds(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(sites.time, "monotonic", lambda: clock[0])
     assert sites.site_ids_by_domain(["later.example"]) == {}
     site = SiteFactory(domain="later.example")
-    sites.forget_site("later.example")
+    assert sites.site_ids_by_domain(["later.example"]) == {}
+    clock[0] += sites.MISSING_SITE_CACHE_SECONDS
     assert sites.site_ids_by_domain(["later.example"]) == {"later.example": site.id}
+
+
+def test_forgetting_drops_cached_answers():
+    assert sites.site_ids_by_domain(["gone.example"]) == {}
+    site = SiteFactory(domain="gone.example")
+    sites.forget_cached_sites()
+    assert sites.site_ids_by_domain(["gone.example"]) == {"gone.example": site.id}
