@@ -12,14 +12,15 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
-from tracker import geo, hashing, sessions
+from tracker import geo, hashing, sessions, storage
 from tracker.hits import DropReason, Hit
-from tracker.models import Event, Site
+from tracker.models import Site
 from tracker.referrers import classify_referrer, source_from_utm
 from tracker.useragents import parse_user_agent
 
@@ -158,7 +159,7 @@ def _drop_unknown_sites(hits: list[Hit], result: BatchResult) -> list[Hit]:
 
 def _drop_duplicates(hits: list[Hit], result: BatchResult) -> list[Hit]:
     """Drop retries and replays: uuids seen earlier in the batch or already stored."""
-    stored = {str(u) for u in Event.objects.filter(uuid__in=[h.uuid for h in hits]).values_list("uuid", flat=True)}
+    stored = storage.existing_event_uuids([h.uuid for h in hits])
     kept: list[Hit] = []
     for hit in hits:
         if hit.uuid in stored:
@@ -169,8 +170,8 @@ def _drop_duplicates(hits: list[Hit], result: BatchResult) -> list[Hit]:
     return kept
 
 
-def _event_row(hit: Hit) -> Event:
-    return Event(
+def _event_row(hit: Hit) -> dict[str, Any]:
+    return dict(
         uuid=hit.uuid,
         site_id=hit.site_id,
         session_id=hit.session_id,
@@ -221,7 +222,7 @@ def process_batch(hits: Sequence[Hit]) -> BatchResult:
             sessions.assign_sessions(enriched)
             result.step_seconds["assign_session"] += time.perf_counter() - started
             started = time.perf_counter()
-            Event.objects.bulk_create([_event_row(h) for h in enriched], batch_size=1000, ignore_conflicts=True)
+            storage.insert_events([_event_row(h) for h in enriched])
             result.step_seconds["store_events"] += time.perf_counter() - started
             result.stored = len(enriched)
     logger.debug(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
+from tracker import storage
 from tracker.hits import Hit
 from tracker.models import Session
 
@@ -132,8 +133,7 @@ def assign_sessions(hits: Iterable[Hit]) -> None:
         owners[id(hit)] = session
     fresh = {id(s) for s in created}
     updated = {id(s): s for s in owners.values() if id(s) not in fresh}
-    Session.objects.bulk_create(created, batch_size=1000)
-    if updated:
-        Session.objects.bulk_update(list(updated.values()), SESSION_UPDATE_FIELDS, batch_size=1000)
+    storage.insert_sessions(created)
+    storage.update_sessions(list(updated.values()), SESSION_UPDATE_FIELDS)
     for hit in ordered:
         hit.session_id = owners[id(hit)].pk

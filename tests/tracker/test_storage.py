@@ -1,0 +1,81 @@
+"""Bulk writes, on whichever database the suite runs against (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import TIME_ZERO, EventFactory, SessionFactory, SiteFactory
+from tracker import storage
+from tracker.models import Event, Session
+
+pytestmark = pytest.mark.django_db
+
+
+def event_row(site, **fields):
+    row: dict[str, object] = dict.fromkeys(storage.EVENT_FIELDS, "")
+    row.update(
+        uuid=str(uuid.uuid4()),
+        site_id=site.id,
+        session_id=None,
+        name="pageview",
+        timestamp=TIME_ZERO,
+        path="/",
+        url="https://x/",
+        props={"plan": "pro", "n": 2},
+        engaged_ms=None,
+        scroll_depth=50,
+        visitor_hash=7,
+    )
+    row.update(fields)
+    return row
+
+
+def test_existing_event_uuids():
+    stored = EventFactory()
+    missing = str(uuid.uuid4())
+    assert storage.existing_event_uuids([str(stored.uuid), missing]) == {str(stored.uuid)}
+    assert storage.existing_event_uuids([]) == set()
+
+
+def test_insert_events_keeps_every_field_and_skips_stored_uuids():
+    site = SiteFactory()
+    first, second = event_row(site), event_row(site, name="Signup", engaged_ms=1200)
+    storage.insert_events([first])
+    storage.insert_events([first | {"name": "changed"}, second])
+    assert Event.objects.count() == 2
+    assert Event.objects.get(uuid=first["uuid"]).name == "pageview"
+    stored = Event.objects.get(uuid=second["uuid"])
+    assert (stored.props, stored.engaged_ms, stored.scroll_depth, stored.timestamp) == (
+        {"plan": "pro", "n": 2},
+        1200,
+        50,
+        TIME_ZERO,
+    )
+
+
+def test_insert_sessions_sets_primary_keys():
+    site = SiteFactory()
+    sessions = [
+        Session(site=site, visitor_hash=n, started=TIME_ZERO, last_seen=TIME_ZERO, entry_path="/", exit_path="/")
+        for n in range(3)
+    ]
+    storage.insert_sessions(sessions)
+    assert all(s.pk for s in sessions)
+    assert set(Session.objects.values_list("id", flat=True)) == {s.pk for s in sessions}
+
+
+def test_update_sessions_writes_only_the_named_fields():
+    session = SessionFactory(pageviews=1, exit_path="/a", source="Google")
+    session.pageviews, session.exit_path, session.source = 5, "/b", "changed"
+    session.last_seen = TIME_ZERO + timedelta(minutes=3)
+    storage.update_sessions([session], ["pageviews", "exit_path", "last_seen"])
+    stored = Session.objects.get()
+    assert (stored.pageviews, stored.exit_path, stored.source, stored.last_seen) == (
+        5,
+        "/b",
+        "Google",
+        TIME_ZERO + timedelta(minutes=3),
+    )
