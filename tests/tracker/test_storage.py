@@ -59,7 +59,7 @@ def test_insert_events_keeps_every_field_and_skips_stored_uuids():
 def test_insert_sessions_sets_primary_keys():
     site = SiteFactory()
     sessions = [
-        Session(site=site, visitor_hash=n, started=TIME_ZERO, last_seen=TIME_ZERO, entry_path="/", exit_path="/")
+        Session(site_id=site.id, visitor_hash=n, started=TIME_ZERO, last_seen=TIME_ZERO, entry_path="/", exit_path="/")
         for n in range(3)
     ]
     storage.insert_sessions(sessions)
