@@ -170,33 +170,34 @@ def _drop_duplicates(hits: list[Hit], result: BatchResult) -> list[Hit]:
     return kept
 
 
-def _event_row(hit: Hit) -> dict[str, Any]:
-    return dict(
-        uuid=hit.uuid,
-        site_id=hit.site_id,
-        session_id=hit.session_id,
-        name=hit.name,
-        timestamp=hit.timestamp,
-        hostname=hit.hostname,
-        path=hit.path,
-        url=hit.clean_url,
-        referrer=hit.referrer_domain,
-        referrer_source=hit.source,
-        utm_source=hit.utm_source,
-        utm_medium=hit.utm_medium,
-        utm_campaign=hit.utm_campaign,
-        utm_term=hit.utm_term,
-        utm_content=hit.utm_content,
-        props=hit.props,
-        engaged_ms=hit.engaged_ms,
-        scroll_depth=hit.scroll_depth,
-        country=hit.country,
-        browser=hit.browser,
-        browser_version=hit.browser_version,
-        os=hit.os,
-        os_version=hit.os_version,
-        device_type=hit.device_type,
-        visitor_hash=hit.visitor_hash,
+def _event_row(hit: Hit) -> tuple[Any, ...]:
+    """Return the hit's event in storage.EVENT_FIELDS order."""
+    return (
+        hit.uuid,
+        hit.site_id,
+        hit.session_id,
+        hit.name,
+        hit.timestamp,
+        hit.hostname,
+        hit.path,
+        hit.clean_url,
+        hit.referrer_domain,
+        hit.source,
+        hit.utm_source,
+        hit.utm_medium,
+        hit.utm_campaign,
+        hit.utm_term,
+        hit.utm_content,
+        hit.props,
+        hit.engaged_ms,
+        hit.scroll_depth,
+        hit.country,
+        hit.browser,
+        hit.browser_version,
+        hit.os,
+        hit.os_version,
+        hit.device_type,
+        hit.visitor_hash,
     )
 
 

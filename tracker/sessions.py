@@ -15,7 +15,7 @@ from django.db import connection
 
 from tracker import storage
 from tracker.hits import Hit
-from tracker.models import Session
+from tracker.storage import SessionRecord
 
 PAGEVIEW = "pageview"
 ENGAGEMENT = "engagement"
@@ -48,26 +48,20 @@ def _timeout() -> timedelta:
     return timedelta(minutes=settings.SESSION_TIMEOUT_MINUTES)
 
 
-def _open_sessions(hits: list[Hit]) -> dict[tuple[int, int], Session]:
+def _open_sessions(hits: list[Hit]) -> dict[tuple[int, int], SessionRecord]:
     """Return the latest session per (site, visitor hash) that some hit in the batch may join."""
     hashes = {h.visitor_hash for h in hits} | {h.prev_visitor_hash for h in hits if h.prev_visitor_hash}
     earliest = min(h.timestamp for h in hits) - _timeout()
-    latest: dict[tuple[int, int], Session] = {}
-    candidates = Session.objects.filter(
-        site_id__in={h.site_id for h in hits}, visitor_hash__in=hashes, last_seen__gte=earliest
-    ).order_by("last_seen")
-    for session in candidates:
-        latest[(session.site_id, session.visitor_hash)] = session
-    return latest
+    candidates = storage.open_sessions({h.site_id for h in hits}, hashes, earliest)
+    return {(session.site_id, session.visitor_hash): session for session in candidates}
 
 
-def _joinable(session: Session | None, at: datetime) -> bool:
-    timeout = _timeout()
+def _joinable(session: SessionRecord | None, at: datetime, timeout: timedelta) -> bool:
     return session is not None and session.started - timeout <= at <= session.last_seen + timeout
 
 
-def _new_session(hit: Hit) -> Session:
-    return Session(
+def _new_session(hit: Hit) -> SessionRecord:
+    return SessionRecord(
         site_id=hit.site_id,
         visitor_hash=hit.visitor_hash,
         started=hit.timestamp,
@@ -89,7 +83,7 @@ def _new_session(hit: Hit) -> Session:
     )
 
 
-def _add_hit(session: Session, hit: Hit) -> None:
+def _add_hit(session: SessionRecord, hit: Hit) -> None:
     if hit.timestamp < session.started:
         session.started = hit.timestamp
         if hit.name == PAGEVIEW:
@@ -116,14 +110,15 @@ def assign_sessions(hits: Iterable[Hit]) -> None:
     if not ordered:
         return
     current = _open_sessions(ordered)
-    created: list[Session] = []
-    owners: dict[int, Session] = {}  # id(hit) -> its session, until new sessions have ids
+    timeout = _timeout()
+    created: list[SessionRecord] = []
+    owners: dict[int, SessionRecord] = {}  # id(hit) -> its session, until new sessions have ids
     for hit in ordered:
         key = (hit.site_id, hit.visitor_hash)
         session = current.get(key)
-        if not _joinable(session, hit.timestamp) and hit.prev_visitor_hash:
+        if not _joinable(session, hit.timestamp, timeout) and hit.prev_visitor_hash:
             session = current.get((hit.site_id, hit.prev_visitor_hash))
-        if session is None or not _joinable(session, hit.timestamp):
+        if session is None or not _joinable(session, hit.timestamp, timeout):
             session = _new_session(hit)
             created.append(session)
         # Later hits of a visit that crossed midnight find it under today's hash too.
@@ -136,4 +131,4 @@ def assign_sessions(hits: Iterable[Hit]) -> None:
     storage.insert_sessions(created)
     storage.update_sessions(list(updated.values()), SESSION_UPDATE_FIELDS)
     for hit in ordered:
-        hit.session_id = owners[id(hit)].pk
+        hit.session_id = owners[id(hit)].id
