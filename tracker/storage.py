@@ -19,6 +19,7 @@ from django.db.models import Model
 
 from tracker.models import Event, Session
 
+# Attribute names, which are also the column names (no model sets db_column).
 EVENT_FIELDS = [f.attname for f in Event._meta.concrete_fields if not f.primary_key]
 SESSION_FIELDS = [f.attname for f in Session._meta.concrete_fields if not f.primary_key]
 
@@ -163,6 +164,6 @@ def insert_events(rows: list[tuple[Any, ...]]) -> None:
     props = EVENT_FIELDS.index("props")
     _copy(
         "tracker_event",
-        [Event._meta.get_field(name).column for name in EVENT_FIELDS],
+        EVENT_FIELDS,
         ((*row[:props], orjson.dumps(row[props]).decode(), *row[props + 1 :]) for row in rows),
     )
