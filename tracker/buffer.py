@@ -12,6 +12,7 @@ raises BufferUnavailable, and a full stream refuses new hits rather than trimmin
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -22,7 +23,6 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from redis.commands.core import Script
 
 from tracker import pipeline
 from tracker.hits import Hit
@@ -37,6 +37,7 @@ if redis.call('XLEN', KEYS[1]) + #ARGV - 1 > tonumber(ARGV[1]) then return -1 en
 for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i]) end
 return #ARGV - 1
 """
+PUSH_SCRIPT_SHA = hashlib.sha1(PUSH_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 class BufferUnavailable(Exception):
@@ -55,11 +56,6 @@ class BufferFull(BufferUnavailable):
 def redis_client(url: str) -> redis.Redis:
     # Short timeouts: a hung Redis must turn into spooling quickly, not into hung requests.
     return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30)
-
-
-@lru_cache(maxsize=4)
-def _push_script(url: str) -> Script:
-    return redis_client(url).register_script(PUSH_SCRIPT)
 
 
 def stream_mode() -> bool:
@@ -89,8 +85,13 @@ def push(hits: list[Hit]) -> None:
 
 
 def _stream_push(payloads: list[bytes]) -> None:
-    script = _push_script(settings.REDIS_URL)
-    if script(keys=[settings.BUFFER_STREAM], args=[settings.BUFFER_MAX_LENGTH, *payloads]) == -1:
+    client = redis_client(settings.REDIS_URL)
+    args = (settings.BUFFER_STREAM, settings.BUFFER_MAX_LENGTH, *payloads)
+    try:
+        added = client.evalsha(PUSH_SCRIPT_SHA, 1, *args)
+    except redis.exceptions.NoScriptError:  # first push since Redis started
+        added = client.eval(PUSH_SCRIPT, 1, *args)
+    if added == -1:
         raise BufferFull("the event stream is full")
 
 

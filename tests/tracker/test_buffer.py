@@ -164,3 +164,9 @@ def test_redis_refusing_writes_spools(stream_mode, settings, monkeypatch):
     monkeypatch.setattr(buffer, "_stream_push", refuse)
     buffer.push(make_hits(SiteFactory(), 3))
     assert SpooledHit.objects.count() == 3
+
+
+def test_push_reloads_the_script_after_a_redis_restart(stream_mode, settings):
+    stream_mode.script_flush()
+    buffer.push(make_hits(SiteFactory(), 2))
+    assert stream_mode.xlen(settings.BUFFER_STREAM) == 2
