@@ -38,8 +38,10 @@ worker: $(VENV)/.runtime
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A analytics_site beat --loglevel INFO --schedule var/celerybeat-schedule
 
+# Needs PostgreSQL and Redis on 127.0.0.1, and wrk (apt-get install wrk) for the ingest ratio.
 bench: $(VENV)/.dev
-	$(PY) bench/run.py
+	$(PY) bench/ingest.py
+	$(PY) bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

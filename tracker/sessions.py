@@ -24,18 +24,6 @@ ENGAGED_MS_NOT_BOUNCE = 10_000
 # Held for the rest of the transaction, so that two workers never extend one session at once.
 SESSION_WRITE_LOCK = 0x466F6F7466616C6C  # "Footfall"
 
-SESSION_UPDATE_FIELDS = [
-    "started",
-    "last_seen",
-    "entry_path",
-    "exit_path",
-    "pageviews",
-    "events",
-    "duration",
-    "engaged_ms",
-    "is_bounce",
-]
-
 
 def lock_session_writes() -> None:
     """Serialise session writers on PostgreSQL (SQLite already has a single writer)."""
@@ -50,10 +38,10 @@ def _timeout() -> timedelta:
 
 def _open_sessions(hits: list[Hit]) -> dict[tuple[int, int], SessionRecord]:
     """Return the latest session per (site, visitor hash) that some hit in the batch may join."""
-    hashes = {h.visitor_hash for h in hits} | {h.prev_visitor_hash for h in hits if h.prev_visitor_hash}
+    visitors = {(h.site_id, h.visitor_hash) for h in hits}
+    visitors |= {(h.site_id, h.prev_visitor_hash) for h in hits if h.prev_visitor_hash}
     earliest = min(h.timestamp for h in hits) - _timeout()
-    candidates = storage.open_sessions({h.site_id for h in hits}, hashes, earliest)
-    return {(session.site_id, session.visitor_hash): session for session in candidates}
+    return {(s.site_id, s.visitor_hash): s for s in storage.open_sessions(visitors, earliest)}
 
 
 def _joinable(session: SessionRecord | None, at: datetime, timeout: timedelta) -> bool:
@@ -129,6 +117,6 @@ def assign_sessions(hits: Iterable[Hit]) -> None:
     fresh = {id(s) for s in created}
     updated = {id(s): s for s in owners.values() if id(s) not in fresh}
     storage.insert_sessions(created)
-    storage.update_sessions(list(updated.values()), SESSION_UPDATE_FIELDS)
+    storage.update_sessions(list(updated.values()), storage.SESSION_PROGRESS_FIELDS)
     for hit in ordered:
         hit.session_id = owners[id(hit)].id

@@ -72,14 +72,15 @@ def test_open_sessions_reads_recent_sessions_of_the_visitors():
     SessionFactory(site=recent.site, visitor_hash=5, last_seen=TIME_ZERO - timedelta(hours=2))
     SessionFactory(site=recent.site, visitor_hash=6, last_seen=TIME_ZERO)
     SessionFactory(visitor_hash=5, last_seen=TIME_ZERO)  # another site
-    found = storage.open_sessions({recent.site_id}, {5}, TIME_ZERO - timedelta(minutes=30))
+    assert storage.open_sessions(set(), TIME_ZERO) == []
+    found = storage.open_sessions({(recent.site_id, 5)}, TIME_ZERO - timedelta(minutes=30))
     assert [s.id for s in found] == [recent.id]
     assert found[0].entry_path == recent.entry_path
 
 
 def test_update_sessions_writes_only_the_named_fields():
     model = SessionFactory(pageviews=1, exit_path="/a", source="Google")
-    (session,) = storage.open_sessions({model.site_id}, {model.visitor_hash}, TIME_ZERO - timedelta(days=1))
+    (session,) = storage.open_sessions({(model.site_id, model.visitor_hash)}, TIME_ZERO - timedelta(days=1))
     session.pageviews, session.exit_path, session.source = 5, "/b", "changed"
     session.last_seen = TIME_ZERO + timedelta(minutes=3)
     storage.update_sessions([session], ["pageviews", "exit_path", "last_seen"])
