@@ -241,6 +241,7 @@ class Server:
     port: int
     workers: int
     log_path: Path
+    threads: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -259,7 +260,9 @@ class Server:
             "--workers",
             str(self.workers),
             "--worker-class",
-            "sync",
+            "gthread" if self.threads > 1 else "sync",
+            "--threads",
+            str(self.threads),
             "--log-level",
             "warning",
             "--backlog",
@@ -622,6 +625,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help=f"exit 1 when the ratio is under {BUDGET_RATIO}")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per server (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument(
+        "--server-threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1; default 1, sync)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--rounds", type=int, default=2, help="alternations bare/footfall (default 2)")
     parser.add_argument("--duration", type=float, help="seconds per measurement (default 10, --quick 3)")
@@ -649,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         load = Load(args.threads, args.connections, workdir)
         servers = {
-            name: Server(name, settings_module, free_port(), args.workers, workdir / f"{name}.log")
+            name: Server(name, settings_module, free_port(), args.workers, workdir / f"{name}.log", args.server_threads)
             for name, settings_module in (("bare", BARE_SETTINGS), ("footfall", FOOTFALL_SETTINGS))
         }
         accepted_by_footfall = 0
@@ -745,7 +751,8 @@ def main(argv: list[str] | None = None) -> int:
                 "wrk_threads": args.threads,
                 "connections": args.connections,
                 "gunicorn_workers": args.workers,
-                "worker_class": "sync",
+                "gunicorn_threads": args.server_threads,
+                "worker_class": "gthread" if args.server_threads > 1 else "sync",
                 "rounds": args.rounds,
                 "warmup_seconds": args.warmup,
                 "measure_seconds": args.duration,

@@ -55,7 +55,10 @@ class BufferFull(BufferUnavailable):
 @lru_cache(maxsize=4)
 def redis_client(url: str) -> redis.Redis:
     # Short timeouts: a hung Redis must turn into spooling quickly, not into hung requests.
-    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30)
+    # One dedicated connection per process (redis-py locks it): no pool checkout per request.
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30, single_connection_client=True
+    )
 
 
 def stream_mode() -> bool:
