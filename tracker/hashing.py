@@ -36,8 +36,16 @@ def salt_for_day(day: date) -> bytes:
 
 @lru_cache(maxsize=4)
 def _salts_for_day(day: date) -> tuple[bytes, bytes | None]:
+    # The first use of a day also retires old salts, so that the embedded mode, which runs no
+    # Celery beat, forgets them on time too.
+    _delete_salts_before(day - timedelta(days=1))
     previous = Salt.objects.filter(day=day - timedelta(days=1)).values_list("secret", flat=True).first()
     return salt_for_day(day), bytes(previous) if previous is not None else None
+
+
+def _delete_salts_before(day: date) -> int:
+    deleted, _ = Salt.objects.filter(day__lt=day).delete()
+    return deleted
 
 
 def current_salts(now: datetime) -> tuple[bytes, bytes | None]:
@@ -58,6 +66,6 @@ def rotate_salts(now: datetime) -> int:
     today = now.date()
     salt_for_day(today)
     salt_for_day(today + timedelta(days=1))
-    deleted, _ = Salt.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    deleted = _delete_salts_before(today - timedelta(days=1))
     forget_cached_salts()
     return deleted

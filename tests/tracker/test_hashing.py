@@ -55,3 +55,14 @@ def test_rotation_is_idempotent():
     assert {d: bytes(s) for d, s in Salt.objects.values_list("day", "secret")} == {
         d: bytes(s) for d, s in secrets_before.items()
     }
+
+
+def test_first_use_of_a_day_retires_old_salts_without_beat():
+    """The embedded mode has no beat: reading a new day's salts deletes those over 48 hours old."""
+    for days_ago in range(1, 4):
+        hashing.salt_for_day(TIME_ZERO.date() - timedelta(days=days_ago))
+    hashing.current_salts(TIME_ZERO)
+    assert sorted(Salt.objects.values_list("day", flat=True)) == [
+        TIME_ZERO.date() - timedelta(days=1),
+        TIME_ZERO.date(),
+    ]
