@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import connection
 from django.db.models import Model
 
@@ -77,13 +78,16 @@ def open_sessions(visitors: Collection[tuple[int, int]], since: datetime) -> lis
     names = ["id", "site_id", "visitor_hash", *SESSION_PROGRESS_FIELDS]
     if _postgres():
         site_ids, hashes = zip(*visitors, strict=True) if visitors else ((), ())
-        with connection.cursor() as cursor:
+        connection.ensure_connection()
+        # A binary result: psycopg then decodes timestamps without parsing text (a third faster).
+        with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"SELECT {', '.join(f's.{n}' for n in names)} FROM tracker_session AS s "  # noqa: S608 (model names)
                 "JOIN unnest(%s::bigint[], %s::bigint[]) AS v(site_id, visitor_hash) "
                 "ON s.site_id = v.site_id AND s.visitor_hash = v.visitor_hash "
                 "WHERE s.last_seen >= %s ORDER BY s.last_seen",
                 [list(site_ids), list(hashes), since],
+                binary=True,
             )
             rows = cursor.fetchall()
     else:
