@@ -21,8 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="http://127.0.0.1:8000", help="Where Footfall is served")
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--quiet", action="store_true", help="Create what is missing, print nothing")
 
-    def handle(self, *args: Any, host: str, username: str, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, username: str, quiet: bool, **options: Any) -> None:
         password_file = settings.VAR_DIR / "admin_password"
         user_model = get_user_model()
         user = user_model.objects.filter(username=username).first()
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             owner=user, domain=DEMO_DOMAIN, name="Demo blog"
         )
         Membership.objects.get_or_create(user=user, site=site, defaults={"role": Membership.Role.OWNER})
+        if quiet:
+            return
         password_hint = (
             password_file.read_text().strip()
             if password_file.exists()
