@@ -5,4 +5,5 @@ from tracker import views
 urlpatterns = [
     path("api/event", views.event, name="ingest-event"),
     path("api/events", views.events, name="ingest-events"),
+    path("js/script.js", views.script, name="snippet"),
 ]

@@ -10,8 +10,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from tracker import ingest
+from tracker import ingest, snippet
 from tracker.buffer import BufferUnavailable
 from tracker.errors import ApiError, error_response
 from tracker.keys import api_key_from_request, require_scope, site_ids_for_key
@@ -76,3 +77,19 @@ def _server(request: HttpRequest, ip: str) -> ingest.Batch:
 
 event = _ingest_view(_browser)
 events = _ingest_view(_server)
+
+
+# Sites embed the script from its fixed URL, so it is cached for a day and revalidated by ETag.
+SCRIPT_CACHE_CONTROL = "public, max-age=86400, stale-while-revalidate=604800"
+
+
+@require_safe
+def script(request: HttpRequest) -> HttpResponse:
+    content, etag = snippet.served()
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(content, content_type="application/javascript; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = SCRIPT_CACHE_CONTROL
+    return response
