@@ -89,10 +89,11 @@
     tick();
     if (lastPage !== null && (engagedMs >= 1000 || maxScroll > sentScroll)) {
       // After an SPA navigation the address already shows the next page: name the one read.
-      track("engagement", { u: lastUrl, e: engagedMs, sd: maxScroll }, now);
+      track("engagement", { u: lastUrl, e: engagedMs, sd: maxScroll });
       engagedMs = 0;
       sentScroll = maxScroll;
     }
+    if (now) send(); // leaving: whatever is still batched goes too
   }
 
   function page(referrer) {
