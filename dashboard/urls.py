@@ -5,4 +5,6 @@ from dashboard import views
 app_name = "dashboard"
 urlpatterns = [
     path("", views.site_list, name="site-list"),
+    path("demo/", views.demo, name="demo"),
+    path("demo/<path:rest>", views.demo, name="demo-page"),
 ]

@@ -10,6 +10,8 @@ from django.db import transaction
 
 from tracker.models import Membership, Site
 
+# The site `make run` creates and fills with demo traffic.
+DEMO_DOMAIN = "demo.footfall.test"
 SITE_CACHE_SECONDS = 60
 MISSING_SITE_CACHE_SECONDS = 5
 

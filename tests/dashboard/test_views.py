@@ -33,3 +33,25 @@ def test_login_page_renders(client):
 def test_empty_state_says_what_to_do(client):
     client.force_login(UserFactory())
     assert b"No sites yet" in client.get("/").content
+
+
+def test_demo_page_carries_the_snippet_and_lists_events(client, settings):
+    from tests.factories import EventFactory
+    from tracker.sites import DEMO_DOMAIN
+
+    settings.DEBUG = True
+    site = SiteFactory(domain=DEMO_DOMAIN)
+    EventFactory(site=site, name="Signup", path="/demo/page-2", props={"plan": "<b>pro</b>"})
+    page = client.get("/demo/page-2").content.decode()
+    assert f'data-domain="{DEMO_DOMAIN}"' in page
+    assert 'src="/js/script.js"' in page
+    assert "/demo/page-2" in page
+    assert "&lt;b&gt;pro&lt;/b&gt;" in page  # visitor data is escaped
+
+
+def test_demo_page_exists_only_in_debug(client, settings):
+    from tracker.sites import DEMO_DOMAIN
+
+    settings.DEBUG = False
+    SiteFactory(domain=DEMO_DOMAIN)
+    assert client.get("/demo/").status_code == 404

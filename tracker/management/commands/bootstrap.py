@@ -10,9 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
 from tracker.models import Membership, Site
-from tracker.sites import site_create
-
-DEMO_DOMAIN = "demo.footfall.test"
+from tracker.sites import DEMO_DOMAIN, site_create
 
 
 class Command(BaseCommand):
@@ -52,7 +50,7 @@ class Command(BaseCommand):
                     f"  Dashboard:  {host}/",
                     f"  Admin:      {host}/admin/",
                     f"  Login:      {username} / {password_hint}",
-                    f"  Demo site:  {site.domain}",
+                    f"  Demo site:  {site.domain} (a page carrying its snippet: {host}/demo/)",
                     f'  Script tag: <script defer data-domain="{site.domain}" src="{host}/js/script.js"></script>',
                     f"  Try ingest: curl -X POST {host}/api/event -H 'Content-Type: text/plain' "
                     f'-d \'{{"domain":"{site.domain}","name":"pageview","url":"https://{site.domain}/"}}\'',
