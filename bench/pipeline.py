@@ -463,13 +463,15 @@ class RunStats:
         }
 
 
-def _timed(stats: RunStats, key: str, func: Callable[..., Any]) -> Callable[..., Any]:
+def _timed(seconds: defaultdict[str, float], key: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap func so that its time is added to seconds[key]."""
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return func(*args, **kwargs)
         finally:
-            stats.step_seconds[key] += time.perf_counter() - started
+            seconds[key] += time.perf_counter() - started
 
     return wrapper
 
@@ -498,14 +500,7 @@ def instrumented(stats: RunStats) -> Iterator[None]:
         return result
 
     def timed_detail(key: str, func: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                stats.detail_seconds[key] += time.perf_counter() - started
-
-        return wrapper
+        return _timed(stats.detail_seconds, key, func)
 
     connection = connections["default"]
     patches: list[tuple[Any, str, Any]] = [(pipeline, "process_batch", process_batch)]
@@ -516,7 +511,7 @@ def instrumented(stats: RunStats) -> Iterator[None]:
         (sessions, "lock_session_writes", "lock_sessions"),
         (connection, "_commit", "commit"),
     ):
-        patches.append((owner, name, _timed(stats, key, getattr(owner, name))))
+        patches.append((owner, name, _timed(stats.step_seconds, key, getattr(owner, name))))
 
     # Parts of assign_session and store_events, timed inside those steps.
     find = timed_detail(f"assign_session{DETAIL}find open sessions", sessions._open_sessions)
