@@ -1,0 +1,241 @@
+"""A stats query: what to count, where and when; parsed once per interface, then run by the stats layer.
+
+The text forms follow Plausible's Stats API v1 so its clients and habits carry over:
+period (`day`, `7d`, `30d`, `month`, `6mo`, `12mo`, `custom`) with `date` as the anchor or, for
+`custom`, `YYYY-MM-DD,YYYY-MM-DD`; filters such as `event:page==/blog/x;visit:country==DE|FR`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; `field` names the offending parameter."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+# Property name -> (column on Event, column on Session or None when sessions lack it).
+PROPERTIES: dict[str, tuple[str, str | None]] = {
+    "event:page": ("path", None),
+    "event:name": ("name", None),
+    "event:hostname": ("hostname", "hostname"),
+    "visit:entry_page": ("path", "entry_path"),
+    "visit:exit_page": ("path", "exit_path"),
+    "visit:source": ("referrer_source", "source"),
+    "visit:referrer": ("referrer", "referrer"),
+    "visit:utm_source": ("utm_source", "utm_source"),
+    "visit:utm_medium": ("utm_medium", "utm_medium"),
+    "visit:utm_campaign": ("utm_campaign", "utm_campaign"),
+    "visit:utm_term": ("utm_term", "utm_term"),
+    "visit:utm_content": ("utm_content", "utm_content"),
+    "visit:country": ("country", "country"),
+    "visit:browser": ("browser", "browser"),
+    "visit:browser_version": ("browser_version", None),
+    "visit:os": ("os", "os"),
+    "visit:os_version": ("os_version", None),
+    "visit:device": ("device_type", "device_type"),
+}
+PROP_PREFIX = "event:props:"
+METRICS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "views_per_visit",
+    "bounce_rate",
+    "visit_duration",
+    "events",
+    "engaged_time",
+    "scroll_depth",
+)
+INTERVALS = ("hour", "day", "week", "month")
+PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
+MAX_CUSTOM_DAYS = 3 * 366
+
+
+class Operator(enum.StrEnum):
+    IS = "=="
+    IS_NOT = "!="
+    CONTAINS = "~"
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str  # a PROPERTIES key or event:props:<key>
+    operator: Operator
+    values: tuple[str, ...]
+
+    @property
+    def prop_key(self) -> str | None:
+        """The custom property's key for `event:props:<key>` filters."""
+        return self.name.removeprefix(PROP_PREFIX) if self.name.startswith(PROP_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Local calendar days, first and last included, in the site's time zone."""
+
+    first: date
+    last: date
+    timezone: str
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """Return [start, end) in UTC."""
+        zone = ZoneInfo(self.timezone)
+        start = datetime.combine(self.first, time.min, zone).astimezone(UTC)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, zone).astimezone(UTC)
+        return start, end
+
+    def previous_period(self) -> DateRange:
+        return DateRange(self.first - timedelta(days=self.days), self.first - timedelta(days=1), self.timezone)
+
+    def year_over_year(self) -> DateRange:
+        return DateRange(_minus_year(self.first), _minus_year(self.last), self.timezone)
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    site_id: int
+    dates: DateRange
+    metrics: tuple[str, ...] = ("visitors",)
+    filters: tuple[Filter, ...] = ()
+    interval: str = "day"
+    breakdown: str | None = None
+    comparison: DateRange | None = None
+
+
+def _minus_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _parse_day(text: str, field_name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise QueryError(field_name, f"{text!r} is not a date in the form YYYY-MM-DD.") from exc
+
+
+def _months_back(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def parse_period(period: str, anchor: str | None, *, today: date, timezone: str) -> DateRange:
+    """Return the local days a period covers, ending at `date` (default: today in the site's zone)."""
+    if period not in PERIODS:
+        raise QueryError("period", f"Unknown period {period!r}; use one of {', '.join(PERIODS)}.")
+    if period == "custom":
+        parts = (anchor or "").split(",")
+        if len(parts) != 2:
+            raise QueryError("date", "A custom period needs date=YYYY-MM-DD,YYYY-MM-DD.")
+        first, last = _parse_day(parts[0], "date"), _parse_day(parts[1], "date")
+        if last < first:
+            raise QueryError("date", "The custom period ends before it starts.")
+        if (last - first).days + 1 > MAX_CUSTOM_DAYS:
+            raise QueryError("date", f"A custom period spans at most {MAX_CUSTOM_DAYS} days.")
+        return DateRange(first, last, timezone)
+    end = _parse_day(anchor, "date") if anchor else today
+    if period == "day":
+        return DateRange(end, end, timezone)
+    if period in ("7d", "30d"):
+        return DateRange(end - timedelta(days=int(period[:-1]) - 1), end, timezone)
+    if period == "month":
+        first = end.replace(day=1)
+        next_month = _months_back(first, -1)
+        return DateRange(first, next_month - timedelta(days=1), timezone)
+    months = int(period.removesuffix("mo"))
+    # The last n calendar months, the anchor's month included (as Plausible counts 6mo/12mo).
+    first = _months_back(end.replace(day=1), months - 1)
+    return DateRange(first, _months_back(end.replace(day=1), -1) - timedelta(days=1), timezone)
+
+
+def parse_filters(text: str | None) -> tuple[Filter, ...]:
+    """Parse `prop==a|b;prop!=c;prop~d` into filters."""
+    if not text:
+        return ()
+    filters = []
+    for clause in (part.strip() for part in text.split(";")):
+        if not clause:
+            continue
+        for operator in (Operator.IS_NOT, Operator.IS, Operator.CONTAINS):  # "!=" before "=="
+            name, found, raw_values = clause.partition(operator.value)
+            if found:
+                break
+        else:
+            raise QueryError("filters", f"{clause!r} has no operator; use ==, != or ~.")
+        name = name.strip()
+        if name not in PROPERTIES and not (name.startswith(PROP_PREFIX) and len(name) > len(PROP_PREFIX)):
+            raise QueryError("filters", f"Unknown property {name!r}.")
+        values = tuple(v.strip() for v in raw_values.split("|"))
+        if not all(values):
+            raise QueryError("filters", f"{clause!r} has an empty value.")
+        filters.append(Filter(name, operator, values))
+    return tuple(filters)
+
+
+def parse_metrics(text: str | None) -> tuple[str, ...]:
+    metrics = tuple(m.strip() for m in (text or "visitors").split(",") if m.strip())
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise QueryError("metrics", f"Unknown metric(s) {', '.join(unknown) or '(none)'}; use {', '.join(METRICS)}.")
+    return tuple(dict.fromkeys(metrics))
+
+
+def parse_interval(text: str | None, dates: DateRange) -> str:
+    interval = text or ("hour" if dates.days == 1 else "month" if dates.days > 190 else "day")
+    if interval not in INTERVALS:
+        raise QueryError("interval", f"Unknown interval {interval!r}; use one of {', '.join(INTERVALS)}.")
+    return interval
+
+
+def parse_breakdown(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if text not in PROPERTIES and not (text.startswith(PROP_PREFIX) and len(text) > len(PROP_PREFIX)):
+        raise QueryError("property", f"Unknown property {text!r}.")
+    return text
+
+
+def parse_comparison(text: str | None, dates: DateRange) -> DateRange | None:
+    if not text:
+        return None
+    if text == "previous_period":
+        return dates.previous_period()
+    if text == "year_over_year":
+        return dates.year_over_year()
+    raise QueryError("compare", f"Unknown comparison {text!r}; use previous_period or year_over_year.")
+
+
+def build_query(
+    *,
+    site_id: int,
+    timezone: str,
+    params: dict[str, str],
+    now: datetime,
+) -> StatsQuery:
+    """Build a query from Plausible-style parameters (period, date, metrics, filters, ...)."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    dates = parse_period(params.get("period", "30d"), params.get("date"), today=today, timezone=timezone)
+    return StatsQuery(
+        site_id=site_id,
+        dates=dates,
+        metrics=parse_metrics(params.get("metrics")),
+        filters=parse_filters(params.get("filters")),
+        interval=parse_interval(params.get("interval"), dates),
+        breakdown=parse_breakdown(params.get("property")),
+        comparison=parse_comparison(params.get("compare"), dates),
+    )

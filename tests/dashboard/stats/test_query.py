@@ -1,0 +1,131 @@
+"""Parsing stats queries: periods in the site's time zone, filters, metrics, comparisons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dashboard.stats.query import (
+    DateRange,
+    Filter,
+    Operator,
+    QueryError,
+    build_query,
+    parse_comparison,
+    parse_filters,
+    parse_interval,
+    parse_metrics,
+    parse_period,
+)
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("period", "anchor", "first", "last"),
+    [
+        ("day", None, date(2026, 11, 20), date(2026, 11, 20)),
+        ("day", "2026-02-03", date(2026, 2, 3), date(2026, 2, 3)),
+        ("7d", None, date(2026, 11, 14), date(2026, 11, 20)),
+        ("30d", None, date(2026, 10, 22), date(2026, 11, 20)),
+        ("month", None, date(2026, 11, 1), date(2026, 11, 30)),
+        ("month", "2024-02-10", date(2024, 2, 1), date(2024, 2, 29)),
+        ("6mo", None, date(2026, 6, 1), date(2026, 11, 30)),
+        ("12mo", "2026-01-15", date(2025, 2, 1), date(2026, 1, 31)),
+        ("custom", "2026-01-01,2026-01-31", date(2026, 1, 1), date(2026, 1, 31)),
+    ],
+)
+def test_periods(period, anchor, first, last):
+    assert parse_period(period, anchor, today=TODAY, timezone="UTC") == DateRange(first, last, "UTC")
+
+
+@pytest.mark.parametrize(
+    ("period", "anchor"),
+    [
+        ("week", None),
+        ("custom", None),
+        ("custom", "2026-01-31,2026-01-01"),
+        ("custom", "2020-01-01,2026-01-01"),
+        ("day", "yesterday"),
+        ("custom", "2026-01-01"),
+    ],
+)
+def test_bad_periods(period, anchor):
+    with pytest.raises(QueryError) as error:
+        parse_period(period, anchor, today=TODAY, timezone="UTC")
+    assert error.value.field in ("period", "date")
+
+
+def test_utc_bounds_follow_the_site_time_zone():
+    start, end = DateRange(date(2026, 3, 29), date(2026, 3, 29), "Europe/Berlin").utc_bounds()
+    # The day DST begins in Berlin has 23 hours.
+    assert (start, end) == (datetime(2026, 3, 28, 23, tzinfo=UTC), datetime(2026, 3, 29, 22, tzinfo=UTC))
+
+
+def test_today_is_the_site_local_day():
+    late_evening_utc = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+    query = build_query(site_id=1, timezone="Asia/Tokyo", params={"period": "day"}, now=late_evening_utc)
+    assert query.dates.first == date(2026, 11, 21)
+
+
+def test_comparisons():
+    dates = DateRange(date(2024, 2, 1), date(2024, 2, 29), "UTC")
+    assert parse_comparison("previous_period", dates) == DateRange(date(2024, 1, 3), date(2024, 1, 31), "UTC")
+    assert parse_comparison("year_over_year", dates) == DateRange(date(2023, 2, 1), date(2023, 2, 28), "UTC")
+    assert parse_comparison(None, dates) is None
+    with pytest.raises(QueryError):
+        parse_comparison("last_week", dates)
+
+
+def test_filters_with_every_operator():
+    assert parse_filters("event:page==/blog/x|/blog/y;visit:country!=DE; visit:source~goo ;event:props:plan==pro") == (
+        Filter("event:page", Operator.IS, ("/blog/x", "/blog/y")),
+        Filter("visit:country", Operator.IS_NOT, ("DE",)),
+        Filter("visit:source", Operator.CONTAINS, ("goo",)),
+        Filter("event:props:plan", Operator.IS, ("pro",)),
+    )
+    assert parse_filters("event:props:plan==pro")[0].prop_key == "plan"
+    assert parse_filters("") == ()
+
+
+@pytest.mark.parametrize("text", ["visit:planet==Mars", "event:page", "event:page==", "event:props:==x", "a==b|"])
+def test_bad_filters(text):
+    with pytest.raises(QueryError) as error:
+        parse_filters(text)
+    assert error.value.field == "filters"
+
+
+@given(st.text(max_size=200))
+def test_any_filter_text_parses_or_raises_query_error(text):
+    try:
+        filters = parse_filters(text)
+    except QueryError as error:
+        assert error.field == "filters"
+    else:
+        assert all(f.values and all(f.values) for f in filters)
+        assert all(f.name.startswith(("event:", "visit:")) for f in filters)
+
+
+def test_metrics_and_intervals():
+    assert parse_metrics("visitors,pageviews,visitors") == ("visitors", "pageviews")
+    assert parse_metrics(None) == ("visitors",)
+    with pytest.raises(QueryError):
+        parse_metrics("visitors,revenue")
+    day = DateRange(TODAY, TODAY, "UTC")
+    year = DateRange(date(2025, 12, 1), date(2026, 11, 30), "UTC")
+    assert (parse_interval(None, day), parse_interval(None, year), parse_interval("week", year)) == (
+        "hour",
+        "month",
+        "week",
+    )
+    with pytest.raises(QueryError):
+        parse_interval("minute", day)
+
+
+def test_build_query_reports_the_bad_field():
+    with pytest.raises(QueryError) as error:
+        build_query(site_id=1, timezone="UTC", params={"property": "visit:planet"}, now=datetime.now(UTC))
+    assert error.value.field == "property"
