@@ -155,3 +155,63 @@ def test_query_count_is_fixed(site, django_assert_max_num_queries):
     )
     with django_assert_max_num_queries(4):
         raw.aggregate(query)
+
+
+def query_for(site, **fields) -> StatsQuery:
+    return StatsQuery(site_id=site.id, **{"dates": DAY, **fields})
+
+
+def test_timeseries_by_hour_has_every_bucket(site):
+    rows = raw.timeseries(query_for(site, metrics=("visitors", "pageviews"), interval="hour"))
+    assert len(rows) == 24
+    assert rows[10] == {"date": datetime(2026, 11, 20, 10), "visitors": 3, "pageviews": 4}
+    assert rows[9] == {"date": datetime(2026, 11, 20, 9), "visitors": 0, "pageviews": 0}
+
+
+def test_timeseries_by_day_in_the_sites_zone(site):
+    two_days = DateRange(date(2026, 11, 19), date(2026, 11, 20), "UTC")
+    rows = raw.timeseries(query_for(site, dates=two_days, metrics=("visitors", "bounce_rate"), interval="day"))
+    assert rows == [
+        {"date": date(2026, 11, 19), "visitors": 1, "bounce_rate": 100},
+        {"date": date(2026, 11, 20), "visitors": 3, "bounce_rate": 67},
+    ]
+    kiritimati = DateRange(date(2026, 11, 20), date(2026, 11, 21), "Pacific/Kiritimati")
+    shifted = raw.timeseries(query_for(site, dates=kiritimati, metrics=("visitors",), interval="day"))
+    assert [row["visitors"] for row in shifted] == [1, 3]
+
+
+def test_timeseries_by_week_and_month_sum_to_the_aggregate(site):
+    november = DateRange(date(2026, 11, 1), date(2026, 11, 30), "UTC")
+    weeks = raw.timeseries(query_for(site, dates=november, metrics=("pageviews",), interval="week"))
+    months = raw.timeseries(query_for(site, dates=november, metrics=("pageviews",), interval="month"))
+    assert sum(row["pageviews"] for row in weeks) == 5
+    assert weeks[0]["date"] == date(2026, 10, 26)  # weeks start on Monday
+    assert months == [{"date": date(2026, 11, 1), "pageviews": 5}]
+
+
+def test_breakdown_by_page(site):
+    rows = raw.breakdown(query_for(site, metrics=("visitors", "pageviews", "bounce_rate"), breakdown="event:page"))
+    assert rows == [
+        {"page": "/blog/x", "visitors": 2, "pageviews": 2, "bounce_rate": 50},
+        {"page": "/", "visitors": 1, "pageviews": 1, "bounce_rate": 100},
+        {"page": "/about", "visitors": 1, "pageviews": 1, "bounce_rate": 0},
+    ]
+
+
+def test_breakdown_by_visit_source_and_entry_page(site):
+    sources = raw.breakdown(query_for(site, metrics=("visitors", "visit_duration"), breakdown="visit:source"))
+    assert sources == [  # ties in visitors are ordered by value; "" is a direct visit
+        {"source": "", "visitors": 1, "visit_duration": 5},
+        {"source": "Google", "visitors": 1, "visit_duration": 150},
+        {"source": "newsletter", "visitors": 1, "visit_duration": 10},  # utm_source wins over the referrer
+    ]
+    entries = raw.breakdown(query_for(site, metrics=("visits",), breakdown="visit:entry_page"))
+    assert entries == [{"entry_page": "/blog/x", "visits": 2}, {"entry_page": "/", "visits": 1}]
+
+
+def test_breakdown_by_custom_property_and_pages(site):
+    plans = raw.breakdown(query_for(site, metrics=("events",), breakdown="event:props:plan"))
+    assert plans == [{"plan": "pro", "events": 1}]
+    first = raw.breakdown(query_for(site, metrics=("visitors",), breakdown="event:page"), limit=1, page=1)
+    second = raw.breakdown(query_for(site, metrics=("visitors",), breakdown="event:page"), limit=1, page=2)
+    assert (first, second) == ([{"page": "/blog/x", "visitors": 2}], [{"page": "/", "visitors": 1}])
