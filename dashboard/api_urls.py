@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dashboard import api
+
+urlpatterns = [
+    path("stats/aggregate", api.AggregateApi.as_view(), name="stats-aggregate"),
+    path("stats/timeseries", api.TimeseriesApi.as_view(), name="stats-timeseries"),
+    path("stats/breakdown", api.BreakdownApi.as_view(), name="stats-breakdown"),
+]

@@ -1,0 +1,49 @@
+"""The dashboard tests' shared data: one day of a small site with known numbers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.factories import SiteFactory
+from tracker import pipeline
+from tracker.hits import Hit
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def hit(site, visitor, seconds, path, name="pageview", **fields) -> Hit:
+    return Hit(
+        uuid=str(uuid.uuid4()),
+        site_id=site.id,
+        name=name,
+        timestamp=T0 + timedelta(seconds=seconds),
+        url=f"https://{site.domain}{path}",
+        visitor_hash=visitor,
+        **fields,
+    )
+
+
+@pytest.fixture
+def site(db):
+    """stats.example on 2026-11-20 (UTC): three visits by three visitors, and one the day before."""
+    site = SiteFactory(domain="stats.example")
+    pipeline.process_batch(
+        [
+            # A: from Google, two pages and 30 s of engagement.
+            hit(site, 1, 0, "/blog/x", referrer="https://www.google.com/"),
+            hit(site, 1, 120, "/about", referrer="https://stats.example/blog/x"),
+            hit(site, 1, 150, "/about", name="engagement", engaged_ms=30_000, scroll_depth=80),
+            # B: direct, one page, a short look: a bounce.
+            hit(site, 2, 0, "/blog/x"),
+            hit(site, 2, 5, "/blog/x", name="engagement", engaged_ms=2_000, scroll_depth=20),
+            # C: from the newsletter, signs up.
+            hit(site, 3, 0, "/?utm_source=newsletter"),
+            hit(site, 3, 10, "/", name="Signup", props={"plan": "pro"}),
+            # A the day before.
+            hit(site, 1, -86_400, "/"),
+        ]
+    )
+    return site

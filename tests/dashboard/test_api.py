@@ -1,0 +1,115 @@
+"""The Stats API v1: Plausible's shapes, bearer keys, scopes, and no leaks across sites."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tracker.keys import api_key_create
+from tracker.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+DAY = {"period": "day", "date": "2026-11-20"}
+
+
+@pytest.fixture
+def key(site):
+    user = UserFactory()
+    MembershipFactory(user=user, site=site, role=Membership.Role.VIEWER)
+    return api_key_create(user=user, name="reader", scopes=["stats:read"])[1]
+
+
+def get(client, path, key, **params):
+    return client.get(f"/api/v1/stats/{path}", params, headers={"Authorization": f"Bearer {key}"} if key else {})
+
+
+def test_aggregate(client, key):
+    response = get(client, "aggregate", key, site_id="stats.example", metrics="visitors,pageviews,bounce_rate", **DAY)
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": {"visitors": {"value": 3}, "pageviews": {"value": 4}, "bounce_rate": {"value": 67}}
+    }
+
+
+def test_aggregate_with_comparison(client, key):
+    response = get(client, "aggregate", key, site_id="stats.example", compare="previous_period", **DAY)
+    assert response.json() == {"results": {"visitors": {"value": 3, "comparison_value": 1, "change": 200}}}
+
+
+def test_timeseries(client, key):
+    response = get(client, "timeseries", key, site_id="stats.example", period="7d", date="2026-11-20")
+    rows = response.json()["results"]
+    assert len(rows) == 7
+    assert rows[-1] == {"date": "2026-11-20", "visitors": 3}
+
+
+def test_breakdown(client, key):
+    response = get(
+        client,
+        "breakdown",
+        key,
+        site_id="stats.example",
+        property="event:page",
+        limit=2,
+        metrics="visitors,pageviews",
+        **DAY,
+    )
+    assert response.json() == {
+        "results": [{"page": "/blog/x", "visitors": 2, "pageviews": 2}, {"page": "/", "visitors": 1, "pageviews": 1}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("aggregate", {"period": "fortnight"}, "period"),
+        ("aggregate", {"metrics": "revenue"}, "metrics"),
+        ("aggregate", {"filters": "visit:planet==Mars"}, "filters"),
+        ("aggregate", {"period": "custom", "date": "2026-01-01"}, "date"),
+        ("timeseries", {"interval": "minute"}, "interval"),
+        ("breakdown", {}, "property"),
+        ("breakdown", {"property": "event:page", "limit": "0"}, "limit"),
+    ],
+)
+def test_bad_queries_are_400_with_the_field(client, key, path, params, field):
+    response = get(client, path, key, site_id="stats.example", **params)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_query"
+    assert response.json()["error"]["field"] == field
+
+
+def test_missing_site_id_is_400(client, key):
+    response = get(client, "aggregate", key)
+    assert (response.status_code, response.json()["error"]["field"]) == (400, "site_id")
+
+
+def test_no_key_is_401_and_bad_key_is_401(client, site):
+    response = get(client, "aggregate", None, site_id="stats.example")
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "missing_api_key")
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert get(client, "aggregate", "ff_nope_nope", site_id="stats.example").status_code == 401
+
+
+def test_key_without_stats_scope_is_403(client, site):
+    user = UserFactory()
+    MembershipFactory(user=user, site=site)
+    _, writer = api_key_create(user=user, name="writer", scopes=["events:write"])
+    response = get(client, "aggregate", writer, site_id="stats.example")
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "insufficient_scope")
+
+
+def test_other_sites_and_missing_sites_look_the_same(client, key):
+    SiteFactory(domain="someone-else.example")
+    hidden = get(client, "aggregate", key, site_id="someone-else.example")
+    missing = get(client, "aggregate", key, site_id="nowhere.example")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["error"]["code"] == missing.json()["error"]["code"] == "site_not_found"
+
+
+def test_key_restricted_to_another_site_gets_404(client, site):
+    user = UserFactory()
+    MembershipFactory(user=user, site=site)
+    other = MembershipFactory(user=user).site
+    _, narrowed = api_key_create(user=user, name="narrow", scopes=["stats:read"], sites=[other])
+    assert get(client, "aggregate", narrowed, site_id="stats.example").status_code == 404
