@@ -116,3 +116,18 @@ class BreakdownApi(StatsApi):
         if query.breakdown is None:
             raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
         return Response({"results": raw.breakdown(query, limit=data["limit"], page=data["page"])})
+
+
+class RealtimeVisitorsApi(APIView):
+    """The number of visitors in the last 5 minutes, as a bare integer (as Plausible answers)."""
+
+    authentication_classes = [ApiKeyAuthentication]
+
+    def get(self, request: Request) -> Response:
+        key = request.auth
+        assert isinstance(key, ApiKey)
+        domain = request.query_params.get("site_id")
+        if not domain:
+            raise ApiError("invalid_query", "site_id is required.", field="site_id")
+        site = site_for_key(key, domain)
+        return Response(raw.realtime_visitors(site.id, timezone.now()))

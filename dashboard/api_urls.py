@@ -6,4 +6,5 @@ urlpatterns = [
     path("stats/aggregate", api.AggregateApi.as_view(), name="stats-aggregate"),
     path("stats/timeseries", api.TimeseriesApi.as_view(), name="stats-timeseries"),
     path("stats/breakdown", api.BreakdownApi.as_view(), name="stats-breakdown"),
+    path("stats/realtime/visitors", api.RealtimeVisitorsApi.as_view(), name="stats-realtime-visitors"),
 ]

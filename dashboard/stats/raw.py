@@ -194,3 +194,11 @@ def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1) -> list[dic
     return [
         {name: value, **{m: metrics[m] for m in query.metrics}} for value, metrics in ordered[start : start + limit]
     ]
+
+
+def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
+    """Return how many visitors sent an event in the last few minutes."""
+    since = now - timedelta(minutes=minutes)
+    return Event.objects.filter(site_id=site_id, timestamp__gte=since, timestamp__lte=now).aggregate(
+        n=Count("visitor_hash", distinct=True)
+    )["n"]

@@ -113,3 +113,23 @@ def test_key_restricted_to_another_site_gets_404(client, site):
     other = MembershipFactory(user=user).site
     _, narrowed = api_key_create(user=user, name="narrow", scopes=["stats:read"], sites=[other])
     assert get(client, "aggregate", narrowed, site_id="stats.example").status_code == 404
+
+
+def test_realtime_visitors(client, key, site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.dashboard.conftest import hit
+    from tracker import pipeline
+
+    now = timezone.now()
+    recent = [hit(site, 9, 0, "/live"), hit(site, 8, 0, "/live"), hit(site, 7, 0, "/old")]
+    for event, age in zip(recent, (60, 200, 600), strict=True):
+        event.timestamp = now - timedelta(seconds=age)
+    pipeline.process_batch(recent)
+    response = client.get(
+        "/api/v1/stats/realtime/visitors", {"site_id": "stats.example"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert (response.status_code, response.json()) == (200, 2)
+    assert get(client, "realtime/visitors", key).status_code == 400
