@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
@@ -20,7 +21,7 @@ from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.errors import ApiError
 from tracker.keys import api_key_from_request, require_scope, site_ids_for_key
 from tracker.models import ApiKey, Site
-from tracker.sites import normalise_domain
+from tracker.sites import normalise_domain, site_create
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -40,7 +41,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
         field, messages = next(iter(detail.items()))
         message = messages[0] if isinstance(messages, list) else str(messages)
-        exc = ApiError("invalid_query", str(message), field=field or None)
+        request = context.get("request")
+        code = "invalid_query" if request is None or request.method == "GET" else "invalid_field"
+        exc = ApiError(code, str(message), field=field or None)
     elif isinstance(exc, exceptions.APIException) and not isinstance(exc, ApiError):
         exc = ApiError(str(exc.default_code), str(exc.detail), status=exc.status_code)
     if not isinstance(exc, ApiError):
@@ -131,3 +134,46 @@ class RealtimeVisitorsApi(APIView):
             raise ApiError("invalid_query", "site_id is required.", field="site_id")
         site = site_for_key(key, domain)
         return Response(raw.realtime_visitors(site.id, timezone.now()))
+
+
+class SitesApi(APIView):
+    """List the key's sites (stats:read or sites:manage); create one (sites:manage)."""
+
+    authentication_classes = [ApiKeyAuthentication]
+
+    class InputSerializer(serializers.Serializer):
+        domain = serializers.CharField(max_length=253)
+        name = serializers.CharField(max_length=200, required=False, default="")
+        timezone = serializers.CharField(max_length=64, required=False, default="UTC")
+
+    @staticmethod
+    def _key(request: Request) -> ApiKey:
+        key = request.auth
+        assert isinstance(key, ApiKey)
+        return key
+
+    @staticmethod
+    def _render(site: Site) -> dict[str, str]:
+        return {"domain": site.domain, "name": site.name, "timezone": site.timezone}
+
+    def get(self, request: Request) -> Response:
+        key = self._key(request)
+        if not {ApiKey.Scope.STATS_READ, ApiKey.Scope.SITES_MANAGE} & set(key.scopes):
+            require_scope(key, ApiKey.Scope.STATS_READ)
+        sites = Site.objects.filter(id__in=site_ids_for_key(key, owner_only=False)).order_by("domain")
+        return Response({"sites": [self._render(site) for site in sites]})
+
+    def post(self, request: Request) -> Response:
+        key = self._key(request)
+        require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        if Site.objects.filter(domain=normalise_domain(data["domain"])).exists():
+            raise ApiError("domain_taken", "A site with this domain exists already.", field="domain")
+        try:
+            site = site_create(owner=key.user, domain=data["domain"], name=data["name"], timezone=data["timezone"])
+        except DjangoValidationError as exc:
+            field_name, messages = next(iter(exc.message_dict.items()))
+            raise ApiError("invalid_field", messages[0], field=field_name) from exc
+        return Response(self._render(site), status=201)

@@ -133,3 +133,49 @@ def test_realtime_visitors(client, key, site):
     )
     assert (response.status_code, response.json()) == (200, 2)
     assert get(client, "realtime/visitors", key).status_code == 400
+
+
+def sites_call(client, key, method="get", **data):
+    headers = {"Authorization": f"Bearer {key}"}
+    if method == "get":
+        return client.get("/api/v1/sites", headers=headers)
+    return client.post("/api/v1/sites", data, content_type="application/json", headers=headers)
+
+
+def test_sites_lists_only_the_keys_sites(client, key):
+    SiteFactory(domain="someone-else.example")
+    assert sites_call(client, key).json() == {
+        "sites": [{"domain": "stats.example", "name": "stats.example", "timezone": "UTC"}]
+    }
+
+
+def test_create_site_with_sites_manage(client):
+    user = UserFactory()
+    _, manager = api_key_create(user=user, name="m", scopes=["sites:manage"])
+    response = sites_call(client, manager, "post", domain="WWW.New.Example", timezone="Europe/Paris")
+    assert (response.status_code, response.json()) == (
+        201,
+        {"domain": "new.example", "name": "new.example", "timezone": "Europe/Paris"},
+    )
+    assert Membership.objects.get(site__domain="new.example").user == user
+    assert sites_call(client, manager).json()["sites"][0]["domain"] == "new.example"
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "field"),
+    [
+        ({"domain": "stats.example"}, "domain_taken", "domain"),
+        ({"domain": "x.example", "timezone": "Mars/Olympus"}, "invalid_field", "timezone"),
+        ({}, "invalid_field", "domain"),
+    ],
+)
+def test_create_site_errors(client, site, data, code, field):
+    _, manager = api_key_create(user=UserFactory(), name="m", scopes=["sites:manage"])
+    response = sites_call(client, manager, "post", **data)
+    assert response.status_code == 400
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)
+
+
+def test_reading_keys_cannot_create_sites(client, key):
+    response = sites_call(client, key, "post", domain="x.example")
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "insufficient_scope")
