@@ -74,20 +74,26 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(worker, stream_mod
     for start in range(0, len(hits), 1000):
         buffer.push(hits[start : start + 1000])
     pending_at_kill = 0
+
+    buffer.ensure_group(stream_mode)
+
+    def pending() -> int:
+        return stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"]
+
     for _attempt in range(3):
         worker.start()
-        assert wait_until(lambda: 0 < event_count() < len(hits), timeout=60, interval=0.01), worker.log_tail()
+        # Kill while a batch has been read but not acknowledged, after some batches committed.
+        mid_batch = wait_until(lambda: pending() > 0 and 0 < event_count() < len(hits), timeout=60, interval=0.005)
+        assert mid_batch, worker.log_tail()
         worker.kill()
-        pending_at_kill = stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"]
+        pending_at_kill = pending()
         if pending_at_kill or event_count() == len(hits):
             break
     assert pending_at_kill > 0, "the kill never landed inside a batch"
     assert event_count() < len(hits)
     worker.start()
     assert wait_until(lambda: event_count() == len(hits), timeout=120, interval=0.2), worker.log_tail()
-    assert wait_until(
-        lambda: stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 0, timeout=30
-    )
+    assert wait_until(lambda: pending() == 0, timeout=30)
     assert {str(u) for u in Event.objects.values_list("uuid", flat=True)} == {h.uuid for h in hits}
     # Sessions counted each event once, replays included.
     assert Session.objects.aggregate(n=Sum("pageviews"))["n"] == len(hits)
