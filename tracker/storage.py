@@ -1,8 +1,8 @@
 """Bulk reads and writes for one batch: duplicate check, open sessions, session and event writes.
 
-On PostgreSQL each is one statement over column arrays (`unnest`), linear in the batch size.
-Django's bulk_update would instead build CASE expressions whose cost grows with the square of
-the batch. Elsewhere (SQLite in the embedded mode, where inline batches are small) Django's
+On PostgreSQL rows go in with COPY (session updates through a scratch table and one joined
+UPDATE) and lookups take arrays, so the cost is linear in the batch size; Django's bulk_update
+would instead build CASE expressions whose cost grows with the square of the batch. Elsewhere (SQLite in the embedded mode, where inline batches are small) Django's
 bulk methods serve.
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 import psycopg
 from django.db import connection
-from django.db.models import Model
 
 from tracker.models import Event, Session
 
@@ -107,16 +106,6 @@ def open_sessions(visitors: Collection[tuple[int, int]], since: datetime) -> lis
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _array_casts(model: type[Model], attnames: Sequence[str]) -> list[str]:
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    return [f"%s::{fields[name].db_type(connection)}[]" for name in attnames]
-
-
-def _columns(model: type[Model], attnames: Sequence[str]) -> str:
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    return ", ".join(connection.ops.quote_name(fields[name].column) for name in attnames)
 
 
 def existing_event_uuids(uuids: Sequence[str]) -> set[str]:
