@@ -2,8 +2,8 @@
 
 On PostgreSQL rows go in with COPY (session updates through a scratch table and one joined
 UPDATE) and lookups take arrays, so the cost is linear in the batch size; Django's bulk_update
-would instead build CASE expressions whose cost grows with the square of the batch. Elsewhere (SQLite in the embedded mode, where inline batches are small) Django's
-bulk methods serve.
+would instead build CASE expressions whose cost grows with the square of the batch. Elsewhere
+(SQLite in the embedded mode, where inline batches are small) Django's bulk methods serve.
 """
 
 from __future__ import annotations
