@@ -60,6 +60,15 @@ PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
 MAX_CUSTOM_DAYS = 3 * 366
 
 
+def prop_key(name: str) -> str | None:
+    """Return the custom property's key of an `event:props:<key>` name, else None."""
+    return name.removeprefix(PROP_PREFIX) if name.startswith(PROP_PREFIX) else None
+
+
+def is_property(name: str) -> bool:
+    return name in PROPERTIES or bool(prop_key(name))
+
+
 class Operator(enum.StrEnum):
     IS = "=="
     IS_NOT = "!="
@@ -75,7 +84,7 @@ class Filter:
     @property
     def prop_key(self) -> str | None:
         """The custom property's key for `event:props:<key>` filters."""
-        return self.name.removeprefix(PROP_PREFIX) if self.name.startswith(PROP_PREFIX) else None
+        return prop_key(self.name)
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,7 @@ def parse_filters(text: str | None) -> tuple[Filter, ...]:
         else:
             raise QueryError("filters", f"{clause!r} has no operator; use ==, != or ~.")
         name = name.strip()
-        if name not in PROPERTIES and not (name.startswith(PROP_PREFIX) and len(name) > len(PROP_PREFIX)):
+        if not is_property(name):
             raise QueryError("filters", f"Unknown property {name!r}.")
         values = tuple(v.strip() for v in raw_values.split("|"))
         if not all(values):
@@ -205,7 +214,7 @@ def parse_interval(text: str | None, dates: DateRange) -> str:
 def parse_breakdown(text: str | None) -> str | None:
     if text is None:
         return None
-    if text not in PROPERTIES and not (text.startswith(PROP_PREFIX) and len(text) > len(PROP_PREFIX)):
+    if not is_property(text):
         raise QueryError("property", f"Unknown property {text!r}.")
     return text
 

@@ -20,7 +20,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trunc
 
-from dashboard.stats.query import PROPERTIES, DateRange, Filter, Operator, StatsQuery
+from dashboard.stats.query import PROPERTIES, DateRange, Filter, Operator, StatsQuery, prop_key
 from tracker.models import Event, Session
 
 PAGEVIEW = "pageview"
@@ -34,17 +34,19 @@ class MetricValue:
     change: float | int | None = None  # percent; for bounce_rate, percentage points
 
 
-def _column(flt: Filter) -> str:
-    if flt.prop_key is not None:
-        return f"props__{flt.prop_key}"
-    event_column, session_column = PROPERTIES[flt.name]
-    if flt.name.startswith("visit:") and session_column is not None:
+def _column(prop: str) -> str:
+    """Return the lookup path from an event to a property; a visit property is its session's."""
+    key = prop_key(prop)
+    if key is not None:
+        return f"props__{key}"
+    event_column, session_column = PROPERTIES[prop]
+    if prop.startswith("visit:") and session_column is not None:
         return f"session__{session_column}"
     return event_column
 
 
 def _condition(flt: Filter) -> Q:
-    column = _column(flt)
+    column = _column(flt.name)
     if flt.operator is Operator.CONTAINS:
         return reduce(or_, (Q(**{f"{column}__icontains": value}) for value in flt.values))
     matches = Q(**{f"{column}__in": list(flt.values)})
@@ -171,10 +173,9 @@ def timeseries(query: StatsQuery) -> list[dict[str, Any]]:
 
 
 def _breakdown_key(prop: str) -> Any:
-    if prop.startswith("event:props:"):
-        return KeyTextTransform(prop.removeprefix("event:props:"), "props")
-    event_column, session_column = PROPERTIES[prop]
-    return F(f"session__{session_column}" if prop.startswith("visit:") and session_column else event_column)
+    key = prop_key(prop)
+    # Custom property values are grouped as text, whatever JSON type they were sent as.
+    return KeyTextTransform(key, "props") if key is not None else F(_column(prop))
 
 
 def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1) -> list[dict[str, Any]]:
@@ -182,8 +183,9 @@ def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1) -> list[dic
     if query.breakdown is None:
         raise ValueError("a breakdown query needs a property")
     events = events_in(query, query.dates)
-    if query.breakdown.startswith("event:props:"):
-        events = events.filter(props__has_key=query.breakdown.removeprefix("event:props:"))
+    key = prop_key(query.breakdown)
+    if key is not None:
+        events = events.filter(props__has_key=key)
     elif query.breakdown in ("event:page", "visit:entry_page", "visit:exit_page"):
         events = events.filter(name=PAGEVIEW)
     groups = _grouped(events, _breakdown_key(query.breakdown))
