@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -191,34 +192,36 @@ def drain_spool(max_events: int | None = None) -> int:
     return len(rows)
 
 
+def _repeat(drain: Callable[[], int], seconds: float | None) -> int:
+    """Call drain until it finds nothing or `seconds` (default BUFFER_DRAIN_SECONDS) pass; return the sum."""
+    deadline = time.monotonic() + (seconds if seconds is not None else settings.BUFFER_DRAIN_SECONDS)
+    total = 0
+    while time.monotonic() < deadline:
+        processed = drain()
+        if processed == 0:
+            break
+        total += processed
+    return total
+
+
 def drain_for(seconds: float | None = None) -> int:
     """Drain stream batches for up to `seconds`; return the number of entries processed."""
     if not stream_mode():
         return 0
-    deadline = time.monotonic() + (seconds if seconds is not None else settings.BUFFER_DRAIN_SECONDS)
-    total = 0
-    while time.monotonic() < deadline:
+
+    def drain_or_stop() -> int:
         try:
-            processed = drain_stream()
+            return drain_stream()
         except (redis.ConnectionError, redis.TimeoutError):
             logger.warning("Redis is unreachable; the stream will be drained later")
-            break
-        if processed == 0:
-            break
-        total += processed
-    return total
+            return 0
+
+    return _repeat(drain_or_stop, seconds)
 
 
 def drain_spool_for(seconds: float | None = None) -> int:
     """Drain spooled hits for up to `seconds`; return the number processed."""
-    deadline = time.monotonic() + (seconds if seconds is not None else settings.BUFFER_DRAIN_SECONDS)
-    total = 0
-    while time.monotonic() < deadline:
-        processed = drain_spool()
-        if processed == 0:
-            break
-        total += processed
-    return total
+    return _repeat(drain_spool, seconds)
 
 
 def backlog() -> dict[str, int]:
