@@ -56,6 +56,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def request_key(request: Request) -> ApiKey:
+    """Return the key ApiKeyAuthentication attached (it sets one or raises)."""
+    key = request.auth
+    assert isinstance(key, ApiKey)
+    return key
+
+
 def site_for_key(key: ApiKey, domain: str) -> Site:
     """Return the site the key may read, or raise 404 whether it is missing or out of reach."""
     require_scope(key, ApiKey.Scope.STATS_READ)
@@ -84,9 +91,7 @@ class StatsApi(APIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        key = request.auth
-        assert isinstance(key, ApiKey)  # ApiKeyAuthentication either sets it or raises
-        site = site_for_key(key, data["site_id"])
+        site = site_for_key(request_key(request), data["site_id"])
         text = {k: v for k, v in data.items() if isinstance(v, str) and k != "site_id"}
         return build_query(site_id=site.id, timezone=site.timezone, params=text, now=timezone.now()), data
 
@@ -127,8 +132,7 @@ class RealtimeVisitorsApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
 
     def get(self, request: Request) -> Response:
-        key = request.auth
-        assert isinstance(key, ApiKey)
+        key = request_key(request)
         domain = request.query_params.get("site_id")
         if not domain:
             raise ApiError("invalid_query", "site_id is required.", field="site_id")
@@ -147,24 +151,18 @@ class SitesApi(APIView):
         timezone = serializers.CharField(max_length=64, required=False, default="UTC")
 
     @staticmethod
-    def _key(request: Request) -> ApiKey:
-        key = request.auth
-        assert isinstance(key, ApiKey)
-        return key
-
-    @staticmethod
     def _render(site: Site) -> dict[str, str]:
         return {"domain": site.domain, "name": site.name, "timezone": site.timezone}
 
     def get(self, request: Request) -> Response:
-        key = self._key(request)
+        key = request_key(request)
         if not {ApiKey.Scope.STATS_READ, ApiKey.Scope.SITES_MANAGE} & set(key.scopes):
             require_scope(key, ApiKey.Scope.STATS_READ)
         sites = Site.objects.filter(id__in=site_ids_for_key(key, owner_only=False)).order_by("domain")
         return Response({"sites": [self._render(site) for site in sites]})
 
     def post(self, request: Request) -> Response:
-        key = self._key(request)
+        key = request_key(request)
         require_scope(key, ApiKey.Scope.SITES_MANAGE)
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
