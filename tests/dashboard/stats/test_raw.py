@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from dashboard.stats import raw
-from dashboard.stats.query import DateRange, StatsQuery, parse_filters
+from dashboard.stats.query import METRICS, DateRange, StatsQuery, parse_filters
 from tests.dashboard.conftest import hit
 from tests.factories import SiteFactory
 from tracker import pipeline
@@ -25,20 +25,7 @@ def values(site, metrics, filters="", dates=DAY, comparison=None) -> dict:
 
 
 def test_every_metric_over_a_day(site):
-    assert values(
-        site,
-        [
-            "visitors",
-            "visits",
-            "pageviews",
-            "views_per_visit",
-            "bounce_rate",
-            "visit_duration",
-            "events",
-            "engaged_time",
-            "scroll_depth",
-        ],
-    ) == {
+    assert values(site, METRICS) == {
         "visitors": 3,
         "visits": 3,
         "pageviews": 4,
