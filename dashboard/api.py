@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dashboard.stats import raw
+from dashboard.stats import report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.errors import ApiError
 from tracker.keys import api_key_from_request, require_scope, site_ids_for_key
@@ -99,7 +99,7 @@ class StatsApi(APIView):
 class AggregateApi(StatsApi):
     def get(self, request: Request) -> Response:
         query, _ = self.parse(request)
-        results = raw.aggregate(query)
+        results = report.aggregate(query)
         if query.comparison is None:
             return Response({"results": {m: {"value": v.value} for m, v in results.items()}})
         return Response(
@@ -115,7 +115,7 @@ class AggregateApi(StatsApi):
 class TimeseriesApi(StatsApi):
     def get(self, request: Request) -> Response:
         query, _ = self.parse(request)
-        return Response({"results": raw.timeseries(query)})
+        return Response({"results": report.timeseries(query)})
 
 
 class BreakdownApi(StatsApi):
@@ -123,7 +123,7 @@ class BreakdownApi(StatsApi):
         query, data = self.parse(request)
         if query.breakdown is None:
             raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
-        return Response({"results": raw.breakdown(query, limit=data["limit"], page=data["page"])})
+        return Response({"results": report.breakdown(query, limit=data["limit"], page=data["page"])})
 
 
 class RealtimeVisitorsApi(APIView):
@@ -137,7 +137,7 @@ class RealtimeVisitorsApi(APIView):
         if not domain:
             raise ApiError("invalid_query", "site_id is required.", field="site_id")
         site = site_for_key(key, domain)
-        return Response(raw.realtime_visitors(site.id, timezone.now()))
+        return Response(report.realtime_visitors(site.id, timezone.now()))
 
 
 class SitesApi(APIView):

@@ -165,3 +165,66 @@ class SpooledHit(models.Model):
 
     def __str__(self) -> str:
         return f"spooled hit {self.pk}"
+
+
+class Rollup(models.Model):
+    """Counts of one site over one local hour, day or month, for the whole site or one property value.
+
+    Sums add up over any set of rows. Distinct visitors and visits do not, so each row also
+    keeps the `*_carried` part: those already counted in the same group on the day before
+    (for a month row, on the last day of the month before). See tracker/rollups.py.
+    """
+
+    class Period(models.TextChoices):
+        HOUR = "hour", "Hour"
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=5, choices=Period.choices)
+    day = models.DateField(help_text="Local date in the site's time zone; a month's first day")
+    hour = models.PositiveSmallIntegerField(default=0, help_text="Local wall-clock hour, for hour rows")
+    dimension = models.CharField(max_length=200, blank=True, help_text="A stats property; empty for the whole site")
+    value = models.CharField(max_length=2000, blank=True)
+    visitors = models.BigIntegerField(default=0)
+    visits = models.BigIntegerField(default=0)
+    bounces = models.BigIntegerField(default=0)
+    duration = models.BigIntegerField(default=0, help_text="Sum of the visits' durations, seconds")
+    visitors_carried = models.BigIntegerField(default=0)
+    visits_carried = models.BigIntegerField(default=0)
+    bounces_carried = models.BigIntegerField(default=0)
+    duration_carried = models.BigIntegerField(default=0)
+    pageviews = models.BigIntegerField(default=0)
+    events = models.BigIntegerField(default=0)
+    engaged_ms = models.BigIntegerField(default=0)
+    scroll_sum = models.BigIntegerField(default=0)
+    scroll_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "period", "dimension", "day"], name="rollup_site_period_dim_day")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.day} {self.dimension or 'site'}={self.value}"
+
+
+class RollupState(models.Model):
+    """How far a site's rollups got: every local day before `rolled_until` is rolled up."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="rollup_state")
+    rolled_until = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.site_id} rolled until {self.rolled_until}"
+
+
+class RollupDirty(models.Model):
+    """A local day whose rollup rows must be recomputed: new rows for it, or its visits changed."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="rollup_dirty_site_day")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.day} to roll up"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from tracker import geo, hashing, sessions, storage
+from tracker import geo, hashing, rollups, sessions, storage
 from tracker.hits import DropReason, Hit
 from tracker.models import Site
 from tracker.referrers import classify_referrer, source_from_utm
@@ -220,10 +220,11 @@ def process_batch(hits: Sequence[Hit]) -> BatchResult:
             sessions.lock_session_writes()
             enriched = _drop_duplicates(_drop_unknown_sites(enriched, result), result)
             started = time.perf_counter()
-            sessions.assign_sessions(enriched)
+            visits = sessions.assign_sessions(enriched)
             result.step_seconds["assign_session"] += time.perf_counter() - started
             started = time.perf_counter()
             storage.insert_events([_event_row(h) for h in enriched])
+            rollups.mark_dirty(visits)
             result.step_seconds["store_events"] += time.perf_counter() - started
             result.stored = len(enriched)
     logger.debug(

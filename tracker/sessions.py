@@ -89,14 +89,16 @@ def _add_hit(session: SessionRecord, hit: Hit) -> None:
     session.is_bounce = session.pageviews < 2 and session.engaged_ms < ENGAGED_MS_NOT_BOUNCE
 
 
-def assign_sessions(hits: Iterable[Hit]) -> None:
+def assign_sessions(hits: Iterable[Hit]) -> list[SessionRecord]:
     """Attach every hit to a session, creating and updating Session rows; sets hit.session_id.
+
+    Returns the sessions the batch created or extended.
 
     Call inside the batch's transaction, after lock_session_writes().
     """
     ordered = sorted(hits, key=lambda h: h.timestamp)
     if not ordered:
-        return
+        return []
     current = _open_sessions(ordered)
     timeout = _timeout()
     created: list[SessionRecord] = []
@@ -120,3 +122,4 @@ def assign_sessions(hits: Iterable[Hit]) -> None:
     storage.update_sessions(list(updated.values()), storage.SESSION_PROGRESS_FIELDS)
     for hit in ordered:
         hit.session_id = owners[id(hit)].id
+    return created + list(updated.values())

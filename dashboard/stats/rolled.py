@@ -1,0 +1,211 @@
+"""Counts from rollups for rolled-up days, and from raw events for the days after, joined exactly.
+
+A query is answered from rollups when its rows exist: the whole site (no filters), one value of
+one property (a single `==` filter), or every value of the breakdown property (no filters).
+Anything else, and hour buckets of a single value, is counted from raw events.
+
+Distinct visitors and visits over several units (months, days, the raw tail) are the units'
+sums less what each unit but the first carried over from the unit before (tracker/rollups.py).
+The raw tail starts on the last rolled day, whose row says what it carried from the day before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from dashboard.stats import raw
+from dashboard.stats.counts import DISTINCT, FIELDS, Counts
+from dashboard.stats.query import DateRange, Operator, StatsQuery
+from tracker.models import Event, Rollup, RollupState
+from tracker.rollups import DIMENSIONS, PROPS_DIMENSION
+
+CARRIED = tuple(f"{name}_carried" for name in DISTINCT)
+
+
+@dataclass(frozen=True)
+class _Group:
+    dimension: str  # "" for the whole site
+    value: str | None  # None: every value (a breakdown)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    rolled: tuple[date, date] | None  # days read from rollups
+    tail: DateRange | None  # days read from raw events
+    junction: date | None  # the tail's first day, when rolled days come before it
+
+
+def _rolled_property(name: str) -> bool:
+    return name in DIMENSIONS or name.startswith(PROPS_DIMENSION)
+
+
+def _group(query: StatsQuery, *, breakdown: bool = False) -> _Group | None:
+    """Return the rollup rows that answer the query, or None when only raw events can."""
+    if breakdown:
+        assert query.breakdown is not None
+        ok = not query.filters and _rolled_property(query.breakdown)
+        return _Group(query.breakdown, None) if ok else None
+    if not query.filters:
+        return _Group("", "")
+    (only, *others) = query.filters
+    if others or only.operator is not Operator.IS or len(only.values) != 1 or not _rolled_property(only.name):
+        return None
+    return _Group(only.name, only.values[0])
+
+
+def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
+    state = RollupState.objects.filter(site_id=query.site_id).values_list("rolled_until", "site__timezone").first()
+    rolled_until, zone = state or (None, None)
+    # Rollup days are the site's days; a range in another zone can only be counted from raw events.
+    if rolled_until is None or zone != dates.timezone or dates.first >= rolled_until:
+        return _Plan(None, dates, None)
+    last_rolled = rolled_until - timedelta(days=1)
+    if dates.last <= last_rolled:
+        return _Plan((dates.first, dates.last), None, None)
+    start, end = DateRange(rolled_until, dates.last, dates.timezone).utc_bounds()
+    if not Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end).exists():
+        return _Plan((dates.first, last_rolled), None, None)
+    if dates.first >= last_rolled:
+        return _Plan(None, dates, None)
+    return _Plan(
+        (dates.first, last_rolled - timedelta(days=1)), DateRange(last_rolled, dates.last, dates.timezone), last_rolled
+    )
+
+
+def _month_end(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _units(first: date, last: date, *, months: bool = True) -> Q:
+    """Rows covering the days once: month rows for whole months inside, day rows for the rest."""
+    whole = []
+    month = first if first.day == 1 else _month_end(first) + timedelta(days=1)
+    while months and _month_end(month) <= last:
+        whole.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    if not whole:
+        return Q(period=Rollup.Period.DAY, day__gte=first, day__lte=last)
+    return (
+        Q(period=Rollup.Period.MONTH, day__in=whole)
+        | Q(period=Rollup.Period.DAY, day__gte=first, day__lt=whole[0])
+        | Q(period=Rollup.Period.DAY, day__gt=_month_end(whole[-1]), day__lte=last)
+    )
+
+
+def _rows(site_id: int, group: _Group) -> QuerySet[Rollup]:
+    rows = Rollup.objects.filter(site_id=site_id, dimension=group.dimension)
+    return rows if group.value is None else rows.filter(value=group.value)
+
+
+def _sums(first: date) -> dict[str, Any]:
+    """Sum units into counts; distinct counts less what every unit but the first carried over."""
+    sums: dict[str, Any] = {name: Coalesce(Sum(name), 0) for name in FIELDS}
+    for name in DISTINCT:
+        sums[name] = sums[name] - Coalesce(Sum(f"{name}_carried", filter=~Q(day=first)), 0)
+    return sums
+
+
+def _counts(row: dict[str, Any]) -> Counts:
+    return Counts(**{name: row[name] for name in FIELDS})
+
+
+def _carried(row: dict[str, Any] | None) -> Counts:
+    return Counts(**{name: row[f"{name}_carried"] for name in DISTINCT}) if row else Counts()
+
+
+def _junction_rows(site_id: int, group: _Group, day: date) -> dict[str, dict[str, Any]]:
+    rows = _rows(site_id, group).filter(period=Rollup.Period.DAY, day=day).values("value", *CARRIED)
+    return {row["value"]: row for row in rows}
+
+
+def totals(query: StatsQuery, dates: DateRange) -> Counts:
+    group = _group(query)
+    if group is None:
+        return raw.totals(query, dates)
+    plan = _plan(query, dates)
+    counts = Counts()
+    if plan.rolled:
+        first, last = plan.rolled
+        counts += _counts(_rows(query.site_id, group).filter(_units(first, last)).aggregate(**_sums(first)))
+    if plan.tail:
+        counts += raw.totals(query, plan.tail)
+    if plan.junction:
+        counts -= _carried(_junction_rows(query.site_id, group, plan.junction).get(group.value or ""))
+    return counts
+
+
+def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
+    group = _group(query, breakdown=True)
+    if group is None:
+        return raw.by_value(query, dates)
+    plan = _plan(query, dates)
+    values: dict[str, Counts] = {}
+    if plan.rolled:
+        first, last = plan.rolled
+        rows = _rows(query.site_id, group).filter(_units(first, last)).values("value").annotate(**_sums(first))
+        values = {row["value"]: _counts(row) for row in rows}
+    if plan.tail:
+        for value, counts in raw.by_value(query, plan.tail).items():
+            values[value] = values.get(value, Counts()) + counts
+    if plan.junction:
+        for value, row in _junction_rows(query.site_id, group, plan.junction).items():
+            values[value] = values.get(value, Counts()) - _carried(row)
+    return values
+
+
+def _bucket(day: date, interval: str) -> date:
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime, Counts]:
+    buckets: dict[date | datetime, Counts] = {}
+    if plan.rolled:
+        first, last = plan.rolled
+        hours = Rollup.objects.filter(
+            site_id=query.site_id, period=Rollup.Period.HOUR, dimension="", day__gte=first, day__lte=last
+        )
+        for row in hours.values("day", "hour", *FIELDS):
+            buckets[datetime.combine(row["day"], time(row["hour"]))] = _counts(row)
+    if plan.tail:
+        buckets.update(raw.by_bucket(query, plan.tail))
+    return buckets
+
+
+def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Counts]:
+    group = _group(query)
+    if group is None or (query.interval == "hour" and group.dimension):
+        return raw.by_bucket(query, dates)
+    plan = _plan(query, dates)
+    if query.interval == "hour":
+        return _hour_buckets(query, plan)
+
+    def first_day(bucket: date) -> date:
+        return max(bucket, dates.first)
+
+    buckets: dict[date | datetime, Counts] = {}
+    if plan.rolled:
+        first, last = plan.rolled
+        units = _units(first, last, months=query.interval == "month")
+        for row in _rows(query.site_id, group).filter(units).values("day", *FIELDS, *CARRIED):
+            bucket = _bucket(row["day"], query.interval)
+            counts = _counts(row) if row["day"] == first_day(bucket) else _counts(row) - _carried(row)
+            buckets[bucket] = buckets.get(bucket, Counts()) + counts
+    if plan.tail:
+        for bucket, counts in raw.by_bucket(query, plan.tail).items():
+            assert isinstance(bucket, date)
+            buckets[bucket] = buckets.get(bucket, Counts()) + counts
+    if plan.junction:
+        bucket = _bucket(plan.junction, query.interval)
+        if first_day(bucket) != plan.junction:
+            carried = _carried(_junction_rows(query.site_id, group, plan.junction).get(group.value or ""))
+            buckets[bucket] = buckets.get(bucket, Counts()) - carried
+    return buckets
