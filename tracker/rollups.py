@@ -133,6 +133,7 @@ class _Day:
     hours: dict[int, _Group]
     bounce: dict[int, bool]  # session id -> is it a bounce
     duration: dict[int, int]  # session id -> seconds
+    events: int
 
 
 EVENT_COLUMNS = ("timestamp", "name", "visitor_hash", "session_id", "engaged_ms", "scroll_depth", "props")
@@ -160,7 +161,9 @@ def _group_day(site: Site, day: date) -> _Day:
     bounce: dict[int, bool] = {}
     duration: dict[int, int] = {}
     dimensions = DIMENSIONS
+    count = 0
     for row in rows:
+        count += 1
         moment, name, visitor, session, engaged, scroll, props = row[:7]
         values = row[7 : 7 + len(dimensions)]
         bounce[session], duration[session] = row[-2], row[-1]
@@ -173,7 +176,7 @@ def _group_day(site: Site, day: date) -> _Day:
             text = prop_text(prop)
             if text is not None:
                 groups[PROPS_DIMENSION + key, text].add(*counted)
-    return _Day(groups, hours, bounce, duration)
+    return _Day(groups, hours, bounce, duration, count)
 
 
 def _row(site: Site, period: str, day: date, hour: int, key: GroupKey, group: _Group, grouped: _Day) -> Rollup:
@@ -290,6 +293,7 @@ def _days_to_roll(site: Site, until: date) -> list[date]:
 class RollupResult:
     site: str
     days: int = 0
+    events: int = 0
     rows: int = 0
 
 
@@ -308,6 +312,7 @@ def roll_up_site(
             before = _group_day(site, day - timedelta(days=1))
         grouped = _group_day(site, day)
         _roll_day(site, day, grouped, before)
+        result.events += grouped.events
         result.rows += len(grouped.groups) + len(grouped.hours)
         before, previous = grouped, day
     _roll_months(site, (day.replace(day=1) for day in days))

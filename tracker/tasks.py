@@ -28,3 +28,11 @@ def rotate_salts_task() -> int:
     from tracker.hashing import rotate_salts
 
     return rotate_salts(timezone.now())
+
+
+@shared_task(ignore_result=True)
+def rollup_task() -> int:
+    """Roll up every site's completed and changed days; returns how many days were rolled up."""
+    from tracker.rollups import roll_up_all
+
+    return sum(result.days for result in roll_up_all())

@@ -179,4 +179,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
+    "rollup": {
+        "task": "tracker.tasks.rollup_task",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }

@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
+from django.utils import timezone
 
 from tests.factories import SiteFactory
 from tests.tracker.test_buffer import REFUSING_REDIS, make_hits
 from tests.worker import WorkerProcess, wait_until
-from tracker import buffer, tasks
-from tracker.models import Event, Session, SpooledHit
+from tracker import buffer, pipeline, rollups, tasks
+from tracker.models import Event, RollupState, Session, SpooledHit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,6 +45,21 @@ def test_tasks_are_thin_wrappers(settings):
     settings.REDIS_URL = ""
     assert tasks.drain_buffer_task() == 0
     assert tasks.drain_spool_task() == 0
+
+
+def test_rollup_task_rolls_up_every_site(settings):
+    """Days with events before today get rolled up once; the next run has nothing to do."""
+    events_at = timezone.now() - timedelta(days=2)
+    for site in (SiteFactory(), SiteFactory()):
+        hits = make_hits(site, 3)
+        for hit in hits:
+            hit.timestamp = events_at
+        pipeline.process_batch(hits)
+    # Every day from the events' day to the last completed one, per site.
+    days = (rollups.local_day(timezone.now() - rollups.GRACE, "UTC") - events_at.date()).days
+    assert tasks.rollup_task() == 2 * days
+    assert tasks.rollup_task() == 0
+    assert RollupState.objects.count() == 2
 
 
 def test_post_reaches_postgres_through_a_real_worker(client, worker):
