@@ -20,6 +20,7 @@ run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap --host http://$(HOST) --quiet
 	$(PY) manage.py generate_traffic --site demo.footfall.test --days 28 --visitors 4000 --if-empty
+	$(PY) manage.py rollup
 	$(PY) manage.py bootstrap --host http://$(HOST)
 	$(PY) manage.py runserver $(HOST)
 
