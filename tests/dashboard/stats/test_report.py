@@ -196,3 +196,20 @@ def test_breakdown_by_custom_property_and_pages(site, source):
         query_for(site, metrics=("visitors",), breakdown="event:page"), source=source, limit=1, page=2
     )
     assert (first, second) == ([{"page": "/blog/x", "visitors": 2}], [{"page": "/", "visitors": 1}])
+
+
+@pytest.mark.parametrize(
+    ("fields", "most"),
+    [
+        ({"metrics": tuple(METRICS), "comparison": DAY.previous_period()}, 10),
+        ({"metrics": tuple(METRICS), "interval": "hour"}, 6),
+        ({"metrics": tuple(METRICS), "interval": "day", "filters": parse_filters("event:page==/blog/x")}, 6),
+        ({"metrics": tuple(METRICS), "breakdown": "visit:source"}, 7),
+    ],
+)
+def test_queries_per_answer_are_bounded_whatever_the_source(site, source, fields, most, django_assert_max_num_queries):
+    query = query_for(site, **fields)
+    answers = [report.breakdown] if query.breakdown else [report.aggregate, report.timeseries]
+    for answer in answers:
+        with django_assert_max_num_queries(most):
+            answer(query, source=source)
