@@ -53,6 +53,23 @@ def current_salts(now: datetime) -> tuple[bytes, bytes | None]:
     return _salts_for_day(now.date())
 
 
+def salts_for_day(day: date, now: datetime) -> tuple[bytes, bytes | None]:
+    """Return the salts for a hit of this UTC day received now: the day's own and the day before's.
+
+    A hit of today takes today's and yesterday's salts. A back-dated one (older salts are gone)
+    takes salts derived from today's and its own day, so that every hash still belongs to one
+    day, which lets rollups count visitors over many days exactly; they vanish with today's.
+    """
+    today, yesterday = current_salts(now)
+    if day >= now.date():
+        return today, yesterday
+    return _derived_salt(today, day), _derived_salt(today, day - timedelta(days=1))
+
+
+def _derived_salt(salt: bytes, day: date) -> bytes:
+    return hashlib.blake2b(day.isoformat().encode(), key=salt, digest_size=32).digest()
+
+
 def forget_cached_salts() -> None:
     """Drop this process's cached salts (after rotation, and between tests)."""
     _salts_for_day.cache_clear()

@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,14 +39,13 @@ MAX_UTM_LENGTH = 255
 
 
 def hash_visitor(hit: Hit) -> Hit:
-    """Set today's and yesterday's visitor hashes from the address and user agent."""
+    """Set the visitor hashes of the hit's day and the day before from the address and user agent."""
     if hit.ip is None:
         return hit
-    # The salts of the receiving day, also for back-dated server events: older salts are gone.
-    today, yesterday = hashing.current_salts(timezone.now())
-    hit.visitor_hash = hashing.visitor_hash(today, hit.site_id, hit.ip, hit.user_agent)
-    if yesterday is not None:
-        hit.prev_visitor_hash = hashing.visitor_hash(yesterday, hit.site_id, hit.ip, hit.user_agent)
+    salt, previous = hashing.salts_for_day(hit.timestamp.astimezone(UTC).date(), timezone.now())
+    hit.visitor_hash = hashing.visitor_hash(salt, hit.site_id, hit.ip, hit.user_agent)
+    if previous is not None:
+        hit.prev_visitor_hash = hashing.visitor_hash(previous, hit.site_id, hit.ip, hit.user_agent)
     return hit
 
 

@@ -66,3 +66,15 @@ def test_first_use_of_a_day_retires_old_salts_without_beat():
         TIME_ZERO.date() - timedelta(days=1),
         TIME_ZERO.date(),
     ]
+
+
+def test_a_back_dated_hit_gets_salts_of_its_own_day():
+    today, yesterday = hashing.current_salts(TIME_ZERO)
+    assert hashing.salts_for_day(TIME_ZERO.date(), TIME_ZERO) == (today, yesterday)
+    three_days_ago = TIME_ZERO.date() - timedelta(days=3)
+    salt, previous = hashing.salts_for_day(three_days_ago, TIME_ZERO)
+    # Each day its own salt, chained so a visit over that day's midnight continues.
+    assert len({salt, previous, today}) == 3
+    assert hashing.salts_for_day(three_days_ago + timedelta(days=1), TIME_ZERO)[1] == salt
+    assert hashing.salts_for_day(three_days_ago, TIME_ZERO) == (salt, previous)  # stable within the day
+    assert not Salt.objects.filter(day__lt=TIME_ZERO.date() - timedelta(days=1)).exists()  # nothing kept
