@@ -15,6 +15,7 @@ from operator import or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trunc
@@ -74,6 +75,36 @@ def totals(query: StatsQuery, dates: DateRange) -> Counts:
     return Counts(**counts, **visits)
 
 
+def _wall(key: Any) -> Any:
+    """A group key as the database gives it in raw SQL: a truncated time is the site's wall-clock time."""
+    return key.replace(tzinfo=None) if isinstance(key, datetime) else key
+
+
+def _visit_sums(keyed: QuerySet[Any]) -> dict[Any, tuple[int, int]]:
+    """Return (bounces, total duration) per group (keyed by _wall) over the distinct visits in the group."""
+    pairs = keyed.values_list("group_key", "session_id").distinct()
+    if connection.vendor == "postgresql":
+        # Joined and summed in the database: on a busy day the pairs are too many to ship.
+        sql, params = pairs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT x.group_key, SUM(s.is_bounce::int), SUM(s.duration) FROM ({sql}) AS x "  # noqa: S608
+                "JOIN tracker_session AS s ON s.id = x.session_id GROUP BY x.group_key",
+                params,
+            )
+            return {group: (bounces, duration) for group, bounces, duration in cursor.fetchall()}
+    visit_groups: dict[int, set[Any]] = defaultdict(set)
+    for group, session_id in pairs:
+        visit_groups[session_id].add(_wall(group))
+    sums: dict[Any, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    visits = Session.objects.filter(id__in=keyed.values("session_id")).values_list("id", "is_bounce", "duration")
+    for session_id, is_bounce, duration in visits:
+        for group in visit_groups[session_id]:
+            bounces, durations = sums[group]
+            sums[group] = (bounces + is_bounce, durations + duration)
+    return sums
+
+
 def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
     """Return the counts per value of `key` (an expression over events).
 
@@ -82,18 +113,12 @@ def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
     """
     keyed = events.annotate(group_key=key)
     counts = {row.pop("group_key"): row for row in keyed.values("group_key").annotate(**EVENT_COUNTS)}
-    visit_groups: dict[int, set[Any]] = defaultdict(set)
-    for group, session_id in keyed.values_list("group_key", "session_id").distinct():
-        visit_groups[session_id].add(group)
-    bounces: dict[Any, int] = defaultdict(int)
-    durations: dict[Any, int] = defaultdict(int)
-    for session_id, is_bounce, duration in Session.objects.filter(id__in=list(visit_groups)).values_list(
-        "id", "is_bounce", "duration"
-    ):
-        for group in visit_groups[session_id]:
-            bounces[group] += is_bounce
-            durations[group] += duration
-    return {group: Counts(**row, bounces=bounces[group], duration=durations[group]) for group, row in counts.items()}
+    visits = _visit_sums(keyed)
+    grouped = {}
+    for group, row in counts.items():
+        bounces, duration = visits.get(_wall(group), (0, 0))
+        grouped[group] = Counts(**row, bounces=bounces, duration=duration)
+    return grouped
 
 
 def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Counts]:
