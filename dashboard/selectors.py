@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.http import Http404
 
 from tracker.models import Site
+from tracker.sites import normalise_domain
 
 
 def sites_for_user(user: User | AnonymousUser) -> QuerySet[Site]:
@@ -15,3 +17,11 @@ def sites_for_user(user: User | AnonymousUser) -> QuerySet[Site]:
     if isinstance(user, AnonymousUser):
         return Site.objects.none()
     return Site.objects.filter(memberships__user=user).distinct()
+
+
+def site_for_user(user: User | AnonymousUser, domain: str) -> Site:
+    """Return the user's site with this domain; 404 alike when it is missing or someone else's."""
+    site = sites_for_user(user).filter(domain=normalise_domain(domain)).first()
+    if site is None:
+        raise Http404("No such site.")
+    return site

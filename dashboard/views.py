@@ -1,21 +1,133 @@
-"""Dashboard pages. The per-site dashboards arrive with the stats layer; this is the shell."""
+"""Dashboard pages behind login, and the JSON their script reads (the stats layer, by session)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
-from dashboard.selectors import sites_for_user
+from dashboard.selectors import site_for_user, sites_for_user
+from dashboard.stats import report
+from dashboard.stats.query import QueryError, StatsQuery, build_query
+from tracker.errors import ApiError, error_response
 from tracker.models import Event, Site
 from tracker.sites import DEMO_DOMAIN
+
+MAX_LIMIT = 1000
 
 
 @login_required
 def site_list(request: HttpRequest) -> HttpResponse:
     sites = list(sites_for_user(request.user))
     return render(request, "dashboard/pages/site_list.html", {"sites": sites})
+
+
+CARDS = [
+    ("visitors", "Unique visitors"),
+    ("visits", "Visits"),
+    ("pageviews", "Pageviews"),
+    ("views_per_visit", "Views per visit"),
+    ("bounce_rate", "Bounce rate"),
+    ("visit_duration", "Visit duration"),
+    ("engaged_time", "Engaged time"),
+]
+# Breakdown panels: tabs of (property, label), and the second column.
+PANELS = [
+    {
+        "tabs": [
+            ("visit:source", "Sources"),
+            ("visit:referrer", "Referrers"),
+            ("visit:utm_source", "UTM source"),
+            ("visit:utm_medium", "UTM medium"),
+            ("visit:utm_campaign", "UTM campaign"),
+        ],
+        "second_label": "Visits",
+    },
+    {
+        "tabs": [("event:page", "Top pages"), ("visit:entry_page", "Entry pages"), ("visit:exit_page", "Exit pages")],
+        "second_label": "Pageviews",
+    },
+    {"tabs": [("visit:country", "Countries")], "second_label": "Visits"},
+    {
+        "tabs": [("visit:browser", "Browsers"), ("visit:os", "Operating systems"), ("visit:device", "Devices")],
+        "second_label": "Visits",
+    },
+    {"tabs": [("event:name", "Custom events")], "second_label": "Events"},
+]
+
+
+@login_required
+def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
+    site = site_for_user(request.user, domain)
+    context = {
+        "site": site,
+        "metrics": CARDS,
+        "panels": PANELS,
+        "empty": not Event.objects.filter(site=site).exists(),
+        "script_url": request.build_absolute_uri(reverse("snippet")),
+    }
+    return render(request, "dashboard/pages/site_dashboard.html", context)
+
+
+def _query(request: HttpRequest, site: Site) -> StatsQuery:
+    params = {k: str(v) for k, v in request.GET.items() if k not in ("limit", "page")}
+    return build_query(site_id=site.id, timezone=site.timezone, params=params, now=timezone.now())
+
+
+def _positive(request: HttpRequest, name: str, default: int, most: int) -> int:
+    text = request.GET.get(name, str(default))
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise ApiError("invalid_query", f"{name} must be a whole number from 1 to {most}.", field=name)
+    return int(text)
+
+
+def _aggregate(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    return {"results": report.aggregate_results(report.aggregate(query), compared=query.comparison is not None)}
+
+
+def _timeseries(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    data: dict[str, Any] = {"results": report.timeseries(query)}
+    if query.comparison is not None:
+        # The previous period's buckets, drawn beside the current ones.
+        before = StatsQuery(**{**query.__dict__, "dates": query.comparison, "comparison": None})
+        data["comparison"] = report.timeseries(before)
+    return data
+
+
+def _breakdown(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    if query.breakdown is None:
+        raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
+    limit = _positive(request, "limit", 10, MAX_LIMIT)
+    page = _positive(request, "page", 1, 10_000)
+    # One row more than shown tells the page whether there is more.
+    rows = report.breakdown(query, limit=page * limit + 1)
+    return {"results": rows[(page - 1) * limit : page * limit], "more": len(rows) > page * limit}
+
+
+DATA = {"aggregate": _aggregate, "timeseries": _timeseries, "breakdown": _breakdown}
+
+
+@login_required
+@require_GET
+def site_data(request: HttpRequest, domain: str, kind: str) -> HttpResponse:
+    """The stats of one dashboard panel as JSON; errors in the API's JSON shape."""
+    site = site_for_user(request.user, domain)
+    try:
+        if kind == "realtime":
+            return JsonResponse({"visitors": report.realtime_visitors(site.id, timezone.now())})
+        if kind not in DATA:
+            raise Http404
+        return JsonResponse(DATA[kind](_query(request, site), request))
+    except QueryError as exc:
+        return error_response(ApiError("invalid_query", exc.message, field=exc.field))
+    except ApiError as exc:
+        return error_response(exc)
 
 
 def demo(request: HttpRequest, rest: str = "") -> HttpResponse:

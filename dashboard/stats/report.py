@@ -68,6 +68,15 @@ def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1, source: Mod
     return [{name: value, **{m: row[m] for m in query.metrics}} for value, row in ordered[start : start + limit]]
 
 
+def aggregate_results(values: dict[str, MetricValue], *, compared: bool) -> dict[str, dict[str, Any]]:
+    """Aggregate values in the Stats API's shape: {metric: {"value", ["comparison_value", "change"]}}."""
+    if not compared:
+        return {metric: {"value": v.value} for metric, v in values.items()}
+    return {
+        metric: {"value": v.value, "comparison_value": v.comparison, "change": v.change} for metric, v in values.items()
+    }
+
+
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
     """Return how many visitors sent an event in the last few minutes (always from raw events)."""
     return raw.realtime_visitors(site_id, now, minutes)

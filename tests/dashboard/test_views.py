@@ -55,3 +55,93 @@ def test_demo_page_exists_only_in_debug(client, settings):
     settings.DEBUG = False
     SiteFactory(domain=DEMO_DOMAIN)
     assert client.get("/demo/").status_code == 404
+
+
+@pytest.fixture
+def dashboard_site(site):
+    """The shared stats site with an owner and a viewer."""
+    MembershipFactory(site=site, role="owner", user=UserFactory(username="owner"))
+    MembershipFactory(site=site, role="viewer", user=UserFactory(username="viewer"))
+    return site
+
+
+def data(client, kind, **params):
+    params = {"period": "custom", "date": "2026-11-20,2026-11-20", **params}
+    return client.get(f"/sites/stats.example/data/{kind}", params)
+
+
+@pytest.mark.parametrize("username", ["owner", "viewer"])
+def test_members_see_the_dashboard_and_its_data(client, dashboard_site, username):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.get(username=username))
+    page = client.get("/sites/stats.example/")
+    assert page.status_code == 200
+    assert b'data-data-url="/sites/stats.example/data/KIND"' in page.content
+    assert b"vendor/chartjs/chart.umd.min.js" in page.content
+    assert data(client, "aggregate", metrics="visitors,pageviews").json() == {
+        "results": {"visitors": {"value": 3}, "pageviews": {"value": 4}}
+    }
+
+
+def test_strangers_get_404_for_page_and_data_alike(client, dashboard_site):
+    client.force_login(UserFactory())
+    assert client.get("/sites/stats.example/").status_code == 404
+    assert data(client, "aggregate").status_code == 404
+    assert client.get("/sites/missing.example/").status_code == 404
+
+
+def test_anonymous_users_are_sent_to_login(client, dashboard_site):
+    for url in ("/sites/stats.example/", "/sites/stats.example/data/aggregate"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_timeseries_with_comparison_and_breakdown_with_more(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    series = data(client, "timeseries", metrics="visitors", compare="previous_period", interval="day").json()
+    assert series == {
+        "results": [{"date": "2026-11-20", "visitors": 3}],
+        "comparison": [{"date": "2026-11-19", "visitors": 1}],
+    }
+    first = data(client, "breakdown", property="event:page", metrics="visitors", limit=1).json()
+    assert first == {"results": [{"page": "/blog/x", "visitors": 2}], "more": True}
+    last = data(client, "breakdown", property="event:page", metrics="visitors", limit=2, page=2).json()
+    assert last == {"results": [{"page": "/about", "visitors": 1}], "more": False}
+    assert data(client, "realtime").json() == {"visitors": 0}
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "field"),
+    [
+        ("aggregate", {"period": "fortnight"}, "period"),
+        ("aggregate", {"metrics": "happiness"}, "metrics"),
+        ("timeseries", {"interval": "minute"}, "interval"),
+        ("breakdown", {}, "property"),
+        ("breakdown", {"property": "event:page", "limit": "0"}, "limit"),
+        ("breakdown", {"property": "event:page", "page": "x"}, "page"),
+        ("aggregate", {"filters": "visit:mood==happy"}, "filters"),
+    ],
+)
+def test_bad_queries_get_json_errors(client, dashboard_site, kind, params, field):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    response = data(client, kind, **params)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_query"
+    assert response.json()["error"]["field"] == field
+
+
+def test_unknown_data_kind_is_404(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    assert data(client, "everything").status_code == 404
+
+
+def test_dashboard_requests_have_bounded_queries(client, dashboard_site, django_assert_max_num_queries):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    with django_assert_max_num_queries(8):
+        client.get("/sites/stats.example/")
+    with django_assert_max_num_queries(14):
+        data(client, "aggregate", metrics="visitors,bounce_rate", compare="previous_period")
+    with django_assert_max_num_queries(10):
+        data(client, "breakdown", property="visit:source")

@@ -1,0 +1,306 @@
+/* The site dashboard: reads the stats layer's JSON and renders cards, the chart and the panels.
+ *
+ * Everything visitors sent us (paths, referrers, UTM values, event names) is written with
+ * textContent or into the chart's canvas, never as HTML. The state lives in the URL
+ * (period, date, filters, compare, metric), so a link shows the same view.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("dashboard");
+  if (!root) return;
+  var dataUrl = root.dataset.dataUrl;
+  var chart = null;
+  var generation = 0; // answers to an older state are dropped
+
+  var PERCENT = { bounce_rate: true };
+  var DURATION = { visit_duration: true, engaged_time: true };
+
+  function state() {
+    return new URLSearchParams(window.location.search);
+  }
+
+  function go(params) {
+    var query = params.toString();
+    window.history.pushState(null, "", query ? "?" + query : window.location.pathname);
+    render();
+  }
+
+  // --- formatting -------------------------------------------------------------------------
+
+  function compact(n) {
+    if (n === null || n === undefined) return "–";
+    var abs = Math.abs(n);
+    if (abs >= 1e6) return (n / 1e6).toFixed(abs >= 1e7 ? 0 : 1).replace(/\.0$/, "") + "M";
+    if (abs >= 1e3) return (n / 1e3).toFixed(abs >= 1e4 ? 0 : 1).replace(/\.0$/, "") + "k";
+    return String(n);
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    var m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
+    if (m >= 60) return Math.floor(m / 60) + "h " + (m % 60) + "m";
+    return m ? m + "m " + s + "s" : s + "s";
+  }
+
+  function format(metric, value) {
+    if (PERCENT[metric]) return value === null ? "–" : value + "%";
+    if (DURATION[metric]) return duration(value);
+    return compact(value);
+  }
+
+  // --- data -------------------------------------------------------------------------------
+
+  function fetchJson(kind, extra) {
+    var params = state();
+    params.delete("metric");
+    Object.keys(extra || {}).forEach(function (key) { params.set(key, extra[key]); });
+    return fetch(dataUrl.replace("KIND", kind) + "?" + params.toString(), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
+        return body;
+      });
+    });
+  }
+
+  function showError(error) {
+    var box = document.getElementById("error");
+    box.textContent = error ? String(error.message || error) : "";
+    box.hidden = !error;
+  }
+
+  // --- filters ----------------------------------------------------------------------------
+
+  function filters() {
+    var text = state().get("filters");
+    return text ? text.split(";").filter(Boolean) : [];
+  }
+
+  function setFilters(list) {
+    var params = state();
+    if (list.length) params.set("filters", list.join(";"));
+    else params.delete("filters");
+    go(params);
+  }
+
+  function addFilter(property, value) {
+    var list = filters().filter(function (f) { return f.indexOf(property + "==") !== 0; });
+    list.push(property + "==" + value);
+    setFilters(list);
+  }
+
+  function renderChips() {
+    var box = document.getElementById("filters");
+    box.replaceChildren();
+    filters().forEach(function (clause, index) {
+      var chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      chip.title = "Remove this filter";
+      chip.textContent = clause.replace(/^(event|visit):/, "").replace("==", " is ") + " ×";
+      chip.addEventListener("click", function () {
+        setFilters(filters().filter(function (_, i) { return i !== index; }));
+      });
+      box.appendChild(chip);
+    });
+  }
+
+  // --- cards and chart --------------------------------------------------------------------
+
+  function chartMetric() {
+    return state().get("metric") || "visitors";
+  }
+
+  function renderCards(results) {
+    root.querySelectorAll(".metric").forEach(function (card) {
+      var metric = card.dataset.metric;
+      var result = results[metric] || {};
+      card.querySelector(".value").textContent = format(metric, result.value);
+      var change = card.querySelector(".change");
+      if (result.change === undefined || result.change === null) {
+        change.textContent = "";
+      } else {
+        var better = metric === "bounce_rate" ? result.change < 0 : result.change > 0;
+        change.textContent = (result.change > 0 ? "↑ " : result.change < 0 ? "↓ " : "") +
+          Math.abs(result.change) + (metric === "bounce_rate" ? " pts" : "%");
+        change.className = "change " + (result.change === 0 ? "" : better ? "up" : "down");
+      }
+      card.classList.toggle("active", metric === chartMetric());
+    });
+  }
+
+  function label(date) {
+    return String(date).replace("T", " ").replace(/:00$/, "");
+  }
+
+  function renderChart(data) {
+    var metric = chartMetric();
+    var canvas = document.getElementById("chart");
+    if (!window.Chart || !canvas) return;
+    var datasets = [{
+      label: metric.replace(/_/g, " "),
+      data: data.results.map(function (row) { return row[metric]; }),
+      borderColor: getComputedStyle(root).getPropertyValue("--accent") || "#4f46e5",
+      tension: 0.25,
+      fill: false,
+    }];
+    if (data.comparison) {
+      datasets.push({
+        label: "previous period",
+        data: data.comparison.map(function (row) { return row[metric]; }),
+        borderColor: "#9aa3b2",
+        borderDash: [4, 4],
+        tension: 0.25,
+        fill: false,
+      });
+    }
+    var labels = data.results.map(function (row) { return label(row.date); });
+    if (chart) {
+      chart.data.labels = labels;
+      chart.data.datasets = datasets;
+      chart.update();
+      return;
+    }
+    chart = new window.Chart(canvas, {
+      type: "line",
+      data: { labels: labels, datasets: datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        scales: { y: { beginAtZero: true, ticks: { precision: metric === "views_per_visit" ? 2 : 0 } } },
+        plugins: { legend: { display: !!data.comparison } },
+      },
+    });
+  }
+
+  // --- panels -----------------------------------------------------------------------------
+
+  function renderPanel(panel, limit) {
+    var tab = panel.querySelector(".tabs .active");
+    var property = tab.dataset.property;
+    var second = property === "event:name" ? "events" : property === "event:page" ? "pageviews" : "visits";
+    var mine = generation;
+    return fetchJson("breakdown", { property: property, metrics: "visitors," + second, limit: limit || 10 })
+      .then(function (data) {
+        if (mine !== generation) return;
+        var name = property.split(":").pop();
+        var rows = data.results.filter(function (row) {
+          return property !== "event:name" || (row.name !== "pageview" && row.name !== "engagement");
+        });
+        var body = panel.querySelector("tbody");
+        body.replaceChildren();
+        var top = rows.reduce(function (m, row) { return Math.max(m, row.visitors); }, 0) || 1;
+        rows.forEach(function (row) {
+          var value = row[name];
+          var tr = document.createElement("tr");
+          var cell = document.createElement("td");
+          cell.className = "name";
+          var bar = document.createElement("span");
+          bar.className = "bar";
+          bar.style.width = Math.round((100 * row.visitors) / top) + "%";
+          var link = document.createElement("button");
+          link.type = "button";
+          link.className = "value";
+          link.textContent = value === "" ? "(none)" : value;
+          link.title = "Filter by this value";
+          link.addEventListener("click", function () { addFilter(property, value); });
+          cell.append(bar, link);
+          var visitors = document.createElement("td");
+          visitors.className = "num";
+          visitors.textContent = compact(row.visitors);
+          var other = document.createElement("td");
+          other.className = "num";
+          other.textContent = compact(row[second]);
+          tr.append(cell, visitors, other);
+          body.appendChild(tr);
+        });
+        panel.querySelector(".empty").hidden = rows.length > 0;
+        var more = panel.querySelector(".more");
+        more.hidden = !data.more;
+        more.onclick = function () { renderPanel(panel, 100); };
+      });
+  }
+
+  // --- the whole page ---------------------------------------------------------------------
+
+  function syncForm() {
+    var params = state();
+    var form = document.getElementById("period");
+    form.period.value = params.get("period") || "30d";
+    form.compare.checked = params.get("compare") === "previous_period";
+    var custom = form.querySelector(".custom");
+    custom.hidden = form.period.value !== "custom";
+    var dates = (params.get("date") || "").split(",");
+    if (dates.length === 2) {
+      form.from.value = dates[0];
+      form.to.value = dates[1];
+    }
+  }
+
+  function render() {
+    generation += 1;
+    var mine = generation;
+    syncForm();
+    renderChips();
+    showError(null);
+    var cards = fetchJson("aggregate", {
+      metrics: "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,engaged_time",
+      compare: "previous_period",
+    }).then(function (data) { if (mine === generation) renderCards(data.results); });
+    var series = fetchJson("timeseries", { metrics: chartMetric() })
+      .then(function (data) { if (mine === generation) renderChart(data); });
+    var panels = Array.prototype.map.call(root.querySelectorAll("[data-panel]"), function (panel) {
+      return renderPanel(panel);
+    });
+    Promise.all([cards, series].concat(panels)).then(function () {
+      if (mine === generation) root.dataset.loaded = "true";
+    }, showError);
+  }
+
+  function refreshRealtime() {
+    fetchJson("realtime").then(function (data) {
+      document.querySelector("#realtime b").textContent = compact(data.visitors);
+    }, function () {});
+  }
+
+  document.getElementById("period").addEventListener("change", function (event) {
+    var form = event.currentTarget;
+    var params = state();
+    params.set("period", form.period.value);
+    if (form.period.value === "custom") {
+      form.querySelector(".custom").hidden = false;
+      if (!form.from.value || !form.to.value) return;
+      params.set("date", form.from.value + "," + form.to.value);
+    } else {
+      params.delete("date");
+    }
+    if (form.compare.checked) params.set("compare", "previous_period");
+    else params.delete("compare");
+    go(params);
+  });
+
+  root.querySelectorAll(".metric").forEach(function (card) {
+    card.addEventListener("click", function () {
+      var params = state();
+      params.set("metric", card.dataset.metric);
+      go(params);
+    });
+  });
+
+  root.querySelectorAll("[data-panel] .tabs button").forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      var panel = tab.closest("[data-panel]");
+      panel.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b === tab); });
+      renderPanel(panel).catch(showError);
+    });
+  });
+
+  window.addEventListener("popstate", render);
+  window.addEventListener("load", render);
+  refreshRealtime();
+  window.setInterval(refreshRealtime, 30000);
+})();

@@ -1,0 +1,120 @@
+"""The site dashboard in Chromium: login, cards and chart from real data, filters, hostile values as text."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tracker import pipeline, rollups
+from tracker.hits import Hit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+XSS_PATH = '/"><img src=x onerror=alert(1)>'
+XSS_REFERRER = "https://evil.example/<script>alert(2)</script>"
+SCREENSHOTS = Path(os.environ.get("FOOTFALL_SCREENSHOTS", "var/screenshots"))
+
+
+def visit(site, visitor: int, minutes_ago: int, path: str, **fields) -> Hit:
+    return Hit(
+        uuid=str(uuid.uuid4()),
+        site_id=site.id,
+        name=fields.pop("name", "pageview"),
+        timestamp=timezone.now() - timedelta(minutes=minutes_ago),
+        url=f"https://{site.domain}{path}",
+        visitor_hash=visitor,
+        **fields,
+    )
+
+
+@pytest.fixture
+def owner_site(db):
+    user = UserFactory(username="owner")
+    user.set_password("pw-for-tests")
+    user.save()
+    site = SiteFactory(domain="blog.example")
+    MembershipFactory(user=user, site=site, role="owner")
+    days = 24 * 60
+    pipeline.process_batch(
+        [
+            visit(site, 1, 3 * days, "/blog/hello", referrer="https://www.google.com/"),
+            visit(site, 1, 3 * days - 1, "/about"),
+            visit(site, 2, 2 * days, "/blog/hello", country="DE"),
+            visit(site, 3, 1 * days, XSS_PATH, referrer=XSS_REFERRER),
+            visit(site, 4, 10, "/blog/hello", country="FR"),
+            visit(site, 4, 9, "/", name='<b onmouseover="alert(3)">Signup</b>', props={"plan": "<i>pro</i>"}),
+        ]
+    )
+    rollups.roll_up_site(site)
+    return site
+
+
+def log_in(page: Page, live_server) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "owner")
+    page.fill("input[name=password]", "pw-for-tests")
+    page.click("button[type=submit]")
+
+
+def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_site):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, live_server)
+    page.click("text=blog.example")
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+
+    visitors = page.locator(".metric[data-metric=visitors] .value")
+    expect(visitors).to_have_text("4")
+    assert page.evaluate("() => !!window.Chart && Chart.getChart(document.getElementById('chart')) !== undefined")
+
+    # Visitor-sent values appear as text, nowhere as markup.
+    pages = page.locator("[data-panel]").nth(1)
+    expect(pages.locator("td.name .value", has_text=XSS_PATH)).to_have_count(1)
+    page.locator("[data-panel]").nth(0).locator("button[data-property='visit:referrer']").click()
+    expect(page.locator("td.name .value", has_text="evil.example")).to_have_count(1)
+    events = page.locator("[data-panel]").nth(4)
+    expect(events.locator("td.name .value", has_text='<b onmouseover="alert(3)">Signup</b>')).to_have_count(1)
+    assert page.locator("img[src=x]").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "site-dashboard.png"), full_page=True)
+
+    # A click on a value filters the whole dashboard and is kept in the URL.
+    pages.locator("td.name .value", has_text="/blog/hello").click()
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?filters=event%3Apage%3D%3D%2Fblog%2Fhello")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(visitors).to_have_text("3")
+    expect(page.locator(".chip")).to_have_count(1)
+    page.locator(".chip").click()
+    expect(visitors).to_have_text("4")
+    assert dialogs == []
+
+
+def test_a_shared_filter_link_opens_filtered(page: Page, live_server, owner_site):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/?period=7d&filters=visit%3Acountry%3D%3DDE&compare=previous_period")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
+    expect(page.locator("select[name=period]")).to_have_value("7d")
+    expect(page.locator("input[name=compare]")).to_be_checked()
+
+
+def test_strangers_get_404_and_anonymous_users_the_login(page: Page, live_server, owner_site):
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/sites/blog.example/")
+    stranger = UserFactory(username="stranger")
+    stranger.set_password("pw-for-tests")
+    stranger.save()
+    page.fill("input[name=username]", "stranger")
+    page.fill("input[name=password]", "pw-for-tests")
+    page.click("button[type=submit]")
+    response = page.goto(f"{live_server.url}/sites/blog.example/")
+    assert response is not None
+    assert response.status == 404
