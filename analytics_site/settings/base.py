@@ -180,3 +180,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 600},
     },
 }
+
+# --- Stats API --------------------------------------------------------------------------
+
+# Requests per API key per minute on every /api/v1/ endpoint; 0 disables the limit.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
