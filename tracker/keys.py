@@ -62,7 +62,8 @@ def api_key_from_request(request: HttpRequest) -> ApiKey:
 
 def require_scope(key: ApiKey, scope: str) -> None:
     if scope not in key.scopes:
-        raise ApiError("insufficient_scope", f"This API key lacks the {scope!r} scope.", status=403)
+        # The scope's value, not its repr: a TextChoices member would print as ApiKey.Scope.X.
+        raise ApiError("insufficient_scope", f"This API key lacks the '{scope}' scope.", status=403)
 
 
 def site_ids_for_key(key: ApiKey, *, owner_only: bool) -> set[int]:

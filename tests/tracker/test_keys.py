@@ -75,6 +75,9 @@ def test_require_scope():
     with pytest.raises(ApiError) as error:
         keys.require_scope(key, "events:write")
     assert error.value.status == 403
+    with pytest.raises(ApiError) as error:
+        keys.require_scope(key, ApiKey.Scope.SITES_MANAGE)
+    assert error.value.message == "This API key lacks the 'sites:manage' scope."
 
 
 def test_create_api_key_command_prints_the_key_once(capsys):
