@@ -1,7 +1,12 @@
 """Stats API v1, shaped like Plausible's: thin views that parse a query, call the stats layer, render.
 
 Authentication is a bearer API key with the `stats:read` scope; a site outside the key's
-reach is answered 404, exactly as a site that does not exist, so names do not leak.
+reach is answered 404, exactly as a site that does not exist, so names do not leak. Every
+request counts against its key's per-minute limit (API_RATE_LIMIT_PER_MINUTE).
+
+Keys manage keys with the `sites:manage` scope, and never beyond themselves: a key can create
+only keys with scopes it holds and sites it reaches, and can see and revoke only such keys
+(see tracker/keys.py). The OpenAPI description lives beside this module, in dashboard/schema.py.
 """
 
 from __future__ import annotations
@@ -10,17 +15,32 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from dashboard import schema
 from dashboard.stats import report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.errors import ApiError
-from tracker.keys import api_key_from_request, require_scope, site_ids_for_key
+from tracker.keys import (
+    api_key_create_by_key,
+    api_key_from_request,
+    api_key_get_for_key,
+    api_key_list_for_key,
+    api_key_revoke,
+    require_scope,
+    site_ids_for_key,
+)
 from tracker.models import ApiKey, Site
+from tracker.ratelimit import check_api_key_rate
 from tracker.sites import normalise_domain, site_create
 
 
@@ -33,17 +53,39 @@ class ApiKeyAuthentication(BaseAuthentication):
         return "Bearer"
 
 
+class ApiKeyRateThrottle(BaseThrottle):
+    """Count each request against its key's fixed one-minute window."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        # Raising instead of returning False gives the 429 the code, message and Retry-After
+        # that the ingest limiter answers with; DRF's own Throttled carries none of them.
+        check_api_key_rate(request_key(request).prefix)
+        return True
+
+
+def _first_error(detail: Any) -> tuple[str | None, str]:
+    """Return the first (top-level field, message) of DRF's nested error detail."""
+    field: str | None = None
+    while isinstance(detail, dict | list) and detail:
+        if isinstance(detail, dict):
+            key, detail = next(iter(detail.items()))
+            field = str(key) if field is None else field
+        else:
+            detail = detail[0]
+    if field in ("", api_settings.NON_FIELD_ERRORS_KEY):
+        field = None
+    return field, str(detail)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Render every API error in the project's shape: {"error": {"code", "message", "field"}}."""
     if isinstance(exc, QueryError):
         exc = ApiError("invalid_query", exc.message, field=exc.field)
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
-        field, messages = next(iter(detail.items()))
-        message = messages[0] if isinstance(messages, list) else str(messages)
+        field, message = _first_error(exc.detail)
         request = context.get("request")
         code = "invalid_query" if request is None or request.method == "GET" else "invalid_field"
-        exc = ApiError(code, str(message), field=field or None)
+        exc = ApiError(code, message, field=field)
     elif isinstance(exc, exceptions.APIException) and not isinstance(exc, ApiError):
         exc = ApiError(str(exc.default_code), str(exc.detail), status=exc.status_code)
     if not isinstance(exc, ApiError):
@@ -72,23 +114,33 @@ def site_for_key(key: ApiKey, domain: str) -> Site:
     return site
 
 
-class StatsApi(APIView):
+class KeyedApi(APIView):
+    """The base of every /api/v1/ view: a bearer key, its rate limit, JSON in and out."""
+
     authentication_classes = [ApiKeyAuthentication]
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
 
-    class InputSerializer(serializers.Serializer):
-        site_id = serializers.CharField()
-        period = serializers.CharField(required=False)
-        date = serializers.CharField(required=False)
-        metrics = serializers.CharField(required=False)
-        filters = serializers.CharField(required=False)
-        interval = serializers.CharField(required=False)
-        property = serializers.CharField(required=False)
-        compare = serializers.CharField(required=False)
-        limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
-        page = serializers.IntegerField(required=False, min_value=1, default=1)
 
+class StatsQuerySerializer(serializers.Serializer):
+    """The query parameters of the stats endpoints; their meaning is checked by the stats layer."""
+
+    site_id = serializers.CharField(max_length=253)
+    period = serializers.CharField(required=False)
+    date = serializers.CharField(required=False)
+    metrics = serializers.CharField(required=False)
+    filters = serializers.CharField(required=False)
+    interval = serializers.CharField(required=False)
+    property = serializers.CharField(required=False)
+    compare = serializers.CharField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000, default=1)
+
+
+class StatsApi(KeyedApi):
     def parse(self, request: Request) -> tuple[StatsQuery, dict[str, Any]]:
-        params = self.InputSerializer(data=request.query_params)
+        params = StatsQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         site = site_for_key(request_key(request), data["site_id"])
@@ -97,28 +149,22 @@ class StatsApi(APIView):
 
 
 class AggregateApi(StatsApi):
+    @extend_schema(**schema.AGGREGATE)
     def get(self, request: Request) -> Response:
         query, _ = self.parse(request)
         results = report.aggregate(query)
-        if query.comparison is None:
-            return Response({"results": {m: {"value": v.value} for m, v in results.items()}})
-        return Response(
-            {
-                "results": {
-                    m: {"value": v.value, "comparison_value": v.comparison, "change": v.change}
-                    for m, v in results.items()
-                }
-            }
-        )
+        return Response({"results": report.aggregate_results(results, compared=query.comparison is not None)})
 
 
 class TimeseriesApi(StatsApi):
+    @extend_schema(**schema.TIMESERIES)
     def get(self, request: Request) -> Response:
         query, _ = self.parse(request)
         return Response({"results": report.timeseries(query)})
 
 
 class BreakdownApi(StatsApi):
+    @extend_schema(**schema.BREAKDOWN)
     def get(self, request: Request) -> Response:
         query, data = self.parse(request)
         if query.breakdown is None:
@@ -126,45 +172,58 @@ class BreakdownApi(StatsApi):
         return Response({"results": report.breakdown(query, limit=data["limit"], page=data["page"])})
 
 
-class RealtimeVisitorsApi(APIView):
+class RealtimeQuerySerializer(serializers.Serializer):
+    site_id = serializers.CharField(max_length=253)
+
+
+class RealtimeVisitorsApi(KeyedApi):
     """The number of visitors in the last 5 minutes, as a bare integer (as Plausible answers)."""
 
-    authentication_classes = [ApiKeyAuthentication]
-
+    @extend_schema(**schema.REALTIME)
     def get(self, request: Request) -> Response:
         key = request_key(request)
-        domain = request.query_params.get("site_id")
-        if not domain:
-            raise ApiError("invalid_query", "site_id is required.", field="site_id")
-        site = site_for_key(key, domain)
+        params = RealtimeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        site = site_for_key(key, params.validated_data["site_id"])
         return Response(report.realtime_visitors(site.id, timezone.now()))
 
 
-class SitesApi(APIView):
+class SiteSerializer(serializers.Serializer):
+    domain = serializers.CharField(help_text="The domain the snippet reports, e.g. blog.example.")
+    name = serializers.CharField()
+    timezone = serializers.CharField(help_text="IANA time zone the site's days are counted in.")
+
+
+class SiteListSerializer(serializers.Serializer):
+    sites = SiteSerializer(many=True)
+
+
+class SiteCreateSerializer(serializers.Serializer):
+    domain = serializers.CharField(max_length=253, help_text="Stored lower case, without a leading www.")
+    name = serializers.CharField(max_length=200, required=False, default="")
+    timezone = serializers.CharField(max_length=64, required=False, default="UTC", help_text="An IANA time zone.")
+
+
+class SitesApi(KeyedApi):
     """List the key's sites (stats:read or sites:manage); create one (sites:manage)."""
 
-    authentication_classes = [ApiKeyAuthentication]
-
-    class InputSerializer(serializers.Serializer):
-        domain = serializers.CharField(max_length=253)
-        name = serializers.CharField(max_length=200, required=False, default="")
-        timezone = serializers.CharField(max_length=64, required=False, default="UTC")
-
-    @staticmethod
-    def _render(site: Site) -> dict[str, str]:
-        return {"domain": site.domain, "name": site.name, "timezone": site.timezone}
-
+    @extend_schema(**schema.SITES_LIST, responses=schema.with_errors({200: SiteListSerializer}, 401, 403, 429))
     def get(self, request: Request) -> Response:
         key = request_key(request)
         if not {ApiKey.Scope.STATS_READ, ApiKey.Scope.SITES_MANAGE} & set(key.scopes):
             require_scope(key, ApiKey.Scope.STATS_READ)
         sites = Site.objects.filter(id__in=site_ids_for_key(key, owner_only=False)).order_by("domain")
-        return Response({"sites": [self._render(site) for site in sites]})
+        return Response(SiteListSerializer({"sites": sites}).data)
 
+    @extend_schema(
+        **schema.SITES_CREATE,
+        request=SiteCreateSerializer,
+        responses=schema.with_errors({201: SiteSerializer}, 400, 401, 403, 429),
+    )
     def post(self, request: Request) -> Response:
         key = request_key(request)
         require_scope(key, ApiKey.Scope.SITES_MANAGE)
-        params = self.InputSerializer(data=request.data)
+        params = SiteCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         if Site.objects.filter(domain=normalise_domain(data["domain"])).exists():
@@ -174,4 +233,81 @@ class SitesApi(APIView):
         except DjangoValidationError as exc:
             field_name, messages = next(iter(exc.message_dict.items()))
             raise ApiError("invalid_field", messages[0], field=field_name) from exc
-        return Response(self._render(site), status=201)
+        return Response(SiteSerializer(site).data, status=201)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices))
+    sites: serializers.SlugRelatedField[Site] = serializers.SlugRelatedField(
+        slug_field="domain", many=True, read_only=True, help_text="Domains the key is narrowed to; empty: every site."
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "prefix", "scopes", "sites", "created", "last_used", "revoked"]
+        read_only_fields = fields
+
+
+class ApiKeyListSerializer(serializers.Serializer):
+    keys = ApiKeySerializer(many=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    secret = serializers.CharField(help_text="The whole key. It is shown this once and cannot be recovered.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "secret"]
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
+        allow_empty=False,
+        max_length=10,
+        help_text="Only scopes the calling key holds itself.",
+    )
+    sites = serializers.ListField(
+        child=serializers.CharField(max_length=253),
+        required=False,
+        max_length=1000,
+        help_text="Domains to narrow the key to, within the calling key's reach. Omitted or empty: the calling "
+        "key's own restriction (every site of the user for an unrestricted key).",
+    )
+
+
+class KeysApi(KeyedApi):
+    """List the keys the calling key may manage; create one (both need sites:manage)."""
+
+    @extend_schema(**schema.KEYS_LIST, responses=schema.with_errors({200: ApiKeyListSerializer}, 401, 403, 429))
+    def get(self, request: Request) -> Response:
+        key = request_key(request)
+        require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        return Response(ApiKeyListSerializer({"keys": api_key_list_for_key(key)}).data)
+
+    @extend_schema(
+        **schema.KEYS_CREATE,
+        request=ApiKeyCreateSerializer,
+        responses=schema.with_errors({201: ApiKeyCreatedSerializer}, 400, 401, 403, 429),
+    )
+    def post(self, request: Request) -> Response:
+        key = request_key(request)
+        require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        params = ApiKeyCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        created, secret = api_key_create_by_key(
+            creator=key, name=data["name"], scopes=data["scopes"], domains=data.get("sites", ())
+        )
+        return Response({**ApiKeySerializer(created).data, "secret": secret}, status=201)
+
+
+class KeyApi(KeyedApi):
+    """Revoke one of the keys the calling key may manage (sites:manage)."""
+
+    @extend_schema(**schema.KEYS_REVOKE, responses=schema.with_errors({204: None}, 401, 403, 404, 429))
+    def delete(self, request: Request, prefix: str) -> Response:
+        key = request_key(request)
+        require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        api_key_revoke(key=api_key_get_for_key(key, prefix=prefix))
+        return Response(status=204)

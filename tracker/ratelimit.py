@@ -1,13 +1,15 @@
-"""Per-client fixed-window request limits for the ingest endpoints.
+"""Fixed-window request limits: per client address on the ingest endpoints, per key on the API.
 
 Counters live in Redis when it is configured (shared by every process), else in Django's
-cache. Clients are keyed by a keyed hash of their address, never by the address itself.
+cache. Clients are keyed by a keyed hash of their address, never by the address itself;
+API keys by their prefix, which is not secret.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -22,6 +24,10 @@ WINDOW_SECONDS = 60
 def _client_key(ip: str, window: int) -> str:
     digest = hashlib.blake2b(ip.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12).hexdigest()
     return f"footfall:rl:{window}:{digest}"
+
+
+def _api_key_counter(prefix: str, window: int) -> str:
+    return f"footfall:rl:api:{window}:{prefix}"
 
 
 def _count(key: str) -> int:
@@ -42,17 +48,31 @@ def _count(key: str) -> int:
         return 1
 
 
-def check_ingest_rate(ip: str) -> None:
-    """Raise a 429 ApiError when this client exceeded INGEST_RATE_LIMIT_PER_MINUTE."""
-    limit = settings.INGEST_RATE_LIMIT_PER_MINUTE
+def _check(*, limit: int, counter: Callable[[int], str], message: str) -> None:
+    """Count one request in the current window of `counter`; raise a 429 ApiError past `limit`."""
     if limit <= 0:
         return
     now = int(time.time())
     window = now // WINDOW_SECONDS
-    if _count(_client_key(ip, window)) > limit:
-        raise ApiError(
-            "rate_limited",
-            f"More than {limit} requests a minute from this client.",
-            status=429,
-            retry_after=WINDOW_SECONDS - now % WINDOW_SECONDS,
-        )
+    if _count(counter(window)) > limit:
+        raise ApiError("rate_limited", message, status=429, retry_after=WINDOW_SECONDS - now % WINDOW_SECONDS)
+
+
+def check_ingest_rate(ip: str) -> None:
+    """Raise a 429 ApiError when this client exceeded INGEST_RATE_LIMIT_PER_MINUTE."""
+    limit = settings.INGEST_RATE_LIMIT_PER_MINUTE
+    _check(
+        limit=limit,
+        counter=lambda window: _client_key(ip, window),
+        message=f"More than {limit} requests a minute from this client.",
+    )
+
+
+def check_api_key_rate(prefix: str) -> None:
+    """Raise a 429 ApiError when the API key with this prefix exceeded API_RATE_LIMIT_PER_MINUTE."""
+    limit = settings.API_RATE_LIMIT_PER_MINUTE
+    _check(
+        limit=limit,
+        counter=lambda window: _api_key_counter(prefix, window),
+        message=f"More than {limit} requests a minute with this API key.",
+    )

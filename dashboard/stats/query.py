@@ -58,6 +58,9 @@ METRICS = (
 INTERVALS = ("hour", "day", "week", "month")
 PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
 MAX_CUSTOM_DAYS = 3 * 366
+# Days whose periods and comparisons (a year or a few months either side) stay valid dates.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9000, 12, 31)
 
 
 def prop_key(name: str) -> str | None:
@@ -133,9 +136,12 @@ def _minus_year(day: date) -> date:
 
 def _parse_day(text: str, field_name: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise QueryError(field_name, f"{text!r} is not a date in the form YYYY-MM-DD.") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise QueryError(field_name, f"Dates must fall between {FIRST_DAY} and {LAST_DAY}.")
+    return day
 
 
 def _months_back(day: date, months: int) -> date:

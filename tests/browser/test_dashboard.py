@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tracker import pipeline, rollups
@@ -65,7 +65,12 @@ def log_in(page: Page, live_server) -> None:
 
 def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_site):
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
     log_in(page, live_server)
     page.click("text=blog.example")
     expect(page).to_have_url(f"{live_server.url}/sites/blog.example/")
@@ -99,7 +104,9 @@ def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_si
 
 def test_a_shared_filter_link_opens_filtered(page: Page, live_server, owner_site):
     log_in(page, live_server)
-    page.goto(f"{live_server.url}/sites/blog.example/?period=7d&filters=visit%3Acountry%3D%3DDE&compare=previous_period")
+    page.goto(
+        f"{live_server.url}/sites/blog.example/?period=7d&filters=visit%3Acountry%3D%3DDE&compare=previous_period"
+    )
     page.wait_for_selector("#dashboard[data-loaded=true]")
     expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
     expect(page.locator("select[name=period]")).to_have_value("7d")

@@ -1,11 +1,15 @@
-"""Per-client ingest limits, in Django's cache and in Redis."""
+"""Fixed-window limits per ingest client and per API key, in Django's cache and in Redis."""
 
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
+import pytest
+
+from tracker import ratelimit
 from tracker.errors import ApiError
-from tracker.ratelimit import _client_key, check_ingest_rate
+from tracker.ratelimit import _client_key, check_api_key_rate, check_ingest_rate
 
 
 def exhaust(limit: int, ip: str) -> list[bool]:
@@ -47,3 +51,60 @@ def test_redis_outage_fails_open(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.INGEST_RATE_LIMIT_PER_MINUTE = 1
     assert all(exhaust(1, "198.51.100.12"))
+
+
+def exhaust_api(limit: int, prefix: str) -> list[bool]:
+    outcomes = []
+    for _ in range(limit + 2):
+        try:
+            check_api_key_rate(prefix)
+            outcomes.append(True)
+        except ApiError as error:
+            assert (error.status, error.code) == (429, "rate_limited")
+            outcomes.append(False)
+    return outcomes
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The limiter's clock, frozen at the start of a window; tests move it by hand."""
+    now = [60.0 * 29_000_000]
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now[0]))
+    return now
+
+
+def test_api_keys_are_limited_one_by_one(settings, clock):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    assert exhaust_api(2, "aaaa0001") == [True, True, False, False]
+    assert exhaust_api(2, "aaaa0002") == [True, True, False, False]
+
+
+def test_api_key_window_resets_and_retry_after_counts_down(settings, clock):
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    clock[0] += 15
+    check_api_key_rate("bbbb0001")
+    with pytest.raises(ApiError) as error:
+        check_api_key_rate("bbbb0001")
+    assert error.value.retry_after == 45
+    clock[0] += 44
+    with pytest.raises(ApiError):
+        check_api_key_rate("bbbb0001")
+    clock[0] += 1  # the next window
+    check_api_key_rate("bbbb0001")
+
+
+def test_api_and_ingest_counters_are_apart(settings, clock):
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    settings.INGEST_RATE_LIMIT_PER_MINUTE = 1
+    check_api_key_rate("cccc0001")
+    check_ingest_rate("cccc0001")
+
+
+def test_api_zero_disables_the_limit(settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 0
+    assert all(exhaust_api(5, "dddd0001"))
+
+
+def test_api_limit_in_redis(settings, stream_mode):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    assert exhaust_api(2, uuid.uuid4().hex[:8]) == [True, True, False, False]

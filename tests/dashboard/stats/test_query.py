@@ -129,3 +129,11 @@ def test_build_query_reports_the_bad_field():
     with pytest.raises(QueryError) as error:
         build_query(site_id=1, timezone="UTC", params={"property": "visit:planet"}, now=datetime.now(UTC))
     assert error.value.field == "property"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "9999-12-31", "1899-12-31,1900-01-02"])
+def test_dates_beyond_the_supported_years_are_refused(text):
+    period = "custom" if "," in text else "12mo"
+    with pytest.raises(QueryError) as error:
+        parse_period(period, text, today=date(2026, 11, 20), timezone="UTC")
+    assert error.value.field == "date"

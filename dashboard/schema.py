@@ -1,0 +1,301 @@
+"""The OpenAPI description of the Stats API (drf-spectacular): bearer keys, parameters, bodies, errors.
+
+The views in dashboard/api.py pass these to `extend_schema`. Parameter enums and patterns come
+from the stats layer's own lists, so the schema cannot drift from what the parser accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from dashboard.stats.query import INTERVALS, METRICS, PERIODS, PROP_PREFIX, PROPERTIES
+
+TAG_STATS = "stats"
+TAG_SITES = "sites"
+TAG_KEYS = "keys"
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "dashboard.api.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "ff_<prefix>_<secret>",
+            "description": "An API key, sent as `Authorization: Bearer ff_...`. Keys carry scopes "
+            "(`stats:read`, `sites:manage`, `events:write`) and may be narrowed to some sites.",
+        }
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable machine-readable code, e.g. invalid_query or rate_limited.")
+    message = serializers.CharField(help_text="A human-readable explanation.")
+    field = serializers.CharField(allow_null=True, help_text="The parameter or body field at fault, if any.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+ERRORS = {
+    400: "Malformed query or body; `field` names the culprit. Codes: `invalid_query` (query parameters), "
+    "`invalid_field` (body fields), `parse_error` (not JSON), `domain_taken`, `site_not_found` (a listed "
+    "site is missing or out of the key's reach).",
+    401: "`missing_api_key` or `invalid_api_key` (unknown, revoked, or its user deactivated).",
+    403: "`insufficient_scope`: the key lacks the scope the operation needs, or would grant one it lacks.",
+    404: "`site_not_found` or `key_not_found`; objects out of the key's reach look exactly like missing ones.",
+    429: "`rate_limited`: the key sent more than API_RATE_LIMIT_PER_MINUTE requests this minute; "
+    "`Retry-After` says when the window resets.",
+}
+
+RESPONSE_HEADERS = [
+    OpenApiParameter(
+        "Retry-After",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[429],
+        description="Seconds until the key's rate-limit window resets.",
+    ),
+    OpenApiParameter(
+        "WWW-Authenticate",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[401],
+        description="Always `Bearer`.",
+    ),
+]
+
+
+def with_errors(responses: dict[int, Any], *statuses: int) -> dict[int, Any]:
+    """Return the success responses plus the project's error shape for each status."""
+    return responses | {status: OpenApiResponse(ErrorSerializer, description=ERRORS[status]) for status in statuses}
+
+
+def _choice_pattern(choices: list[str] | tuple[str, ...], *, separated: bool = False) -> str:
+    alternatives = "|".join(re.escape(choice) for choice in choices)
+    if separated:
+        return f"^({alternatives})(,({alternatives}))*$"
+    return f"^({alternatives})$"
+
+
+def _query(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(name, schema, OpenApiParameter.QUERY, required=required, description=description)
+
+
+DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+SITE_ID = _query(
+    "site_id",
+    {"type": "string", "minLength": 1, "maxLength": 253},
+    "The site's domain, as registered (e.g. `blog.example`). A site outside the key's reach answers 404.",
+    required=True,
+)
+PERIOD = _query(
+    "period",
+    {"type": "string", "enum": list(PERIODS), "default": "30d"},
+    "The range to count: `day`, the last `7d`/`30d` days up to `date`, the calendar `month` of `date`, "
+    "the last `6mo`/`12mo` calendar months, or `custom` (see `date`).",
+)
+DATE = _query(
+    "date",
+    {"type": "string", "pattern": f"^{DAY}(,{DAY})?$"},
+    "The last day of the period, `YYYY-MM-DD` in the site's time zone (default: today); for `period=custom` "
+    "the first and last day, `YYYY-MM-DD,YYYY-MM-DD` (at most 1098 days). Days between 1900-01-01 and 9000-12-31.",
+)
+METRICS_PARAM = _query(
+    "metrics",
+    {"type": "string", "pattern": _choice_pattern(METRICS, separated=True), "default": "visitors"},
+    f"Comma-separated metrics, from: {', '.join(METRICS)}. For breakdowns the first one orders the rows.",
+)
+PROPERTY_NAMES = [*PROPERTIES, f"{PROP_PREFIX}<key>"]
+FILTERS = _query(
+    "filters",
+    {"type": "string"},
+    "Semicolon-separated conditions `property==a|b`, `property!=a` or `property~part` (contains, any case), "
+    f"all of which must hold. Properties: {', '.join(PROPERTY_NAMES)}. "
+    "Example: `event:page==/blog/x;visit:country==DE`.",
+)
+INTERVAL = _query(
+    "interval",
+    {"type": "string", "enum": list(INTERVALS)},
+    "The bucket size (default: `hour` for one day, `month` past 190 days, else `day`).",
+)
+PROPERTY = _query(
+    "property",
+    {"type": "string", "pattern": f"^({'|'.join(re.escape(p) for p in PROPERTIES)}|{re.escape(PROP_PREFIX)}.+)$"},
+    f"The property to group by: {', '.join(PROPERTY_NAMES)}. Rows name it by its last part (`page`, `source`, "
+    "or the custom property's key).",
+    required=True,
+)
+COMPARE = _query(
+    "compare",
+    {"type": "string", "enum": ["previous_period", "year_over_year"]},
+    "Also count the period before, or the same days a year earlier, and report the change.",
+)
+LIMIT = _query(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+    "Rows per page.",
+)
+PAGE = _query(
+    "page",
+    {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+    "The page of rows, from 1.",
+)
+# Every query parameter of the stats endpoints, for the test that keeps them in step with the serializer.
+STATS_PARAMETERS = (SITE_ID, PERIOD, DATE, METRICS_PARAM, FILTERS, INTERVAL, PROPERTY, COMPARE, LIMIT, PAGE)
+
+NUMBER_OR_NULL: dict[str, Any] = {"type": "number", "nullable": True}
+
+
+class MetricValueSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True, help_text="The metric over the period.")
+    comparison_value = serializers.FloatField(
+        allow_null=True, required=False, help_text="With `compare`: the metric over the comparison period."
+    )
+    change = serializers.FloatField(
+        allow_null=True,
+        required=False,
+        help_text="With `compare`: the change in percent (percentage points for bounce_rate).",
+    )
+
+
+class AggregateSerializer(serializers.Serializer):
+    results = serializers.DictField(child=MetricValueSerializer(), help_text="One entry per requested metric.")
+
+
+TIMESERIES_RESPONSE = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "description": "One row per bucket of the interval, empty buckets included, in the site's time zone.",
+            "items": {
+                "type": "object",
+                "required": ["date"],
+                "properties": {
+                    "date": {
+                        "type": "string",
+                        "description": "The bucket's start: `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` for hours.",
+                    }
+                },
+                "additionalProperties": NUMBER_OR_NULL,
+            },
+        }
+    },
+}
+
+BREAKDOWN_RESPONSE = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "description": "Rows ordered by the first metric, largest first.",
+            "items": {
+                "type": "object",
+                "description": "The property's value under its short name (e.g. `page`) and one entry per metric.",
+                "additionalProperties": {
+                    "oneOf": [{"type": "string"}, {"type": "number"}],
+                    "nullable": True,
+                },
+            },
+        }
+    },
+}
+
+STATS_ERRORS = (400, 401, 403, 404, 429)
+COMMON_PARAMETERS = [SITE_ID, PERIOD, DATE, METRICS_PARAM, FILTERS]
+
+AGGREGATE: dict[str, Any] = {
+    "operation_id": "stats_aggregate",
+    "tags": [TAG_STATS],
+    "summary": "Totals over a period",
+    "description": "Needs `stats:read`. Each metric's value over the period, with the comparison when asked.",
+    "parameters": [*COMMON_PARAMETERS, COMPARE, *RESPONSE_HEADERS],
+    "responses": with_errors({200: AggregateSerializer}, *STATS_ERRORS),
+}
+TIMESERIES: dict[str, Any] = {
+    "operation_id": "stats_timeseries",
+    "tags": [TAG_STATS],
+    "summary": "Metrics per time bucket",
+    "description": "Needs `stats:read`.",
+    "parameters": [*COMMON_PARAMETERS, INTERVAL, *RESPONSE_HEADERS],
+    "responses": with_errors({200: TIMESERIES_RESPONSE}, *STATS_ERRORS),
+}
+BREAKDOWN: dict[str, Any] = {
+    "operation_id": "stats_breakdown",
+    "tags": [TAG_STATS],
+    "summary": "Metrics per value of a property",
+    "description": "Needs `stats:read`.",
+    "parameters": [*COMMON_PARAMETERS, PROPERTY, LIMIT, PAGE, *RESPONSE_HEADERS],
+    "responses": with_errors({200: BREAKDOWN_RESPONSE}, *STATS_ERRORS),
+}
+REALTIME: dict[str, Any] = {
+    "operation_id": "stats_realtime_visitors",
+    "tags": [TAG_STATS],
+    "summary": "Visitors in the last 5 minutes",
+    "description": "Needs `stats:read`. A bare integer, as Plausible answers.",
+    "parameters": [SITE_ID, *RESPONSE_HEADERS],
+    "responses": with_errors(
+        {200: OpenApiResponse({"type": "integer", "minimum": 0}, description="The number of visitors.")},
+        *STATS_ERRORS,
+    ),
+}
+SITES_LIST: dict[str, Any] = {
+    "operation_id": "sites_list",
+    "tags": [TAG_SITES],
+    "summary": "The key's sites",
+    "description": "Needs `stats:read` or `sites:manage`. The sites the key reaches, by domain.",
+    "parameters": RESPONSE_HEADERS,
+}
+SITES_CREATE: dict[str, Any] = {
+    "operation_id": "sites_create",
+    "tags": [TAG_SITES],
+    "summary": "Add a site",
+    "description": "Needs `sites:manage`. The key's user becomes the site's owner.",
+    "parameters": RESPONSE_HEADERS,
+}
+KEYS_LIST: dict[str, Any] = {
+    "operation_id": "keys_list",
+    "tags": [TAG_KEYS],
+    "summary": "The keys this key may manage",
+    "description": "Needs `sites:manage`. The user's keys whose scopes the calling key holds and whose sites lie "
+    "within its reach (all of the user's keys for an unrestricted key with every scope), revoked ones included. "
+    "Secrets are never shown.",
+    "parameters": RESPONSE_HEADERS,
+}
+KEYS_CREATE: dict[str, Any] = {
+    "operation_id": "keys_create",
+    "tags": [TAG_KEYS],
+    "summary": "Create a key",
+    "description": "Needs `sites:manage`. The new key belongs to the calling key's user and reaches no further "
+    "than the calling key: only scopes it holds (else 403) and sites it reaches (else 400 `site_not_found`). "
+    "The answer carries the secret, once.",
+    "parameters": RESPONSE_HEADERS,
+}
+KEYS_REVOKE: dict[str, Any] = {
+    "operation_id": "keys_revoke",
+    "tags": [TAG_KEYS],
+    "summary": "Revoke a key",
+    "description": "Needs `sites:manage`. The key answers 401 from then on; revoking it again changes nothing. "
+    "A key the calling key may not manage answers 404, as a missing one does.",
+    "parameters": [
+        OpenApiParameter(
+            "prefix",
+            OpenApiTypes.STR,
+            OpenApiParameter.PATH,
+            description="The key's prefix, as listed (the part after `ff_`).",
+        ),
+        *RESPONSE_HEADERS,
+    ],
+}
