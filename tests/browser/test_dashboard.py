@@ -71,6 +71,8 @@ def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_si
         dialog.dismiss()
 
     page.on("dialog", record)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     log_in(page, live_server)
     page.click("text=blog.example")
     expect(page).to_have_url(f"{live_server.url}/sites/blog.example/")
@@ -100,6 +102,7 @@ def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_si
     page.locator(".chip").click()
     expect(visitors).to_have_text("4")
     assert dialogs == []
+    assert not [line for line in console if "Content Security Policy" in line]
 
 
 def test_a_shared_filter_link_opens_filtered(page: Page, live_server, owner_site):
@@ -125,3 +128,11 @@ def test_strangers_get_404_and_anonymous_users_the_login(page: Page, live_server
     response = page.goto(f"{live_server.url}/sites/blog.example/")
     assert response is not None
     assert response.status == 404
+
+
+def test_api_docs_work_under_the_content_security_policy(page: Page, live_server):
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("Footfall")
+    assert not [line for line in console if "Content Security Policy" in line]

@@ -145,3 +145,10 @@ def test_dashboard_requests_have_bounded_queries(client, dashboard_site, django_
         data(client, "aggregate", metrics="visitors,bounce_rate", compare="previous_period")
     with django_assert_max_num_queries(10):
         data(client, "breakdown", property="visit:source")
+
+
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    policy = client.get("/sites/stats.example/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
