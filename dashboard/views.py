@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dashboard.selectors import site_for_user, sites_for_user
-from dashboard.stats import report
+from dashboard.stats import articles, report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.errors import ApiError, error_response
 from tracker.models import Event, Site
@@ -38,6 +38,13 @@ CARDS = [
     ("engaged_time", "Engaged time"),
 ]
 # Breakdown panels: tabs of (property, label), and the second column.
+ARTICLE_CARDS = [
+    ("visitors", "Readers"),
+    ("pageviews", "Pageviews"),
+    ("visits", "Visits"),
+    ("engaged_time", "Engaged time"),
+    ("scroll_depth", "Scroll depth"),
+]
 PANELS = [
     {
         "tabs": [
@@ -62,6 +69,14 @@ PANELS = [
 ]
 
 
+ARTICLE_PANELS = [
+    {"tabs": [("visit:source", "Sources"), ("visit:referrer", "Referrers")], "second_label": "Visits"},
+    {"tabs": [("next", "Read next")], "second_label": "Pageviews"},
+    {"tabs": [("event:name", "Custom events")], "second_label": "Events"},
+    {"tabs": [("visit:country", "Countries"), ("visit:device", "Devices")], "second_label": "Visits"},
+]
+
+
 @login_required
 def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     site = site_for_user(request.user, domain)
@@ -75,8 +90,27 @@ def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     return render(request, "dashboard/pages/site_dashboard.html", context)
 
 
+def _article_path(request: HttpRequest) -> str:
+    path = request.GET.get("path", "")
+    if not path.startswith("/") or len(path) > 2000:
+        raise ApiError("invalid_query", "path must be a page path starting with '/'.", field="path")
+    return path
+
+
+@login_required
+def article_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
+    """One page as an article: its trend, readers, scroll depth, sources, next reads, events."""
+    site = site_for_user(request.user, domain)
+    try:
+        path = _article_path(request)
+    except ApiError as exc:
+        raise Http404(exc.message) from exc
+    context = {"site": site, "path": path, "metrics": ARTICLE_CARDS, "panels": ARTICLE_PANELS}
+    return render(request, "dashboard/pages/article_dashboard.html", context)
+
+
 def _query(request: HttpRequest, site: Site) -> StatsQuery:
-    params = {k: str(v) for k, v in request.GET.items() if k not in ("limit", "page")}
+    params = {k: str(v) for k, v in request.GET.items() if k not in ("limit", "page", "path")}
     return build_query(site_id=site.id, timezone=site.timezone, params=params, now=timezone.now())
 
 
@@ -110,7 +144,22 @@ def _breakdown(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
     return {"results": rows[(page - 1) * limit : page * limit], "more": len(rows) > page * limit}
 
 
-DATA = {"aggregate": _aggregate, "timeseries": _timeseries, "breakdown": _breakdown}
+def _scroll(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    return {"results": articles.scroll_depths(query)}
+
+
+def _next(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    limit = _positive(request, "limit", 10, MAX_LIMIT)
+    return {"results": articles.next_pages(query, _article_path(request), limit=limit), "more": False}
+
+
+DATA = {
+    "aggregate": _aggregate,
+    "timeseries": _timeseries,
+    "breakdown": _breakdown,
+    "scroll": _scroll,
+    "next": _next,
+}
 
 
 @login_required

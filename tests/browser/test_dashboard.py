@@ -136,3 +136,20 @@ def test_api_docs_work_under_the_content_security_policy(page: Page, live_server
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator(".swagger-ui .title")).to_contain_text("Footfall")
     assert not [line for line in console if "Content Security Policy" in line]
+
+
+def test_article_page_from_a_page_row(page: Page, live_server, owner_site):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    page.locator("[data-panel]").nth(1).locator("tr", has_text="/blog/hello").locator("a.article-link").click()
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/pages/?path=%2Fblog%2Fhello")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator("h1.article-path")).to_have_text("/blog/hello")
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("3")
+    expect(page.locator("#entries")).to_have_text("3")
+    expect(page.locator("#scroll tbody tr")).to_have_count(5)
+    next_reads = page.locator("[data-panel]").nth(1)
+    expect(next_reads.locator("td.name .value", has_text="/about")).to_have_count(1)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "article-dashboard.png"), full_page=True)

@@ -152,3 +152,25 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client, da
     policy = client.get("/sites/stats.example/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_article_page_and_its_data(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="viewer").user)
+    page = client.get("/sites/stats.example/pages/", {"path": "/blog/x"})
+    assert page.status_code == 200
+    assert b'data-path="/blog/x"' in page.content
+    assert client.get("/sites/stats.example/pages/").status_code == 404  # no path
+    assert client.get("/sites/stats.example/pages/", {"path": "blog"}).status_code == 404
+    nexts = data(client, "next", path="/blog/x").json()
+    assert nexts == {"results": [{"page": "/about", "visitors": 1, "pageviews": 1}], "more": False}
+    scroll = data(client, "scroll", filters="event:page==/blog/x").json()
+    assert [band["reads"] for band in scroll["results"]] == [1, 0, 0, 0, 0]
+    error = data(client, "next", path="x").json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_query", "path")
+
+
+def test_hostile_article_paths_are_escaped(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    page = client.get("/sites/stats.example/pages/", {"path": '/"><script>alert(1)</script>'}).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

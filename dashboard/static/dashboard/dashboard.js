@@ -10,6 +10,9 @@
   var root = document.getElementById("dashboard");
   if (!root) return;
   var dataUrl = root.dataset.dataUrl;
+  var siteUrl = root.dataset.siteUrl;
+  var article = root.dataset.path; // set on an article's page: every number is about this page
+  var PAGE_PROPERTIES = { "event:page": true, "visit:entry_page": true, "visit:exit_page": true, next: true };
   var chart = null;
   var generation = 0; // answers to an older state are dropped
 
@@ -54,6 +57,10 @@
   function fetchJson(kind, extra) {
     var params = state();
     params.delete("metric");
+    if (article) {
+      params.set("path", article);
+      params.set("filters", filters().concat(["event:page==" + article]).join(";"));
+    }
     Object.keys(extra || {}).forEach(function (key) { params.set(key, extra[key]); });
     return fetch(dataUrl.replace("KIND", kind) + "?" + params.toString(), {
       headers: { Accept: "application/json" },
@@ -179,15 +186,27 @@
 
   // --- panels -----------------------------------------------------------------------------
 
+  function articleLink(path) {
+    var link = document.createElement("a");
+    link.className = "article-link";
+    link.href = siteUrl + "pages/?" + new URLSearchParams({ path: path }).toString();
+    link.textContent = "↗";
+    link.title = "This page as an article";
+    return link;
+  }
+
   function renderPanel(panel, limit) {
     var tab = panel.querySelector(".tabs .active");
     var property = tab.dataset.property;
-    var second = property === "event:name" ? "events" : property === "event:page" ? "pageviews" : "visits";
+    var second = property === "event:name" ? "events" : property === "event:page" || property === "next" ? "pageviews" : "visits";
     var mine = generation;
-    return fetchJson("breakdown", { property: property, metrics: "visitors," + second, limit: limit || 10 })
+    var request = property === "next"
+      ? fetchJson("next", { limit: limit || 10 })
+      : fetchJson("breakdown", { property: property, metrics: "visitors," + second, limit: limit || 10 });
+    return request
       .then(function (data) {
         if (mine !== generation) return;
-        var name = property.split(":").pop();
+        var name = property === "next" ? "page" : property.split(":").pop();
         var rows = data.results.filter(function (row) {
           return property !== "event:name" || (row.name !== "pageview" && row.name !== "engagement");
         });
@@ -207,8 +226,14 @@
           link.className = "value";
           link.textContent = value === "" ? "(none)" : value;
           link.title = "Filter by this value";
-          link.addEventListener("click", function () { addFilter(property, value); });
+          if (property === "next") {
+            link.title = "This page as an article";
+            link.addEventListener("click", function () { window.location.href = articleLink(value).href; });
+          } else {
+            link.addEventListener("click", function () { addFilter(property, value); });
+          }
           cell.append(bar, link);
+          if (PAGE_PROPERTIES[property] && property !== "next" && value) cell.appendChild(articleLink(value));
           var visitors = document.createElement("td");
           visitors.className = "num";
           visitors.textContent = compact(row.visitors);
@@ -247,21 +272,49 @@
     syncForm();
     renderChips();
     showError(null);
-    var cards = fetchJson("aggregate", {
-      metrics: "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,engaged_time",
-      compare: "previous_period",
-    }).then(function (data) { if (mine === generation) renderCards(data.results); });
+    var metrics = Array.prototype.map.call(root.querySelectorAll(".metric"), function (card) {
+      return card.dataset.metric;
+    });
+    var cards = fetchJson("aggregate", { metrics: metrics.join(","), compare: "previous_period" })
+      .then(function (data) { if (mine === generation) renderCards(data.results); });
     var series = fetchJson("timeseries", { metrics: chartMetric() })
       .then(function (data) { if (mine === generation) renderChart(data); });
     var panels = Array.prototype.map.call(root.querySelectorAll("[data-panel]"), function (panel) {
       return renderPanel(panel);
     });
+    if (article) panels.push(renderScroll(mine));
     Promise.all([cards, series].concat(panels)).then(function () {
       if (mine === generation) root.dataset.loaded = "true";
     }, showError);
   }
 
+  function renderScroll(mine) {
+    var entries = fetchJson("aggregate", {
+      metrics: "visits",
+      filters: filters().concat(["visit:entry_page==" + article]).join(";"),
+    }).then(function (data) {
+      if (mine === generation) document.getElementById("entries").textContent = compact(data.results.visits.value);
+    });
+    var depths = fetchJson("scroll").then(function (data) {
+      if (mine !== generation) return;
+      var body = document.querySelector("#scroll tbody");
+      body.replaceChildren();
+      data.results.forEach(function (band) {
+        var tr = document.createElement("tr");
+        var name = document.createElement("td");
+        name.textContent = band.from + "–" + band.to + "%";
+        var reads = document.createElement("td");
+        reads.className = "num";
+        reads.textContent = compact(band.reads);
+        tr.append(name, reads);
+        body.appendChild(tr);
+      });
+    });
+    return Promise.all([entries, depths]);
+  }
+
   function refreshRealtime() {
+    if (!document.getElementById("realtime")) return;
     fetchJson("realtime").then(function (data) {
       document.querySelector("#realtime b").textContent = compact(data.visitors);
     }, function () {});
