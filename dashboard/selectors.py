@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tracker.models import Site
+from tracker.models import Membership, Site
 from tracker.sites import normalise_domain
 
 
@@ -24,4 +25,15 @@ def site_for_user(user: User | AnonymousUser, domain: str) -> Site:
     site = sites_for_user(user).filter(domain=normalise_domain(domain)).first()
     if site is None:
         raise Http404("No such site.")
+    return site
+
+
+def site_for_owner(user: User | AnonymousUser, domain: str) -> Site:
+    """Return the site if the user owns it: 404 for strangers, 403 for viewers (who know it exists)."""
+    site = site_for_user(user, domain)
+    if (
+        not user.is_superuser
+        and not Membership.objects.filter(site=site, user_id=int(user.pk or 0), role="owner").exists()
+    ):
+        raise PermissionDenied("Only the site's owners manage it.")
     return site

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import site_settings, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -8,6 +8,25 @@ urlpatterns = [
     path("sites/<str:domain>/", views.site_dashboard, name="site"),
     path("sites/<str:domain>/pages/", views.article_dashboard, name="article"),
     path("sites/<str:domain>/data/<slug:kind>", views.site_data, name="site-data"),
+    path("sites/<str:domain>/settings/", site_settings.settings_page, name="settings"),
+    path("sites/<str:domain>/settings/timezone", site_settings.set_timezone, name="settings-timezone"),
+    path("sites/<str:domain>/settings/members", site_settings.set_member, name="settings-member"),
+    path(
+        "sites/<str:domain>/settings/members/<int:membership_id>/remove",
+        site_settings.remove_member,
+        name="settings-member-remove",
+    ),
+    path("sites/<str:domain>/settings/keys", site_settings.create_key, name="settings-key"),
+    path("sites/<str:domain>/settings/keys/<str:prefix>/revoke", site_settings.revoke_key, name="settings-key-revoke"),
+    path("sites/<str:domain>/settings/share", site_settings.create_share_link, name="settings-share"),
+    path(
+        "sites/<str:domain>/settings/share/<int:link_id>/revoke",
+        site_settings.revoke_share_link,
+        name="settings-share-revoke",
+    ),
+    path("share/<str:token>/", views.shared_dashboard, name="shared"),
+    path("share/<str:token>/pages/", views.shared_article, name="shared-article"),
+    path("share/<str:token>/data/<slug:kind>", views.shared_data, name="shared-data"),
     path("demo/", views.demo, name="demo"),
     path("demo/<path:rest>", views.demo, name="demo-page"),
 ]

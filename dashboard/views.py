@@ -6,15 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.selectors import site_for_user, sites_for_user
+from dashboard.selectors import site_for_owner, site_for_user, sites_for_user
 from dashboard.stats import articles, report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
+from tracker.access import site_for_share_token
 from tracker.errors import ApiError, error_response
 from tracker.models import Event, Site
 from tracker.sites import DEMO_DOMAIN
@@ -77,17 +79,52 @@ ARTICLE_PANELS = [
 ]
 
 
-@login_required
-def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_user(request.user, domain)
+def _links(site: Site, token: str | None) -> dict[str, str]:
+    """Where the page's script reads data and links articles: the member's URLs or the share link's."""
+    if token is None:
+        return {
+            "data_url": reverse("dashboard:site-data", args=[site.domain, "KIND"]),
+            "site_url": reverse("dashboard:site", args=[site.domain]),
+        }
+    return {
+        "data_url": reverse("dashboard:shared-data", args=[token, "KIND"]),
+        "site_url": reverse("dashboard:shared", args=[token]),
+    }
+
+
+def _owns(request: HttpRequest, site: Site) -> bool:
+    try:
+        site_for_owner(request.user, site.domain)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:
     context = {
         "site": site,
         "metrics": CARDS,
         "panels": PANELS,
+        "can_manage": token is None and _owns(request, site),
         "empty": not Event.objects.filter(site=site).exists(),
         "script_url": request.build_absolute_uri(reverse("snippet")),
+        **_links(site, token),
     }
     return render(request, "dashboard/pages/site_dashboard.html", context)
+
+
+def _render_article(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:
+    try:
+        path = _article_path(request)
+    except ApiError as exc:
+        raise Http404(exc.message) from exc
+    context = {"site": site, "path": path, "metrics": ARTICLE_CARDS, "panels": ARTICLE_PANELS, **_links(site, token)}
+    return render(request, "dashboard/pages/article_dashboard.html", context)
+
+
+@login_required
+def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
+    return _render_site(request, site_for_user(request.user, domain))
 
 
 def _article_path(request: HttpRequest) -> str:
@@ -100,13 +137,7 @@ def _article_path(request: HttpRequest) -> str:
 @login_required
 def article_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     """One page as an article: its trend, readers, scroll depth, sources, next reads, events."""
-    site = site_for_user(request.user, domain)
-    try:
-        path = _article_path(request)
-    except ApiError as exc:
-        raise Http404(exc.message) from exc
-    context = {"site": site, "path": path, "metrics": ARTICLE_CARDS, "panels": ARTICLE_PANELS}
-    return render(request, "dashboard/pages/article_dashboard.html", context)
+    return _render_article(request, site_for_user(request.user, domain))
 
 
 def _query(request: HttpRequest, site: Site) -> StatsQuery:
@@ -162,11 +193,8 @@ DATA = {
 }
 
 
-@login_required
-@require_GET
-def site_data(request: HttpRequest, domain: str, kind: str) -> HttpResponse:
+def _data(request: HttpRequest, site: Site, kind: str) -> HttpResponse:
     """The stats of one dashboard panel as JSON; errors in the API's JSON shape."""
-    site = site_for_user(request.user, domain)
     try:
         if kind == "realtime":
             return JsonResponse({"visitors": report.realtime_visitors(site.id, timezone.now())})
@@ -177,6 +205,35 @@ def site_data(request: HttpRequest, domain: str, kind: str) -> HttpResponse:
         return error_response(ApiError("invalid_query", exc.message, field=exc.field))
     except ApiError as exc:
         return error_response(exc)
+
+
+@login_required
+@require_GET
+def site_data(request: HttpRequest, domain: str, kind: str) -> HttpResponse:
+    return _data(request, site_for_user(request.user, domain), kind)
+
+
+def _shared_site(token: str) -> Site:
+    site = site_for_share_token(token)
+    if site is None:
+        raise Http404("No such link.")
+    return site
+
+
+@require_GET
+def shared_dashboard(request: HttpRequest, token: str) -> HttpResponse:
+    """The site's dashboard for anyone holding the link: read-only, no settings, no login."""
+    return _render_site(request, _shared_site(token), token)
+
+
+@require_GET
+def shared_article(request: HttpRequest, token: str) -> HttpResponse:
+    return _render_article(request, _shared_site(token), token)
+
+
+@require_GET
+def shared_data(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    return _data(request, _shared_site(token), kind)
 
 
 def demo(request: HttpRequest, rest: str = "") -> HttpResponse:

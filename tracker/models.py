@@ -228,3 +228,18 @@ class RollupDirty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} {self.day} to roll up"
+
+
+class ShareLink(models.Model):
+    """A secret link that shows a site's dashboard to anyone who has it, read-only, without login."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"share link of {self.site_id}"
