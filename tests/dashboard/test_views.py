@@ -174,3 +174,26 @@ def test_hostile_article_paths_are_escaped(client, dashboard_site):
     page = client.get("/sites/stats.example/pages/", {"path": '/"><script>alert(1)</script>'}).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_password_change_and_reset_pages(client):
+    from django.core import mail
+
+    user = UserFactory(username="forgetful", email="forgetful@example.com")
+    page = client.get("/accounts/password_reset/")
+    assert page.status_code == 200
+    assert b"Reset your password" in page.content
+    client.post("/accounts/password_reset/", {"email": "forgetful@example.com"})
+    assert len(mail.outbox) == 1
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/reset/" in line)
+    confirm = client.get(link.strip().split("testserver", 1)[1], follow=True)
+    assert b"Choose a new password" in confirm.content
+    done = client.post(
+        confirm.redirect_chain[-1][0],
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-passphrase")
+    client.force_login(user)
+    assert b"Change your password" in client.get("/accounts/password_change/").content
