@@ -142,7 +142,15 @@ class EpochBucket(Func):
         super().__init__(expression)
         self.seconds = int(seconds)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
         column, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "sqlite":
             epoch = f"CAST(strftime('%%s', {column}) AS INTEGER)"
@@ -150,7 +158,7 @@ class EpochBucket(Func):
             epoch = f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
         n = self.seconds
         # SQL's % truncates towards zero; this floors, so times before 1970 land in the right bucket.
-        return f"({epoch} - ((({epoch}) %% {n}) + {n}) %% {n})", [*params, *params, *params]
+        return f"({epoch} - ((({epoch}) %% {n}) + {n}) %% {n})", (*params, *params, *params)
 
 
 def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, Counts]:
