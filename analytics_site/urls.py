@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tracker.urls")),
     path("api/v1/", include("dashboard.api_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("", include("dashboard.urls")),
 ]
+if settings.MICROANALYTICS_PATH:
+    urlpatterns.append(path(settings.MICROANALYTICS_PATH, include("compat.urls")))
+urlpatterns.append(path("", include("dashboard.urls")))
