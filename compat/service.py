@@ -179,7 +179,10 @@ def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: Access) 
 
 
 def website_remove(name: str, *, access: Access) -> None:
-    site = readable_site(name, access=access)
+    """Delete a website; one the credentials can neither read, write nor delete is as good as missing."""
+    site = website_get(name)
+    if site is None or not (access.can_read(site.id) or access.can_write(site.id) or access.can_delete(site.id)):
+        raise CompatError(INVALID_DATABASE_NAME, f"No website {name!r}.")
     if not access.can_delete(site.id):
         raise denied(name)
     website_delete(site=site)
