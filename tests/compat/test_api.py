@@ -481,7 +481,7 @@ def test_api_keys_work_as_passwords_within_their_scopes_and_sites(client, auth_o
     _, reader = api_key_create(user=user, name="r", scopes=["stats:read"])
     stored(post(client, "blog", {"event": "x"}, HTTP_AUTHORIZATION=basic("any", writer)))
     site = Site.objects.get(domain="blog")
-    assert Membership.objects.filter(user=user, site=site, role=Membership.Role.OWNER).exists()
+    assert Membership.objects.filter(user_id=user.pk, site=site, role=Membership.Role.OWNER).exists()
     assert body(get(client, "blog/count", HTTP_AUTHORIZATION=basic("", reader)))["total"] == 1
     error(get(client, "blog/count", HTTP_AUTHORIZATION=basic("", writer)), 400, "InvalidDatabaseName")
     error(post(client, "blog", {"event": "x"}, HTTP_AUTHORIZATION=basic("", reader)), 401, "InvalidCredentials")
