@@ -1,18 +1,21 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 # Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files.
 api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tracker.urls")),
     path("api/v1/", include("dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("", include("dashboard.urls")),
 ]
+if settings.MICROANALYTICS_PATH:
+    urlpatterns.append(path(settings.MICROANALYTICS_PATH, include("compat.urls")))
+urlpatterns.append(path("", include("dashboard.urls")))

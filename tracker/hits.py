@@ -34,7 +34,12 @@ BUFFERED_FIELDS = (
     "visitor_hash",
     "prev_visitor_hash",
     "country",
+    "fixed",
 )
+# Dimensions a server-side client may fix itself instead of having the pipeline derive them,
+# with their column lengths: the µAnalytics API receives paths rather than URLs, and platforms
+# and referrer domains already derived by its own rules.
+FIXABLE = {"path": 2000, "os": 64, "referrer_domain": 253}
 
 
 @dataclass(slots=True)
@@ -55,6 +60,8 @@ class Hit:
     visitor_hash: int = 0
     prev_visitor_hash: int | None = None
     country: str = ""
+    # FIXABLE dimensions set by the sender; they replace what the pipeline derives.
+    fixed: dict[str, str] = field(default_factory=dict)
     # Filled in by the pipeline.
     hostname: str = ""
     path: str = ""

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import geo, hashing, rollups, sessions, storage
-from tracker.hits import DropReason, Hit
+from tracker.hits import FIXABLE, DropReason, Hit
 from tracker.models import Site
 from tracker.referrers import classify_referrer, source_from_utm
 from tracker.useragents import parse_user_agent
@@ -115,7 +115,16 @@ def classify_source(hit: Hit) -> Hit:
     return hit
 
 
-STEPS: tuple[Step, ...] = (parse_url, drop_bots, parse_ua, classify_source)
+def keep_fixed(hit: Hit) -> Hit:
+    """Put back the dimensions the sender fixed over those the steps derived, cut to their columns."""
+    for name, value in hit.fixed.items():
+        limit = FIXABLE.get(name)
+        if limit is not None:
+            setattr(hit, name, str(value)[:limit])
+    return hit
+
+
+STEPS: tuple[Step, ...] = (parse_url, drop_bots, parse_ua, classify_source, keep_fixed)
 
 
 def run_steps(hit: Hit, steps: Sequence[Step], timings: Timings | None = None) -> Hit:

@@ -44,10 +44,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "tracker",
     "dashboard",
+    "compat",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "compat.middleware.MicroanalyticsHostMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -247,3 +249,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
+
+# µAnalytics-compatible API (compat/). Mounted under this path ("" mounts it nowhere on the main
+# host) and, when MICROANALYTICS_HOST names a host, at that host's root.
+MICROANALYTICS_PATH = env.str("MICROANALYTICS_PATH", default="compat/microanalytics/")
+MICROANALYTICS_HOST = env.str("MICROANALYTICS_HOST", default="")
+# HTTP Basic auth: on unless turned off. Accepted: this user and password (every website), or
+# any user name with a Footfall API key as the password (the key's sites and scopes).
+MICROANALYTICS_AUTH = env.bool("MICROANALYTICS_AUTH", default=True)
+MICROANALYTICS_USER = env.str("MICROANALYTICS_USER", default="")
+MICROANALYTICS_PASSWORD = env.str("MICROANALYTICS_PASSWORD", default="")
+# Who owns the websites created without an API key (a user name; empty: no owner, admins see them).
+MICROANALYTICS_OWNER = env.str("MICROANALYTICS_OWNER", default="")
+MICROANALYTICS_MAX_BYTES = env.int("MICROANALYTICS_MAX_BYTES", default=5 * 1024 * 1024)
+# With Redis, process compat writes in the request so the next read sees them (as µAnalytics does).
+MICROANALYTICS_INLINE_WRITES = env.bool("MICROANALYTICS_INLINE_WRITES", default=False)
+# Key of the monthly ip tokens (empty: derived from SECRET_KEY); see compat/visitors.py.
+MICROANALYTICS_TOKEN_SECRET = env.str("MICROANALYTICS_TOKEN_SECRET", default="")

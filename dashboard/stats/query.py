@@ -42,6 +42,10 @@ PROPERTIES: dict[str, tuple[str, str | None]] = {
     "visit:os": ("os", "os"),
     "visit:os_version": ("os_version", None),
     "visit:device": ("device_type", "device_type"),
+    # The event's own value, where the visit's (its first event's) is not what is asked for.
+    "event:country": ("country", None),
+    "event:os": ("os", None),
+    "event:referrer": ("referrer", None),
 }
 PROP_PREFIX = "event:props:"
 METRICS = (
@@ -92,11 +96,38 @@ class Filter:
 
 @dataclass(frozen=True)
 class DateRange:
-    """Local calendar days, first and last included, in the site's time zone."""
+    """Local calendar days, first and last included, in the site's time zone.
+
+    `start` and `end`, when set, narrow the days to exact UTC moments [start, end) for ranges
+    that do not begin or end at local midnight (see `between`); such a range is counted from
+    raw events, since rollups hold whole days.
+    """
 
     first: date
     last: date
     timezone: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime, timezone: str = "UTC") -> DateRange:
+        """Return the range of the moments [start, end) (aware); plain local days when both fall on midnight."""
+        if end <= start:
+            raise ValueError("a range must end after it starts")
+        zone = ZoneInfo(timezone)
+        first = start.astimezone(zone).date()
+        last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+        days = cls(first, last, timezone)
+        try:
+            if days.utc_bounds() == (start, end):
+                return days
+        except OverflowError:  # the last day is 9999-12-31: its end is past datetime's range
+            pass
+        return cls(first, last, timezone, start.astimezone(UTC), end.astimezone(UTC))
+
+    @property
+    def whole_days(self) -> bool:
+        return self.start is None and self.end is None
 
     @property
     def days(self) -> int:
@@ -104,6 +135,8 @@ class DateRange:
 
     def utc_bounds(self) -> tuple[datetime, datetime]:
         """Return [start, end) in UTC."""
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
         zone = ZoneInfo(self.timezone)
         start = datetime.combine(self.first, time.min, zone).astimezone(UTC)
         end = datetime.combine(self.last + timedelta(days=1), time.min, zone).astimezone(UTC)

@@ -9,6 +9,7 @@ even for its later pages).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Trunc
 
@@ -130,6 +131,52 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Coun
         local = moment.astimezone(zone).replace(tzinfo=None)
         buckets[local if query.interval == "hour" else local.date()] = counts
     return buckets
+
+
+class EpochBucket(Func):
+    """The start, in Unix seconds, of the fixed-length bucket a time falls in; buckets are aligned to the epoch."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression: Any, seconds: int) -> None:
+        super().__init__(expression)
+        self.seconds = int(seconds)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "sqlite":
+            epoch = f"CAST(strftime('%%s', {column}) AS INTEGER)"
+        else:
+            epoch = f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+        n = self.seconds
+        # SQL's % truncates towards zero; this floors, so times before 1970 land in the right bucket.
+        return f"({epoch} - ((({epoch}) %% {n}) + {n}) %% {n})", (*params, *params, *params)
+
+
+def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, Counts]:
+    """Return the counts per bucket of `seconds` that has events, keyed by its start in Unix seconds.
+
+    Buckets are aligned to the Unix epoch, not to the range or to local midnight.
+    """
+    if seconds < 1:
+        raise ValueError("a bucket lasts at least one second")
+    return {
+        int(start): counts
+        for start, counts in _grouped(events_in(query, dates), EpochBucket("timestamp", seconds)).items()
+    }
+
+
+def event_rows(query: StatsQuery, dates: DateRange, fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Return the given columns of the events in the range that pass the filters, oldest first, ties as stored."""
+    return list(events_in(query, dates).order_by("timestamp", "id").values_list(*fields))
 
 
 def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:

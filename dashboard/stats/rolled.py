@@ -61,8 +61,9 @@ def _group(query: StatsQuery, *, breakdown: bool = False) -> _Group | None:
 def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
     state = RollupState.objects.filter(site_id=query.site_id).values_list("rolled_until", "site__timezone").first()
     rolled_until, zone = state or (None, None)
-    # Rollup days are the site's days; a range in another zone can only be counted from raw events.
-    if rolled_until is None or zone != dates.timezone or dates.first >= rolled_until:
+    # Rollup days are the site's whole days; a range in another zone, or one that starts or ends
+    # within a day, can only be counted from raw events.
+    if rolled_until is None or zone != dates.timezone or not dates.whole_days or dates.first >= rolled_until:
         return _Plan(None, dates, None)
     last_rolled = rolled_until - timedelta(days=1)
     if dates.last <= last_rolled:

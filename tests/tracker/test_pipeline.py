@@ -146,3 +146,26 @@ def test_process_batch_drops_uuids_repeated_in_the_batch_and_already_stored():
     result = pipeline.process_batch([again, twin, hit(site_id=site.id, uuid=twin.uuid)])
     assert result.dropped == {DropReason.DUPLICATE: 2}
     assert Event.objects.count() == 2
+
+
+def test_keep_fixed_replaces_derived_dimensions_and_cuts_them_to_their_columns():
+    fixed = {"path": "README.md?x#y", "os": "Apple Mac", "referrer_domain": "WWW.Ex.com:8443" + "x" * 300, "name": "no"}
+    derived = pipeline.run_steps(
+        hit(url="https://blog.example/a", referrer="https://www.google.com/", fixed=fixed), pipeline.STEPS
+    )
+    assert (derived.path, derived.os, derived.source) == ("README.md?x#y", "Apple Mac", "Google")
+    assert derived.referrer_domain == fixed["referrer_domain"][:253]
+    assert derived.name == "pageview"  # only FIXABLE dimensions can be fixed
+
+
+def test_fixed_dimensions_travel_through_the_buffer():
+    sent = hit(fixed={"path": ""})
+    assert Hit.from_buffer(sent.to_buffer()).fixed == {"path": ""}
+
+
+@pytest.mark.django_db
+def test_process_batch_stores_fixed_dimensions_on_the_event_and_its_visit():
+    site = SiteFactory()
+    pipeline.process_batch([hit(site_id=site.id, fixed={"path": "", "os": "Curl", "referrer_domain": "a.example"})])
+    event = Event.objects.get()
+    assert (event.path, event.os, event.referrer) == ("", "Curl", "a.example")

@@ -137,3 +137,22 @@ def test_dates_beyond_the_supported_years_are_refused(text):
     with pytest.raises(QueryError) as error:
         parse_period(period, text, today=date(2026, 11, 20), timezone="UTC")
     assert error.value.field == "date"
+
+
+def test_between_keeps_exact_bounds_unless_they_fall_on_local_midnights():
+    start, end = datetime(2026, 11, 20, 10, 30, tzinfo=UTC), datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC)
+    partial = DateRange.between(start, end)
+    assert (partial.first, partial.last, partial.whole_days) == (date(2026, 11, 20), date(2026, 11, 21), False)
+    assert partial.utc_bounds() == (start, end)
+    midnights = DateRange.between(
+        datetime(2026, 11, 20, 5, tzinfo=UTC), datetime(2026, 11, 22, 5, tzinfo=UTC), "America/New_York"
+    )
+    assert midnights == DateRange(date(2026, 11, 20), date(2026, 11, 21), "America/New_York")
+    assert midnights.whole_days
+
+
+def test_between_reaches_the_ends_of_time():
+    everything = DateRange.between(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+    assert (everything.first, everything.last, everything.whole_days) == (date.min, date.max, False)
+    with pytest.raises(ValueError, match="end after"):
+        DateRange.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))

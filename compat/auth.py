@@ -1,0 +1,91 @@
+"""Optional HTTP Basic authentication, and what the credentials allow.
+
+With MICROANALYTICS_AUTH on (the default: the API reads every site's data), a request needs
+Basic credentials: MICROANALYTICS_USER and MICROANALYTICS_PASSWORD, which reach every
+website, or any user name with a Footfall API key as the password, which reaches the key's
+sites with its scopes: `stats:read` to read, `events:write` to write (and, for a key not
+limited to a list of sites, to create websites), `sites:manage` to delete.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+
+from compat.errors import INVALID_AUTHENTICATION, INVALID_CREDENTIALS, CompatError
+from tracker.errors import ApiError
+from tracker.keys import KEY_PREFIX, api_key_authenticate, site_ids_for_key
+from tracker.models import ApiKey
+
+
+class Access:
+    """What one request may do; without a key it may do everything."""
+
+    def __init__(self, key: ApiKey | None = None) -> None:
+        self.key = key
+
+    @cached_property
+    def _readable(self) -> set[int]:
+        assert self.key is not None
+        return site_ids_for_key(self.key, owner_only=False) if ApiKey.Scope.STATS_READ in self.key.scopes else set()
+
+    @cached_property
+    def _owned(self) -> set[int]:
+        assert self.key is not None
+        return site_ids_for_key(self.key, owner_only=True)
+
+    def can_read(self, site_id: int) -> bool:
+        return self.key is None or site_id in self._readable
+
+    def can_write(self, site_id: int) -> bool:
+        return self.key is None or (ApiKey.Scope.EVENTS_WRITE in self.key.scopes and site_id in self._owned)
+
+    def can_create(self) -> bool:
+        return self.key is None or (ApiKey.Scope.EVENTS_WRITE in self.key.scopes and not self.key.sites.exists())
+
+    def can_delete(self, site_id: int) -> bool:
+        return self.key is None or (ApiKey.Scope.SITES_MANAGE in self.key.scopes and site_id in self._owned)
+
+    def owner(self) -> User | None:
+        """Return who owns the websites this request creates."""
+        if self.key is not None:
+            return self.key.user
+        username = settings.MICROANALYTICS_OWNER
+        return User.objects.filter(username=username).first() if username else None
+
+
+def denied(website: str) -> CompatError:
+    return CompatError(INVALID_CREDENTIALS, f"These credentials are not accepted for {website!r}.")
+
+
+def authenticate(request: HttpRequest) -> Access:
+    """Check the Authorization header when auth is on; raise the µAnalytics error otherwise."""
+    if not settings.MICROANALYTICS_AUTH:
+        return Access()
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() != "basic ":
+        raise CompatError(INVALID_AUTHENTICATION, "Send HTTP Basic credentials.")
+    try:
+        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError) as exc:
+        raise CompatError(INVALID_AUTHENTICATION, "The Basic credentials are not valid base64.") from exc
+    user, colon, password = decoded.partition(":")
+    if not colon:
+        raise CompatError(INVALID_AUTHENTICATION, "The Basic credentials hold no ':'.")
+    expected_user, expected_password = settings.MICROANALYTICS_USER, settings.MICROANALYTICS_PASSWORD
+    if expected_user and expected_password:
+        user_ok = hmac.compare_digest(user.encode(), expected_user.encode())
+        if hmac.compare_digest(password.encode(), expected_password.encode()) and user_ok:
+            return Access()
+    if password.startswith(KEY_PREFIX):
+        try:
+            return Access(api_key_authenticate(password))
+        except ApiError:
+            pass
+    raise CompatError(INVALID_CREDENTIALS, "The credentials are not accepted.")

@@ -1,0 +1,139 @@
+"""The µAnalytics routes: thin views that authenticate, parse, call the service and answer in
+µAnalytics' shapes. Checks run in its order: auth, property name, start/end, interval, website.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from compat import service
+from compat.auth import Access, authenticate
+from compat.errors import (
+    INSERT_FAILED,
+    INVALID_PROPERTY,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    CompatError,
+    error_response,
+    json_response,
+)
+from compat.parsing import parse_analytic, parse_body, parse_list, read_params
+
+logger = logging.getLogger(__name__)
+
+VERSION = "2.0.0"
+BULK = "bulk"
+
+View = Callable[..., HttpResponse]
+
+
+def _answer(view: View) -> View:
+    """Render CompatErrors; a database that cannot answer is a server fault, never a traceback."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except CompatError as error:
+            return error_response(error)
+        except DatabaseError:
+            logger.exception("µAnalytics request failed on the database")
+            return error_response(CompatError(INSERT_FAILED, "The database is unavailable.", retry_after=30))
+
+    return wrapped
+
+
+def _not_allowed(request: HttpRequest) -> CompatError:
+    return CompatError(METHOD_NOT_ALLOWED, f"{request.method} is not allowed here.")
+
+
+def _query(request: HttpRequest) -> dict[str, list[str]]:
+    return dict(request.GET.lists())
+
+
+def _body(request: HttpRequest) -> bytes:
+    limit = settings.MICROANALYTICS_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    body = request.read(limit + 1) if declared <= limit else b""
+    if declared > limit or len(body) > limit:
+        raise CompatError(PAYLOAD_TOO_LARGE, f"The body is larger than {limit} bytes.")
+    return body
+
+
+def _stored(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"", content_type="application/json")
+
+
+@_answer
+def root(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        raise _not_allowed(request)
+    return json_response({"message": "Footfall answers the µAnalytics API here.", "version": VERSION})
+
+
+@_answer
+def website(request: HttpRequest, website: str) -> HttpResponse:
+    access = authenticate(request)
+    if request.method == "GET":
+        params = read_params(_query(request))
+        site = service.readable_site(website, access=access)
+        return json_response({"list": service.analytics_list(site, params)})
+    if request.method == "POST" and website == BULK:
+        return _bulk_all(request, access)
+    if request.method == "POST":
+        analytic = parse_analytic(parse_body(_body(request)))
+        stored = service.stored_from(analytic, now=timezone.now(), bulk=False)
+        service.analytics_store([(website, stored)], access=access)
+        return _stored(request)
+    if request.method == "DELETE":
+        service.website_remove(website, access=access)
+        return _stored(request)
+    raise _not_allowed(request)
+
+
+def _bulk_all(request: HttpRequest, access: Access) -> HttpResponse:
+    """POST /bulk: items name their website; those without one are skipped."""
+    now = timezone.now()
+    items = parse_list(parse_body(_body(request)))
+    pairs = [(item.website, service.stored_from(item, now=now, bulk=True)) for item in items if item.website]
+    service.analytics_store(pairs, access=access)
+    return _stored(request)
+
+
+@_answer
+def website_property(request: HttpRequest, website: str, name: str) -> HttpResponse:
+    access = authenticate(request)
+    if request.method == "POST" and name == BULK:
+        now = timezone.now()
+        items = parse_list(parse_body(_body(request)))
+        service.analytics_store([(website, service.stored_from(i, now=now, bulk=True)) for i in items], access=access)
+        return _stored(request)
+    if request.method != "GET":
+        raise _not_allowed(request)
+    if name not in ("count", "time", *service.GROUPS):
+        raise CompatError(INVALID_PROPERTY, f"{name!r} is not one of count, time, {', '.join(service.GROUPS)}.")
+    params = read_params(_query(request), interval=name == "time")
+    site = service.readable_site(website, access=access)
+    if name == "count":
+        return json_response(service.analytics_count(site, params))
+    if name == "time":
+        return json_response({"list": service.analytics_series(site, params)})
+    return json_response({"list": service.analytics_groups(site, name, params)})
+
+
+@_answer
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    raise CompatError(NOT_FOUND, "There is no such route.")
