@@ -1,7 +1,7 @@
 """Dashboard speed and weight: a page's HTML plus all its data for a 30-day view, on the dev server.
 
 What is measured
-    For the site dashboard and an article's page of the demo site (28 days of generated
+    For the site dashboard and an article's page (the most read article) of the demo site (28 days of generated
     traffic, ~18,000 events, rolled up as `make run` does), the wall time of the page's HTML
     plus every JSON request its script makes (cards, chart, each panel, realtime), issued as
     the browser does: the HTML first, then the data requests six at a time. Budget: < 200 ms
@@ -66,6 +66,7 @@ PANEL_KINDS = [
     {"property": "event:name", "metrics": "visitors,events"},
 ]
 CARDS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,engaged_time"
+ARTICLE_CARDS = "visitors,pageviews,visits,engaged_time,scroll_depth"
 
 
 def prepare() -> tuple[str, str]:
@@ -133,15 +134,21 @@ def page_requests(base: str, domain: str, article: str | None) -> tuple[str, lis
         page = f"{base}/sites/{domain}/"
         scope = {}
     data = f"{base}/sites/{domain}/data/"
-    queries = [
-        ("aggregate", {"metrics": CARDS, "compare": "previous_period"}),
+    queries: list[tuple[str, dict[str, str]]] = [
+        ("aggregate", {"metrics": ARTICLE_CARDS if article else CARDS, "compare": "previous_period"}),
         ("timeseries", {"metrics": "visitors"}),
-        *[("breakdown", {**panel, "limit": "10"}) for panel in PANEL_KINDS],
     ]
     if article:
-        queries += [("scroll", {}), ("next", {"limit": "10"})]
+        queries += [
+            ("breakdown", {"property": "visit:source", "metrics": "visitors,visits", "limit": "10"}),
+            ("next", {"limit": "10"}),
+            ("breakdown", {"property": "event:name", "metrics": "visitors,events", "limit": "10"}),
+            ("breakdown", {"property": "visit:country", "metrics": "visitors,visits", "limit": "10"}),
+            ("scroll", {}),
+            ("aggregate", {"metrics": "visits", "filters": f"visit:entry_page=={article}"}),
+        ]
     else:
-        queries.append(("realtime", {}))
+        queries += [("breakdown", {**panel, "limit": "10"}) for panel in PANEL_KINDS] + [("realtime", {})]
     return page, [data + kind + "?" + urllib.parse.urlencode({**period, **scope, **params}) for kind, params in queries]
 
 
@@ -172,13 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     domain, session_key = prepare()
+    from django.db.models import Count
+
     from tracker.models import Event
 
-    article = (
+    most_read = (
         Event.objects.filter(site__domain=domain, name="pageview", path__startswith="/blog/")
-        .values_list("path", flat=True)
+        .values("path")
+        .annotate(n=Count("id"))
+        .order_by("-n")
         .first()
-    ) or "/"
+    )
+    article = most_read["path"] if most_read else "/"
     port = free_port()
     server = start_server(port)
     base = f"http://127.0.0.1:{port}"

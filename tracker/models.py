@@ -137,6 +137,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["site", "timestamp"], name="event_site_timestamp"),
             models.Index(fields=["site", "name", "timestamp"], name="event_site_name_timestamp"),
+            # An article's dashboard reads one page's events over a period.
+            models.Index(fields=["site", "path", "timestamp"], name="event_site_path_timestamp"),
         ]
 
     def __str__(self) -> str:

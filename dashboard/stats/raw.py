@@ -8,7 +8,6 @@ even for its later pages).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
@@ -77,33 +76,23 @@ def totals(query: StatsQuery, dates: DateRange) -> Counts:
 
 
 def _wall(key: Any) -> Any:
-    """A group key as the database gives it in raw SQL: a truncated time is the site's wall-clock time."""
-    return key.replace(tzinfo=None) if isinstance(key, datetime) else key
+    """A group key as raw SQL gives it on every database: a truncated time as its wall-clock text."""
+    return str(key.replace(tzinfo=None)) if isinstance(key, datetime) else key
 
 
 def _visit_sums(keyed: QuerySet[Any]) -> dict[Any, tuple[int, int]]:
-    """Return (bounces, total duration) per group (keyed by _wall) over the distinct visits in the group."""
-    pairs = keyed.values_list("group_key", "session_id").distinct()
-    if connection.vendor == "postgresql":
-        # Joined and summed in the database: on a busy day the pairs are too many to ship.
-        sql, params = pairs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT x.group_key, SUM(s.is_bounce::int), SUM(s.duration) FROM ({sql}) AS x "  # noqa: S608
-                "JOIN tracker_session AS s ON s.id = x.session_id GROUP BY x.group_key",
-                params,
-            )
-            return {group: (bounces, duration) for group, bounces, duration in cursor.fetchall()}
-    visit_groups: dict[int, set[Any]] = defaultdict(set)
-    for group, session_id in pairs:
-        visit_groups[session_id].add(_wall(group))
-    sums: dict[Any, tuple[int, int]] = defaultdict(lambda: (0, 0))
-    visits = Session.objects.filter(id__in=keyed.values("session_id")).values_list("id", "is_bounce", "duration")
-    for session_id, is_bounce, duration in visits:
-        for group in visit_groups[session_id]:
-            bounces, durations = sums[group]
-            sums[group] = (bounces + is_bounce, durations + duration)
-    return sums
+    """Return (bounces, total duration) per group (keyed by _wall) over the distinct visits in the group.
+
+    Joined and summed in the database: on a busy day the (group, visit) pairs are too many to ship.
+    """
+    sql, params = keyed.values_list("group_key", "session_id").distinct().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.group_key, SUM(CASE WHEN s.is_bounce THEN 1 ELSE 0 END), SUM(s.duration) "  # noqa: S608
+            f"FROM ({sql}) AS x JOIN tracker_session AS s ON s.id = x.session_id GROUP BY x.group_key",
+            params,
+        )
+        return {_wall(group): (bounces, duration) for group, bounces, duration in cursor.fetchall()}
 
 
 def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
