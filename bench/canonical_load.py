@@ -311,7 +311,7 @@ class CanonicalLoader:
         self.enrichment = Enrichment()
         self.current: dict[int, Any] = {}  # visitor hash -> SessionRecord, as sessions.assign_sessions keeps it
         self.open: dict[int, Any] = {}  # session id -> SessionRecord not written yet
-        self.csv_visits = 0  # the CSV numbers visits 1.. in order of their start
+        self.csv_visit_ids = bytearray()  # a bit per CSV session_id seen (ids are 1..n)
         self.last_timestamp = _EPOCH
         # Every event column at its model default; rows are filled in from there.
         defaults = {f.attname: f.get_default() for f in Event._meta.concrete_fields}
@@ -373,7 +373,10 @@ class CanonicalLoader:
         if at < self.last_timestamp:
             raise DatasetError(f"event {event_id} is earlier than the one before it; the CSV must be sorted")
         self.last_timestamp = at
-        self.csv_visits = max(self.csv_visits, int(csv_visit))
+        visit = int(csv_visit)
+        while visit >> 3 >= len(self.csv_visit_ids):
+            self.csv_visit_ids.extend(bytes(max(1 << 16, len(self.csv_visit_ids))))
+        self.csv_visit_ids[visit >> 3] |= 1 << (visit & 7)
         name = event_name or PAGEVIEW
         values = self.page_templates.get((csv_path, referrer)) or self._page_template(csv_path, referrer)
         slot = self.slot
@@ -408,6 +411,11 @@ class CanonicalLoader:
         values[slot["device_type"]] = device
         values[slot["visitor_hash"]] = session.visitor_hash
         return values
+
+    @property
+    def csv_visits(self) -> int:
+        """The number of distinct CSV session_ids seen."""
+        return int.from_bytes(self.csv_visit_ids, "little").bit_count()
 
     def take_finished(self, *, everything: bool = False) -> list[Any]:
         """Remove and return the sessions no later event can join (all of them at the end)."""
