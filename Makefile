@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker beat bench clean
+.PHONY: run test lint typecheck pytest worker beat bench bench-stats clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ beat: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(PY) bench/ingest.py
 	$(PY) bench/pipeline.py
+
+# Stats API latency on the canonical 10M-event dataset (PostgreSQL on 127.0.0.1). Long: the first
+# run generates the data set (a few minutes) and loads it; BENCH_STATS_ARGS=--reuse skips the load.
+bench-stats: $(VENV)/.dev
+	$(PY) bench/stats.py $(BENCH_STATS_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -33,18 +33,19 @@ BENCH_USERNAME = "bench"
 _SECRET_KEY = secrets.token_urlsafe(50)
 
 
-def bench_environ(stream: str, **overrides: str) -> dict[str, str]:
+def bench_environ(stream: str, database: str = BENCH_DATABASE, **overrides: str) -> dict[str, str]:
     """Return the environment of a production-like Footfall process for a benchmark.
 
     The production settings module, with plain http allowed (no TLS in front of a local
-    benchmark), the bench database, Redis DB 2 and the given stream key.
+    benchmark), the bench database (`footfall_bench` unless named), Redis DB 2 and the
+    given stream key.
     """
     values = {
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "SECRET_KEY": _SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": BENCH_DATABASE_URL,
+        "DATABASE_URL": f"{POSTGRES_SERVER_URL}/{database}",
         "REDIS_URL": BENCH_REDIS_URL,
         "CELERY_BROKER_URL": BENCH_REDIS_URL,
         "BUFFER_STREAM": stream,
@@ -60,20 +61,30 @@ def apply_environ(values: Mapping[str, str]) -> None:
     os.environ.update(values)
 
 
-def ensure_database() -> None:
+def ensure_database(name: str = BENCH_DATABASE) -> None:
     """Create the bench database if it does not exist yet (migrations run in setup_django)."""
     import psycopg
 
     with psycopg.connect(f"{POSTGRES_SERVER_URL}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup_django(stream: str, **overrides: str) -> None:
+def drop_database(name: str) -> None:
+    """Drop a bench database (never call this with a database that is not a benchmark's own)."""
+    import psycopg
+
+    if not name.startswith("footfall_bench"):
+        raise ValueError(f"refusing to drop {name!r}: not a bench database")
+    with psycopg.connect(f"{POSTGRES_SERVER_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(stream: str, database: str = BENCH_DATABASE, **overrides: str) -> None:
     """Configure the environment, create and migrate the bench database, and set Django up."""
-    apply_environ(bench_environ(stream, **overrides))
-    ensure_database()
+    apply_environ(bench_environ(stream, database, **overrides))
+    ensure_database(database)
     import django
     from django.core.management import call_command
 
