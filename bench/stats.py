@@ -173,13 +173,14 @@ def render(data: Any) -> Any:
 
 def raw_answer(case: Case, query: Any) -> dict[str, Any]:
     """Compute a case straight from raw events, shaped as the API answers it."""
-    from dashboard.stats import raw
+    from dashboard.stats import raw, report
 
     if case.endpoint == "aggregate":
-        return {"results": {metric: {"value": v.value} for metric, v in raw.aggregate(query).items()}}
+        return {"results": report.aggregate_results(report.aggregate(query, source=raw), compared=False)}
     if case.endpoint == "timeseries":
-        return {"results": raw.timeseries(query)}
-    return {"results": raw.breakdown(query, limit=int(case.params.get("limit", BREAKDOWN_LIMIT)), page=1)}
+        return {"results": report.timeseries(query, source=raw)}
+    limit = int(case.params.get("limit", BREAKDOWN_LIMIT))
+    return {"results": report.breakdown(query, limit=limit, page=1, source=raw)}
 
 
 def differences(api: Any, reference: Any, path: str = "") -> list[str]:
