@@ -47,7 +47,7 @@ def _page(request: HttpRequest, site: Site, **extra: Any) -> HttpResponse:
         "script_url": request.build_absolute_uri(reverse("snippet")),
         "last_event": last_event,
         "timezone_form": TimezoneForm(initial={"timezone": site.timezone}),
-        "member_form": MemberForm(),
+        "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
         "keys": ApiKey.objects.filter(user=_user(request), sites=site).order_by("-created"),

@@ -39,3 +39,12 @@ def browser_context_args(browser_context_args):
     # Headless Chromium says "HeadlessChrome", which the pipeline rightly drops as a bot.
     user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
     return {**browser_context_args, "user_agent": user_agent}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the dashboard screenshots went, so CI can keep them as artifacts."""
+    from tests.browser.test_dashboard import SCREENSHOTS
+
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    if shots:
+        terminalreporter.write_line(f"browser screenshots ({len(shots)}): {SCREENSHOTS.resolve()}")

@@ -56,8 +56,14 @@ def owner_site(db):
     return site
 
 
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def log_in(page: Page, live_server) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
+    screenshot(page, "login")
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", "pw-for-tests")
     page.click("button[type=submit]")
@@ -90,8 +96,7 @@ def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_si
     events = page.locator("[data-panel]").nth(4)
     expect(events.locator("td.name .value", has_text='<b onmouseover="alert(3)">Signup</b>')).to_have_count(1)
     assert page.locator("img[src=x]").count() == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "site-dashboard.png"), full_page=True)
+    screenshot(page, "site-dashboard")
 
     # A click on a value filters the whole dashboard and is kept in the URL.
     pages.locator("td.name .value", has_text="/blog/hello").click()
@@ -151,5 +156,21 @@ def test_article_page_from_a_page_row(page: Page, live_server, owner_site):
     expect(page.locator("#scroll tbody tr")).to_have_count(5)
     next_reads = page.locator("[data-panel]").nth(1)
     expect(next_reads.locator("td.name .value", has_text="/about")).to_have_count(1)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "article-dashboard.png"), full_page=True)
+    screenshot(page, "article-dashboard")
+
+
+def test_settings_and_a_shared_link_in_the_browser(page: Page, live_server, owner_site):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.click("a.settings-link")
+    expect(page.locator("#snippet-code")).to_contain_text('data-domain="blog.example"')
+    expect(page.locator(".install-check .ok")).to_have_text("Installed:")
+    page.click("#share button[type=submit]")
+    shared_url = page.locator("#share code").first.inner_text()
+    screenshot(page, "site-settings")
+    page.click("form[action$='/logout/'] button")
+    page.goto(shared_url)
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("4")
+    assert page.locator("a.settings-link").count() == 0
+    screenshot(page, "shared-dashboard")
