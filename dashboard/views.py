@@ -184,12 +184,17 @@ def _next(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
     return {"results": articles.next_pages(query, _article_path(request), limit=limit), "more": False}
 
 
+def _props(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
+    return {"results": articles.prop_keys(query)}
+
+
 DATA = {
     "aggregate": _aggregate,
     "timeseries": _timeseries,
     "breakdown": _breakdown,
     "scroll": _scroll,
     "next": _next,
+    "props": _props,
 }
 
 

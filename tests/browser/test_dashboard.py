@@ -96,6 +96,9 @@ def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_si
     events = page.locator("[data-panel]").nth(4)
     expect(events.locator("td.name .value", has_text='<b onmouseover="alert(3)">Signup</b>')).to_have_count(1)
     assert page.locator("img[src=x]").count() == 0
+    # Custom properties get a tab; their values are text too.
+    events.locator("button[data-property='event:props:plan']").click()
+    expect(events.locator("td.name .value", has_text="<i>pro</i>")).to_have_count(1)
     screenshot(page, "site-dashboard")
 
     # A click on a value filters the whole dashboard and is kept in the URL.

@@ -197,3 +197,8 @@ def test_password_change_and_reset_pages(client):
     assert user.check_password("a-new-long-passphrase")
     client.force_login(user)
     assert b"Change your password" in client.get("/accounts/password_change/").content
+
+
+def test_props_data_lists_custom_property_keys(client, dashboard_site):
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    assert data(client, "props").json() == {"results": ["plan"]}

@@ -198,7 +198,8 @@
   function renderPanel(panel, limit) {
     var tab = panel.querySelector(".tabs .active");
     var property = tab.dataset.property;
-    var second = property === "event:name" ? "events" : property === "event:page" || property === "next" ? "pageviews" : "visits";
+    var second = property === "event:name" || property.indexOf("event:props:") === 0 ? "events"
+      : property === "event:page" || property === "next" ? "pageviews" : "visits";
     var mine = generation;
     var request = property === "next"
       ? fetchJson("next", { limit: limit || 10 })
@@ -250,6 +251,37 @@
       });
   }
 
+  function addPropertyTabs(mine) {
+    // Custom events' properties get a tab each in the events panel.
+    var tabs = root.querySelector("[data-panel] .tabs button[data-property='event:name']");
+    if (!tabs) return Promise.resolve();
+    var nav = tabs.parentNode;
+    return fetchJson("props").then(function (data) {
+      if (mine !== generation) return;
+      var keys = data.results.slice(0, 8);
+      nav.querySelectorAll("button[data-prop-tab]").forEach(function (b) {
+        if (keys.indexOf(b.textContent) < 0 && !b.classList.contains("active")) b.remove();
+      });
+      keys.forEach(function (key) {
+        if (nav.querySelector("button[data-prop-tab][data-property='event:props:" + CSS.escape(key) + "']")) return;
+        var tab = document.createElement("button");
+        tab.type = "button";
+        tab.dataset.property = "event:props:" + key;
+        tab.dataset.propTab = "true";
+        tab.textContent = key;
+        tab.title = "Values of the custom property " + key;
+        tab.addEventListener("click", function () { selectTab(tab); });
+        nav.appendChild(tab);
+      });
+    });
+  }
+
+  function selectTab(tab) {
+    var panel = tab.closest("[data-panel]");
+    panel.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b === tab); });
+    renderPanel(panel).catch(showError);
+  }
+
   // --- the whole page ---------------------------------------------------------------------
 
   function syncForm() {
@@ -283,6 +315,7 @@
       return renderPanel(panel);
     });
     if (article) panels.push(renderScroll(mine));
+    panels.push(addPropertyTabs(mine));
     Promise.all([cards, series].concat(panels)).then(function () {
       if (mine === generation) root.dataset.loaded = "true";
     }, showError);
@@ -345,11 +378,7 @@
   });
 
   root.querySelectorAll("[data-panel] .tabs button").forEach(function (tab) {
-    tab.addEventListener("click", function () {
-      var panel = tab.closest("[data-panel]");
-      panel.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b === tab); });
-      renderPanel(panel).catch(showError);
-    });
+    tab.addEventListener("click", function () { selectTab(tab); });
   });
 
   window.addEventListener("popstate", render);

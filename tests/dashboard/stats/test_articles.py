@@ -37,3 +37,8 @@ def test_next_pages_follow_the_visit(site):
     assert articles.next_pages(query(site, "visit:source==Google"), "/blog/x", limit=1) == [
         {"page": "/about", "visitors": 1, "pageviews": 1}
     ]
+
+
+def test_prop_keys_list_the_keys_in_use(site):
+    assert articles.prop_keys(query(site)) == ["plan"]
+    assert articles.prop_keys(query(site, "event:page==/about")) == []
