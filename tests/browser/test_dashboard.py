@@ -177,3 +177,16 @@ def test_settings_and_a_shared_link_in_the_browser(page: Page, live_server, owne
     expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("4")
     assert page.locator("a.settings-link").count() == 0
     screenshot(page, "shared-dashboard")
+
+
+def test_phone_width_and_dark_mode(page: Page, live_server, owner_site):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 19, 24)"  # the dark palette
+    screenshot(page, "site-dashboard-phone-dark")
