@@ -7,8 +7,9 @@ whose country comes from the ip (compat.visitors); the ip itself is never put on
 hit carries the visitor's referer, so Footfall's own source shows on the dashboards, but no
 user agent: µAnalytics stores what its client sends, curl included, and Footfall's bot filter
 would drop it. Hits go through ingest.accept like /api/events: the buffer, the spool and the
-pipeline. In the embedded mode that is inline, so the next read sees them; with Redis it is a
-worker's next batch, unless MICROANALYTICS_INLINE_WRITES processes them in the request.
+pipeline. In the embedded mode that is inline; with Redis they are processed in the request too
+(MICROANALYTICS_INLINE_WRITES, on by default), so the very next read sees them as the contract
+says; turned off, they wait for a worker's next batch.
 
 Reads count from raw events (dashboard.stats.raw), not rollups: µAnalytics' unique visitors
 are distinct tokens per calendar month, which a day-by-day rollup merge cannot give for tokens
