@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 
 from compat.parsing import MAX_UNIX
 from compat.service import Stored, hit_for
-from compat.websites import MAX_NAME, website_create
+from compat.websites import MAX_NAME, website_create, websites_mark_long_lived_ids
 from tracker import pipeline
 from tracker.hits import DropReason, Hit
 
@@ -127,6 +127,7 @@ def _import_shard(
 ) -> None:
     rows = list(read_rows(shard))  # read whole before writing: a broken file imports nothing
     site, _ = website_create(name=shard.website, owner=owner)
+    websites_mark_long_lived_ids([site])
     summary.websites.add(shard.website)
     summary.files += 1
     batch: list[Hit] = []

@@ -45,7 +45,13 @@ from compat.parsing import (
     referer_of,
     user_agent_of,
 )
-from compat.websites import check_name, website_create, website_delete, website_get
+from compat.websites import (
+    check_name,
+    website_create,
+    website_delete,
+    website_get,
+    websites_mark_long_lived_ids,
+)
 from dashboard.stats import raw
 from dashboard.stats.counts import Counts
 from dashboard.stats.query import DateRange, Filter, Operator, StatsQuery
@@ -167,6 +173,7 @@ def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: Access) 
             if new:
                 created.append(known)
         sites[name] = known
+    websites_mark_long_lived_ids(sites.values())
     try:
         _deliver([hit_for(sites[name], stored) for name, stored in pairs])
     except BufferUnavailable as exc:

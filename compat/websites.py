@@ -8,6 +8,8 @@ is a selector.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
@@ -44,3 +46,10 @@ def website_delete(*, site: Site) -> None:
     """Delete the site with its events, visits and rollups."""
     site.delete()
     forget_cached_sites()
+
+
+def websites_mark_long_lived_ids(sites: Iterable[Site]) -> None:
+    """Note that these sites hold monthly visitor tokens, so the stats layer counts them from raw events."""
+    Site.objects.filter(id__in=[site.id for site in sites], long_lived_visitor_ids=False).update(
+        long_lived_visitor_ids=True
+    )

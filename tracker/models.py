@@ -19,6 +19,11 @@ class Site(models.Model):
     name = models.CharField(max_length=200, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     created = models.DateTimeField(auto_now_add=True)
+    long_lived_visitor_ids = models.BooleanField(
+        default=False,
+        help_text="Some of its visitor ids last longer than a day (µAnalytics' monthly tokens), so its "
+        "multi-day visitor counts come from raw events, not rollups",
+    )
 
     class Meta:
         ordering = ["domain"]

@@ -59,11 +59,17 @@ def _group(query: StatsQuery, *, breakdown: bool = False) -> _Group | None:
 
 
 def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
-    state = RollupState.objects.filter(site_id=query.site_id).values_list("rolled_until", "site__timezone").first()
-    rolled_until, zone = state or (None, None)
+    state = (
+        RollupState.objects.filter(site_id=query.site_id)
+        .values_list("rolled_until", "site__timezone", "site__long_lived_visitor_ids")
+        .first()
+    )
+    rolled_until, zone, long_lived = state or (None, None, False)
     # Rollup days are the site's whole days; a range in another zone, or one that starts or ends
-    # within a day, can only be counted from raw events.
-    if rolled_until is None or zone != dates.timezone or not dates.whole_days or dates.first >= rolled_until:
+    # within a day, can only be counted from raw events. So can sites whose visitor ids outlive a
+    # day: rollups merge days exactly only for ids that do not (see tracker/rollups.py).
+    raw_only = zone != dates.timezone or not dates.whole_days or long_lived
+    if rolled_until is None or raw_only or dates.first >= rolled_until:
         return _Plan(None, dates, None)
     last_rolled = rolled_until - timedelta(days=1)
     if dates.last <= last_rolled:
