@@ -146,21 +146,41 @@ class ReadResult:
 
 
 def read_file(storage: Storage, name: str) -> ReadResult:
-    """Read a file's events; a truncated or corrupt file yields its complete lines and is flagged damaged."""
+    """Read a file's events; a truncated or corrupt file yields its complete lines and is flagged damaged.
+
+    Decompressed by hand, chunk by chunk, because GzipFile discards what it decoded of a stream
+    that ends early.
+    """
     result = ReadResult()
+    decoder = zlib.decompressobj(wbits=31)  # gzip framing
+    pending = b""
+
+    def take(data: bytes) -> None:
+        nonlocal pending
+        *complete, pending = (pending + data).split(b"\n")
+        for line in complete:
+            try:
+                result.rows.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                result.damaged = True
+
+    open_member = False  # inside a gzip member that has not ended yet
     try:
-        with storage.open(name, "rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-            for line in gz:
-                if not line.endswith(b"\n"):
-                    result.damaged = True  # the last line of a file cut short
-                    break
-                try:
-                    result.rows.append(orjson.loads(line))
-                except orjson.JSONDecodeError:
-                    result.damaged = True
-    except (EOFError, OSError, zlib.error):
-        # gzip.BadGzipFile is an OSError; EOFError is a stream that ends early.
+        with storage.open(name, "rb") as raw:
+            while chunk := raw.read(256 * 1024):
+                while chunk:
+                    open_member = True
+                    take(decoder.decompress(chunk))
+                    chunk = b""
+                    if decoder.eof:
+                        # Concatenated gzip members are one valid file: go on with the next.
+                        chunk, decoder, open_member = decoder.unused_data, zlib.decompressobj(wbits=31), False
+        if open_member:
+            result.damaged = True  # the stream was cut off
+    except (OSError, zlib.error):
         result.damaged = True
+    if pending:
+        result.damaged = True  # the last line of a file cut short
     if result.damaged:
         logger.warning("archive file %s is damaged; read %d complete events from it", name, len(result.rows))
     return result
