@@ -64,7 +64,7 @@ _READ = (
 )
 _CHUNK_ROWS = 2000
 # A spreadsheet runs a cell starting with these as a formula; visitors choose paths and UTM values.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 _TEXT_COLUMNS = frozenset(COLUMNS) - {"visitor_hash", "engaged_ms", "scroll_depth", "props", "timestamp"}
 
 
@@ -159,15 +159,20 @@ def ndjson_line(row: tuple[Any, ...]) -> bytes:
     return orjson.dumps(dict(zip(COLUMNS, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
 
 
-def _csv_cell(column: str, value: Any) -> Any:
-    if value is None:
-        return ""
-    if column == "props":
-        return orjson.dumps(value).decode()
-    if column in _TEXT_COLUMNS and isinstance(value, str) and value.startswith(_FORMULA_START):
-        # OWASP's advice against CSV injection: a leading quote makes the cell plain text.
-        return "'" + value
-    return value
+_PROPS = COLUMNS.index("props")
+_TEXT_INDEXES = tuple(i for i, column in enumerate(COLUMNS) if column in _TEXT_COLUMNS)
+
+
+def _csv_row(row: tuple[Any, ...]) -> list[Any]:
+    """Return the row's CSV cells: props as JSON, formula-like text defused; None stays (written empty)."""
+    cells = list(row)
+    cells[_PROPS] = orjson.dumps(cells[_PROPS]).decode()
+    for i in _TEXT_INDEXES:
+        value = cells[i]
+        if value and value[0] in _FORMULA_START:
+            # OWASP's advice against CSV injection: a leading quote makes the cell plain text.
+            cells[i] = "'" + value
+    return cells
 
 
 def _chunks(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -192,9 +197,8 @@ def stream_csv(event_rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    columns = COLUMNS
     for chunk in _chunks(event_rows, 500):
-        writer.writerows([_csv_cell(c, v) for c, v in zip(columns, row, strict=True)] for row in chunk)
+        writer.writerows(map(_csv_row, chunk))
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
