@@ -45,6 +45,7 @@ beat: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(PY) bench/ingest.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/export.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

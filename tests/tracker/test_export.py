@@ -52,7 +52,7 @@ def test_ndjson_has_one_object_per_event_with_every_enriched_field_in_a_stable_o
     assert signup["props"] == {"plan": "pro", "n": 1}
     assert not any(key in row for row in rows for key in ("ip", "ip_address", "user_agent", "id"))
     # One visit, one id: the events of a session share it.
-    by_session = {}
+    by_session: dict[str, set[int]] = {}
     for row in rows:
         by_session.setdefault(row["session_id"], set()).add(row["visitor_hash"])
     assert all(len(hashes) == 1 for hashes in by_session.values())
