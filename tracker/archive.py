@@ -337,6 +337,8 @@ def compact(*, now: datetime | None = None, sites: Iterable[Site] | None = None)
     pairs = sorted(set(batches.values_list("site_id", "hour")))
     by_id = Site.objects.in_bulk({site_id for site_id, _ in pairs})
     for site_id, hour in pairs:
+        if site_id not in by_id:
+            continue  # deleted meanwhile, with its files
         merged = compact_hour(by_id[site_id], hour)
         result.hours += 1
         result.batches += merged[0]
