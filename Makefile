@@ -45,6 +45,7 @@ beat: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(PY) bench/ingest.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/export.py
 
 # Stats API latency on the canonical 10M-event dataset (PostgreSQL on 127.0.0.1). Long: the first
 # run generates the data set (a few minutes) and loads it; BENCH_STATS_ARGS=--reuse skips the load.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
@@ -29,6 +30,7 @@ from rest_framework.views import APIView
 from dashboard import schema
 from dashboard.stats import report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
+from tracker import export
 from tracker.errors import ApiError
 from tracker.keys import (
     api_key_create_by_key,
@@ -41,7 +43,7 @@ from tracker.keys import (
 )
 from tracker.models import ApiKey, Site
 from tracker.ratelimit import check_api_key_rate
-from tracker.sites import normalise_domain, site_create
+from tracker.sites import normalise_domain, site_create, site_delete
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -310,4 +312,69 @@ class KeyApi(KeyedApi):
         key = request_key(request)
         require_scope(key, ApiKey.Scope.SITES_MANAGE)
         api_key_revoke(key=api_key_get_for_key(key, prefix=prefix))
+        return Response(status=204)
+
+
+# --- Data ownership: export and site deletion ---------------------------------------------------
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    site = serializers.CharField(max_length=253)
+    format = serializers.ChoiceField(choices=export.FORMATS, default="csv")
+    date = serializers.CharField(required=False, max_length=21)
+
+
+class ExportApi(KeyedApi):
+    """Every raw event of a site, streamed as CSV or NDJSON (stats:read)."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        # `format` names the export's format here, not a DRF renderer; errors are always JSON.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(**schema.EXPORT)
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = ExportQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        site = site_for_key(request_key(request), data["site"])
+        try:
+            bounds = export.parse_date_param(data.get("date"), site.timezone)
+        except export.ExportRangeError as exc:
+            raise ApiError("invalid_query", str(exc), field="date") from exc
+        return export_response(site, data["format"], bounds, data.get("date"))
+
+
+def export_response(site: Site, fmt: str, bounds: export.ExportRange, date: str | None) -> StreamingHttpResponse:
+    """Return the streamed download of the site's events (shared by the API and the dashboard's view)."""
+    response = StreamingHttpResponse(export.stream(site, fmt, bounds), content_type=export.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(site, fmt, date)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SiteDeleteQuerySerializer(serializers.Serializer):
+    confirm = serializers.CharField(max_length=253, required=False, default="")
+
+
+class SiteApi(KeyedApi):
+    """Delete a site and everything it collected (sites:manage, owners only)."""
+
+    @extend_schema(**schema.SITES_DELETE)
+    def delete(self, request: Request, domain: str) -> Response:
+        key = request_key(request)
+        require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        site = Site.objects.filter(domain=normalise_domain(domain)).first()
+        if site is None or site.id not in site_ids_for_key(key, owner_only=False):
+            raise ApiError("site_not_found", f"No site {domain!r} for this key.", status=404)
+        if site.id not in site_ids_for_key(key, owner_only=True):
+            raise ApiError("not_owner", "Only an owner of the site can delete it.", status=403)
+        params = SiteDeleteQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        if normalise_domain(params.validated_data["confirm"]) != site.domain:
+            raise ApiError(
+                "confirmation_required",
+                f"Deleting {site.domain} removes all its data for good; confirm with ?confirm={site.domain}.",
+                field="confirm",
+            )
+        site_delete(site)
         return Response(status=204)

@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from dashboard.stats.query import INTERVALS, METRICS, PERIODS, PROP_PREFIX, PROPERTIES
+from tracker.export import COLUMNS, FORMATS
 
 TAG_STATS = "stats"
 TAG_SITES = "sites"
@@ -298,4 +299,64 @@ KEYS_REVOKE: dict[str, Any] = {
         ),
         *RESPONSE_HEADERS,
     ],
+}
+
+# --- Data ownership: export and site deletion ---------------------------------------------------
+
+TAG_EXPORT = "export"
+EXPORT_COLUMNS_TEXT = ", ".join(f"`{c}`" for c in COLUMNS)
+# Keyed by (status, media type) for the two bodies of a 200; errors are JSON.
+EXPORT_RESPONSES: dict[Any, Any] = {
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="RFC 4180 CSV, streamed."),
+    (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="One JSON object a line, streamed."),
+    **with_errors({}, *STATS_ERRORS),
+}
+EXPORT: dict[str, Any] = {
+    "operation_id": "export_events",
+    "tags": [TAG_EXPORT],
+    "summary": "Every raw event of a site",
+    "description": "Needs `stats:read`. One row per stored event, oldest first (ties by uuid), with every "
+    f"enriched field: {EXPORT_COLUMNS_TEXT}. Never a client address. `session_id` identifies the visit and "
+    "stays the same after an archive restore; `props` is a JSON object. The body is streamed, so exports of "
+    "millions of rows start at once and use constant memory. CSV follows RFC 4180 (CRLF, a header row; a text "
+    "cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so spreadsheets do not run it); NDJSON "
+    "is one JSON object per line with the same keys in the same order. Errors are found before the first byte "
+    "and answered as JSON.",
+    "parameters": [
+        _query(
+            "site",
+            {"type": "string", "minLength": 1, "maxLength": 253},
+            "The site's domain. A site outside the key's reach answers 404.",
+            required=True,
+        ),
+        _query("format", {"type": "string", "enum": list(FORMATS), "default": "csv"}, "The file format."),
+        _query(
+            "date",
+            {"type": "string", "pattern": f"^{DAY}(,{DAY})?$"},
+            "One local day `YYYY-MM-DD` of the site, or the first and last day `YYYY-MM-DD,YYYY-MM-DD` "
+            "(inclusive). Default: every event.",
+        ),
+        *RESPONSE_HEADERS,
+    ],
+    "responses": EXPORT_RESPONSES,
+}
+SITES_DELETE: dict[str, Any] = {
+    "operation_id": "sites_delete",
+    "tags": [TAG_SITES],
+    "summary": "Delete a site and all its data",
+    "description": "Needs `sites:manage` and an owner's key (a member who is not an owner gets 403 `not_owner`). "
+    "Deletes the site's events, sessions, rollups, archive files, memberships and the keys narrowed to it "
+    "alone (keys narrowed to more sites lose it). Irreversible, so the domain must be repeated in `confirm` "
+    "(else 400 `confirmation_required`).",
+    "parameters": [
+        OpenApiParameter("domain", OpenApiTypes.STR, OpenApiParameter.PATH, description="The site's domain."),
+        _query(
+            "confirm",
+            {"type": "string", "maxLength": 253},
+            "The site's domain again, to confirm the deletion.",
+            required=True,
+        ),
+        *RESPONSE_HEADERS,
+    ],
+    "responses": with_errors({204: None}, 400, 401, 403, 404, 429),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import site_settings, views
+from dashboard import export_views, site_settings, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("share/<str:token>/", views.shared_dashboard, name="shared"),
     path("share/<str:token>/pages/", views.shared_article, name="shared-article"),
     path("share/<str:token>/data/<slug:kind>", views.shared_data, name="shared-data"),
+    path("sites/<str:domain>/export", export_views.site_export, name="site-export"),
     path("demo/", views.demo, name="demo"),
     path("demo/<path:rest>", views.demo, name="demo-page"),
 ]

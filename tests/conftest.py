@@ -36,6 +36,17 @@ def _fresh_process_caches() -> Iterator[None]:
     geo.forget_cached_readers()
 
 
+@pytest.fixture(autouse=True)
+def archive_dir(tmp_path: Path, settings) -> Path:
+    """Each test archives into a folder of its own, never into var/archive/."""
+    path = tmp_path / "archive"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
+    }
+    return path
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "")

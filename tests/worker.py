@@ -36,6 +36,8 @@ class WorkerProcess:
             "BUFFER_CLAIM_IDLE_MS": str(claim_idle_ms),
             "BUFFER_DRAIN_SECONDS": "2",
             "GEOIP_DATABASE": "",
+            # Beat archives every few seconds: into the test's folder, not the checkout's var/.
+            "ARCHIVE_STORAGE": str(workdir / "archive"),
         }
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -1,6 +1,14 @@
-from django.contrib import admin
+from typing import Any
 
-from tracker.models import ApiKey, Event, Membership, Salt, Session, Site, SpooledHit
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tracker.models import ApiKey, ArchiveFile, Event, Membership, Rollup, Salt, Session, Site, SpooledHit
+from tracker.sites import site_delete
+
+# What ModelAdmin.get_deleted_objects returns: lines to show, counts, missing permissions, protected.
+DeletedObjects = tuple[list[Any], dict[str, int], set[str], list[Any]]
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,10 +19,38 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["domain", "name", "timezone", "created"]
+    list_display = ["domain", "name", "timezone", "retention_days", "created"]
     list_filter = ["timezone"]
     search_fields = ["domain", "name"]
     inlines = [MembershipInline]
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """Summarise what goes, by count: listing every event would build a page of millions of lines.
+
+        Django's confirmation page names each site above this list.
+        """
+        sites = list(objs)
+        ids = [site.id for site in sites]
+        counts = {
+            "events": Event.objects.filter(site_id__in=ids).count(),
+            "sessions": Session.objects.filter(site_id__in=ids).count(),
+            "rollup rows": Rollup.objects.filter(site_id__in=ids).count(),
+            "archive files": ArchiveFile.objects.filter(site_id__in=ids).count(),
+            "memberships": Membership.objects.filter(site_id__in=ids).count(),
+            "API keys narrowed to it": ApiKey.objects.filter(sites__in=ids).distinct().count(),
+        }
+        summary = [f"Site: {site.domain}" for site in sites] + [f"{n:,} {what}" for what, n in counts.items()]
+        perms_needed = set() if self.has_delete_permission(request) else {"site"}
+        return summary, {"sites": len(sites), **counts}, perms_needed, []
+
+    def delete_model(self, request: HttpRequest, obj: Site) -> None:
+        site_delete(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        for site in queryset:
+            site_delete(site)
 
 
 @admin.register(Membership)

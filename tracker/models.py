@@ -18,6 +18,12 @@ class Site(models.Model):
     domain = models.CharField(max_length=253, unique=True, help_text="As in data-domain, e.g. blog.example")
     name = models.CharField(max_length=200, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Delete raw events and sessions older than this; rollups stay. Empty: keep"
+    )
+    archive_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Delete archive files older than this. Empty: ARCHIVE_RETENTION_DAYS"
+    )
     created = models.DateTimeField(auto_now_add=True)
     long_lived_visitor_ids = models.BooleanField(
         default=False,
@@ -250,3 +256,39 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"share link of {self.site_id}"
+
+
+class ArchiveCursor(models.Model):
+    """How far a site's events are archived: every stored event with an id up to `last_event_id`."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="archive_cursor")
+    last_event_id = models.BigIntegerField(default=0)
+    flushed = models.DateTimeField(help_text="When the last batch was written (or the cursor created)")
+
+    def __str__(self) -> str:
+        return f"{self.site_id} archived up to event {self.last_event_id}"
+
+
+class ArchiveFile(models.Model):
+    """The manifest: one .json.gz file in the archive storage and which of the site's events it holds."""
+
+    class Kind(models.TextChoices):
+        BATCH = "batch", "Batch"
+        HOUR = "hour", "Hour"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=500, unique=True, help_text="Path in the archive storage")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    hour = models.DateTimeField(help_text="The UTC hour the events' timestamps fall in")
+    events = models.PositiveIntegerField(help_text="Number of events (lines) in the file")
+    first_event_id = models.BigIntegerField(help_text="Lowest database id among them when archived")
+    last_event_id = models.BigIntegerField(help_text="Highest database id among them when archived")
+    bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, help_text="Of the file's content")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "kind", "hour"], name="archivefile_site_kind_hour")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -210,6 +210,34 @@ def _event_row(hit: Hit) -> tuple[Any, ...]:
     )
 
 
+def _store(enriched: list[Hit], result: BatchResult) -> None:
+    """Store enriched hits: sessions upserted, events inserted, rollup days marked, in one transaction."""
+    if not enriched:
+        return
+    with transaction.atomic():
+        sessions.lock_session_writes()
+        enriched = _drop_duplicates(_drop_unknown_sites(enriched, result), result)
+        started = time.perf_counter()
+        visits = sessions.assign_sessions(enriched)
+        result.step_seconds["assign_session"] += time.perf_counter() - started
+        started = time.perf_counter()
+        storage.insert_events([_event_row(h) for h in enriched])
+        rollups.mark_dirty(visits)
+        result.step_seconds["store_events"] += time.perf_counter() - started
+        result.stored = len(enriched)
+
+
+def store_enriched(hits: Sequence[Hit]) -> BatchResult:
+    """Store hits that went through the steps before (events restored from the archive).
+
+    The same path as process_batch after enrichment, under the same lock: stored uuids are
+    skipped, visits are rebuilt or extended, and the rollup days they touch are marked dirty.
+    """
+    result = BatchResult(received=len(hits))
+    _store(list(hits), result)
+    return result
+
+
 def process_batch(hits: Sequence[Hit]) -> BatchResult:
     """Enrich a batch and store it: sessions upserted and events inserted in one transaction.
 
@@ -224,18 +252,7 @@ def process_batch(hits: Sequence[Hit]) -> BatchResult:
             enriched.append(hit)
         else:
             result.dropped[hit.drop] += 1
-    if enriched:
-        with transaction.atomic():
-            sessions.lock_session_writes()
-            enriched = _drop_duplicates(_drop_unknown_sites(enriched, result), result)
-            started = time.perf_counter()
-            visits = sessions.assign_sessions(enriched)
-            result.step_seconds["assign_session"] += time.perf_counter() - started
-            started = time.perf_counter()
-            storage.insert_events([_event_row(h) for h in enriched])
-            rollups.mark_dirty(visits)
-            result.step_seconds["store_events"] += time.perf_counter() - started
-            result.stored = len(enriched)
+    _store(enriched, result)
     logger.debug(
         "batch received=%d stored=%d dropped=%s",
         result.received,

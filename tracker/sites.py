@@ -59,3 +59,66 @@ def site_ids_by_domain(domains: list[str]) -> dict[str, int]:
 def forget_cached_sites() -> None:
     """Drop this process's cached lookups (after a site is deleted, and between tests)."""
     _site_id.cache_clear()
+
+
+def _delete_raw_data(site: Site) -> dict[str, int]:
+    """Delete the site's archive files, events, sessions and rollups, in bounded batches."""
+    # Imported here: the archive imports the pipeline, which imports this module's callers.
+    from tracker import archive
+    from tracker.models import Event, Rollup, RollupDirty, RollupState, Session
+    from tracker.retention import delete_in_batches
+
+    archive.stop_archiving(site)
+    counts = {"archive_files": archive.delete_site_files(site)}
+    counts["events"] = delete_in_batches(Event.objects.filter(site_id=site.id))
+    counts["sessions"] = delete_in_batches(Session.objects.filter(site_id=site.id))
+    counts["rollups"] = Rollup.objects.filter(site=site).delete()[0]
+    RollupDirty.objects.filter(site=site).delete()
+    RollupState.objects.filter(site=site).delete()
+    return counts
+
+
+def site_delete_data(site: Site) -> dict[str, int]:
+    """Delete everything the site collected (events, sessions, rollups, archive files); keep the site,
+    its members and keys. Collection goes on: events from now on are stored and archived as before.
+
+    Returns the number of rows (and files) deleted by kind.
+    """
+    from tracker import archive, sessions
+    from tracker.models import Event, Session
+
+    counts = _delete_raw_data(site)
+    with transaction.atomic():
+        # Events stored while the batches ran: few, so deleted under the pipeline's lock, which also
+        # makes the archive resume exactly after them.
+        sessions.lock_session_writes()
+        counts["events"] += Event.objects.filter(site_id=site.id).delete()[0]
+        counts["sessions"] += Session.objects.filter(site_id=site.id).delete()[0]
+    archive.resume_archiving(site)
+    archive.delete_site_files(site)  # files of events stored during the deletion, if any were written
+    return counts
+
+
+def site_delete(site: Site) -> dict[str, int]:
+    """Delete the site and everything of it: events, sessions, rollups, archive files, members, and keys.
+
+    A key narrowed to this site alone is deleted (without its one site it would reach every site
+    of its user); a key narrowed to more sites loses this one.
+    """
+    from tracker import sessions
+    from tracker.models import ApiKey
+
+    counts = _delete_raw_data(site)
+    with transaction.atomic():
+        # No batch of the pipeline is between its site check and its commit meanwhile.
+        sessions.lock_session_writes()
+        keys = ApiKey.objects.filter(sites=site).prefetch_related("sites")
+        only_this = [key.id for key in keys if {s.id for s in key.sites.all()} == {site.id}]
+        ApiKey.objects.filter(id__in=only_this).delete()
+        counts["keys"] = len(only_this)
+        for key in ApiKey.objects.filter(sites=site):
+            key.sites.remove(site)
+        # What is left is small: events stored while the batches ran, memberships, the cursor.
+        site.delete()
+    forget_cached_sites()
+    return counts

@@ -165,7 +165,10 @@ def update_sessions(sessions: list[SessionRecord], attnames: Sequence[str]) -> N
         # COPY into a scratch table, then one joined UPDATE: cheaper than passing arrays.
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS session_changes ON COMMIT DELETE ROWS "  # noqa: S608 (model names)
-            f"AS SELECT {columns} FROM tracker_session WITH NO DATA"
+            f"AS SELECT {columns} FROM tracker_session WITH NO DATA; "
+            # Emptied at commit, but batches may share a transaction (a restore, the tests), and
+            # an earlier batch's rows would join the UPDATE with stale values. Same round trip.
+            "TRUNCATE session_changes"
         )
         _copy("session_changes", names, ([getattr(s, name) for name in names] for s in sessions))
         cursor.execute(

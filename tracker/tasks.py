@@ -36,3 +36,27 @@ def rollup_task() -> int:
     from tracker.rollups import roll_up_all
 
     return sum(result.days for result in roll_up_all())
+
+
+@shared_task(ignore_result=True)
+def archive_task() -> int:
+    """Write batches of stored events to the archive once enough events or seconds gathered."""
+    from tracker.archive import archive_pending
+
+    return archive_pending().events
+
+
+@shared_task(ignore_result=True)
+def compact_archive_task() -> int:
+    """Merge each finished hour's archive batches into one file per site and hour."""
+    from tracker.archive import compact
+
+    return compact().hours
+
+
+@shared_task(ignore_result=True)
+def retention_task() -> int:
+    """Delete raw events and sessions past each site's retention, and archive files past the archive's."""
+    from tracker.retention import apply_retention
+
+    return sum(result.events for result in apply_retention())

@@ -267,3 +267,52 @@ MICROANALYTICS_MAX_BYTES = env.int("MICROANALYTICS_MAX_BYTES", default=5 * 1024 
 MICROANALYTICS_INLINE_WRITES = env.bool("MICROANALYTICS_INLINE_WRITES", default=True)
 # Key of the monthly ip tokens (empty: derived from SECRET_KEY); see compat/visitors.py.
 MICROANALYTICS_TOKEN_SECRET = env.str("MICROANALYTICS_TOKEN_SECRET", default="")
+
+# --- Archive, export and retention ------------------------------------------------------------
+
+# Where the .json.gz archive goes: a directory (default var/archive/), or s3://bucket/prefix for
+# S3-compatible storage through django-storages (credentials, endpoint and region from the usual
+# AWS_* variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_ENDPOINT_URL, AWS_S3_REGION_NAME).
+ARCHIVE_STORAGE = env.str("ARCHIVE_STORAGE", default=str(VAR_DIR / "archive"))
+
+
+def _archive_storage(location: str) -> dict[str, Any]:
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        # file_overwrite: compaction replaces an hour's file in place (an S3 PUT is atomic).
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": bucket, "location": prefix.strip("/"), "file_overwrite": True},
+        }
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+
+
+STORAGES["archive"] = _archive_storage(ARCHIVE_STORAGE)
+# Archiving is on by default; the beat task writes a batch once this many events or seconds gathered.
+ARCHIVE_ENABLED = env.bool("ARCHIVE_ENABLED", default=True)
+ARCHIVE_BATCH_EVENTS = env.int("ARCHIVE_BATCH_EVENTS", default=10_000)
+ARCHIVE_BATCH_SECONDS = env.float("ARCHIVE_BATCH_SECONDS", default=60.0)
+# An hour is compacted once it ended this long ago (late batches still merge into it later).
+ARCHIVE_COMPACT_AFTER_SECONDS = env.int("ARCHIVE_COMPACT_AFTER_SECONDS", default=600)
+# Archive files older than this many days are deleted (a site's archive_retention_days wins); unset: kept.
+ARCHIVE_RETENTION_DAYS = env.int("ARCHIVE_RETENTION_DAYS", default=None)
+# Raw rows deleted per transaction by retention and site deletion, so no lock is held for long.
+DELETE_BATCH_SIZE = env.int("DELETE_BATCH_SIZE", default=5000)
+
+CELERY_BEAT_SCHEDULE |= {
+    "archive": {
+        "task": "tracker.tasks.archive_task",
+        "schedule": env.float("ARCHIVE_TICK_SECONDS", default=5.0),
+        "options": {"expires": 30},
+    },
+    "compact-archive": {
+        "task": "tracker.tasks.compact_archive_task",
+        "schedule": 900.0,
+        "options": {"expires": 900},
+    },
+    "retention": {
+        "task": "tracker.tasks.retention_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
+}

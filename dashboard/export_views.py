@@ -1,0 +1,28 @@
+"""The raw-event download for signed-in members, which the site settings page links to."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponseBase
+from django.views.decorators.http import require_GET
+
+from dashboard.api import export_response
+from dashboard.selectors import site_for_user
+from tracker import export
+from tracker.errors import ApiError, error_response
+
+
+@login_required
+@require_GET
+def site_export(request: HttpRequest, domain: str) -> HttpResponseBase:
+    """Stream the site's events as ?format=csv (default) or ndjson, optionally for ?date=day[,day]."""
+    site = site_for_user(request.user, domain)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in export.FORMATS:
+        return error_response(ApiError("invalid_query", "format must be csv or ndjson.", field="format"))
+    date = request.GET.get("date") or None
+    try:
+        bounds = export.parse_date_param(date, site.timezone)
+    except export.ExportRangeError as exc:
+        return error_response(ApiError("invalid_query", str(exc), field="date"))
+    return export_response(site, fmt, bounds, date)
