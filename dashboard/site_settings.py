@@ -22,6 +22,7 @@ from dashboard.selectors import site_for_owner
 from tracker import access
 from tracker.keys import api_key_create, api_key_revoke
 from tracker.models import ApiKey, Event, Membership, Site
+from tracker.sites import site_delete, site_delete_data
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
 
@@ -33,6 +34,26 @@ class TimezoneForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
+    archive_retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
+
+
+class ConfirmForm(forms.Form):
+    """Destructive actions are confirmed by typing the site's domain."""
+
+    confirm = forms.CharField(max_length=253)
+
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+
+    def clean_confirm(self) -> str:
+        if self.cleaned_data["confirm"].strip() != self.site.domain:
+            raise forms.ValidationError(f"Type {self.site.domain} to confirm.")
+        return self.site.domain
 
 
 class KeyForm(forms.Form):
@@ -52,6 +73,9 @@ def _page(request: HttpRequest, site: Site, **extra: Any) -> HttpResponse:
         "members": site.memberships.select_related("user").order_by("user__username"),
         "keys": ApiKey.objects.filter(user=_user(request), sites=site).order_by("-created"),
         "share_links": site.share_links.filter(revoked__isnull=True),
+        "retention_form": RetentionForm(
+            initial={"retention_days": site.retention_days, "archive_retention_days": site.archive_retention_days}
+        ),
         **extra,
     }
     return render(request, "dashboard/pages/site_settings.html", context)
@@ -161,3 +185,44 @@ def revoke_share_link(request: HttpRequest, domain: str, link_id: int) -> HttpRe
     access.share_link_revoke(site=site, link_id=link_id)
     messages.success(request, "Share link revoked.")
     return _back(site)
+
+
+@login_required
+@require_POST
+def set_retention(request: HttpRequest, domain: str) -> HttpResponse:
+    site = site_for_owner(request.user, domain)
+    form = RetentionForm(request.POST)
+    if form.is_valid():
+        site.retention_days = form.cleaned_data["retention_days"]
+        site.archive_retention_days = form.cleaned_data["archive_retention_days"]
+        site.save(update_fields=["retention_days", "archive_retention_days"])
+        messages.success(request, "Retention saved; older raw events go within the hour (rollups stay).")
+    else:
+        _invalid(request, form)
+    return _back(site)
+
+
+@login_required
+@require_POST
+def delete_data(request: HttpRequest, domain: str) -> HttpResponse:
+    site = site_for_owner(request.user, domain)
+    form = ConfirmForm(request.POST, site=site)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(site)
+    events = site_delete_data(site).get("events", 0)
+    messages.success(request, f"Deleted {events:,} events of {site.domain} and everything made from them.")
+    return _back(site)
+
+
+@login_required
+@require_POST
+def delete_site(request: HttpRequest, domain: str) -> HttpResponse:
+    site = site_for_owner(request.user, domain)
+    form = ConfirmForm(request.POST, site=site)
+    if not form.is_valid():
+        _invalid(request, form)
+        return _back(site)
+    site_delete(site)
+    messages.success(request, f"{domain} and all its data are deleted.")
+    return redirect("dashboard:site-list")

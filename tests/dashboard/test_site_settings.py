@@ -129,3 +129,39 @@ def test_every_settings_form_needs_the_csrf_token(owner, site):
 
 def test_settings_forms_only_take_posts(owner_client):
     assert owner_client.get(f"{SETTINGS}share").status_code == 405
+
+
+def test_export_links_and_retention(owner_client, site):
+    page = owner_client.get(SETTINGS).content.decode()
+    assert "/sites/stats.example/export?format=csv" in page
+    owner_client.post(f"{SETTINGS}retention", {"retention_days": "30", "archive_retention_days": ""})
+    site.refresh_from_db()
+    assert (site.retention_days, site.archive_retention_days) == (30, None)
+    bad = owner_client.post(f"{SETTINGS}retention", {"retention_days": "-1"}, follow=True).content.decode()
+    assert "greater than or equal to 1" in bad
+
+
+def test_deleting_data_needs_the_domain_typed_and_keeps_the_site(owner_client, site):
+    from tracker.models import Event, Session, Site
+
+    page = owner_client.post(f"{SETTINGS}delete-data", {"confirm": "wrong.example"}, follow=True).content.decode()
+    assert "Type stats.example to confirm" in page
+    assert Event.objects.filter(site=site).exists()
+    owner_client.post(f"{SETTINGS}delete-data", {"confirm": "stats.example"})
+    assert not Event.objects.filter(site=site).exists()
+    assert not Session.objects.filter(site=site).exists()
+    assert Site.objects.filter(id=site.id).exists()
+    assert Membership.objects.filter(site=site).count() == 2
+
+
+def test_deleting_the_site_needs_the_domain_and_an_owner(client, owner, site):
+    from django.contrib.auth.models import User
+
+    from tracker.models import Site
+
+    client.force_login(User.objects.get(username="viewer"))
+    assert client.post(f"{SETTINGS}delete-site", {"confirm": "stats.example"}).status_code == 403
+    client.force_login(owner)
+    response = client.post(f"{SETTINGS}delete-site", {"confirm": "stats.example"})
+    assert response["Location"] == "/"
+    assert not Site.objects.filter(id=site.id).exists()
