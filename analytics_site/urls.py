@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from dashboard import two_factor
+
 # Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files.
 api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
@@ -13,6 +15,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    # Django's login, with an authentication code for users who turned two-factor login on.
+    path("accounts/login/", two_factor.LoginView.as_view(), name="login"),
+    path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),
+    path("accounts/two-factor/start", two_factor.two_factor_start, name="two-factor-start"),
+    path("accounts/two-factor/confirm", two_factor.two_factor_confirm, name="two-factor-confirm"),
+    path("accounts/two-factor/disable", two_factor.two_factor_disable, name="two-factor-disable"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]
