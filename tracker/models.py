@@ -231,16 +231,18 @@ class RollupState(models.Model):
 
 
 class RollupDirty(models.Model):
-    """A local day whose rollup rows must be recomputed: new rows for it, or its visits changed."""
+    """Rollup rows to recompute: a local day (new rows for it, or its visits changed), or a month
+    whose day rows changed since its month rows were summed."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
+    period = models.CharField(max_length=5, default="day", choices=[("day", "Day"), ("month", "Month")])
+    day = models.DateField(help_text="The day, or the month's first day")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "day"], name="rollup_dirty_site_day")]
+        constraints = [models.UniqueConstraint(fields=["site", "period", "day"], name="rollup_dirty_site_period_day")]
 
     def __str__(self) -> str:
-        return f"{self.site_id} {self.day} to roll up"
+        return f"{self.site_id} {self.period} {self.day} to roll up"
 
 
 class ShareLink(models.Model):

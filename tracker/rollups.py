@@ -44,6 +44,7 @@ ENGAGEMENT = "engagement"
 PROPS_DIMENSION = "event:props:"
 # Rollups of a day wait this long after its end for events still on their way through the buffer.
 GRACE = timedelta(minutes=5)
+DAY, MONTH = "day", "month"  # RollupDirty periods
 ROLLUP_LOCK = 0x526F6C6C  # "Roll": one writer of a site's rollup rows at a time (PostgreSQL)
 
 # Stats property -> where its value comes from: the event's column, or the visit's (session's).
@@ -233,14 +234,19 @@ def _roll_day(site: Site, day: date, grouped: _Day, before: _Day) -> None:
         _lock_site_rollups(site)
         # Deleted first: a pipeline batch storing events of this day meanwhile waits for this
         # transaction and then marks the day dirty again, so its events are rolled up next run.
-        RollupDirty.objects.filter(site=site, day=day).delete()
+        RollupDirty.objects.filter(site=site, period=DAY, day=day).delete()
         Rollup.objects.filter(site=site, day=day, period__in=[Rollup.Period.HOUR, Rollup.Period.DAY]).delete()
         Rollup.objects.bulk_create(_day_rows(site, day, grouped, before), batch_size=2000)
+        # Its month's rows are stale from now until summed again; the stats layer skips them meanwhile.
+        RollupDirty.objects.bulk_create(
+            [RollupDirty(site=site, period=MONTH, day=day.replace(day=1))], ignore_conflicts=True
+        )
 
 
-def _roll_months(site: Site, months: Iterable[date]) -> None:
-    """Recompute month rows from the day rows of each month."""
-    for first in sorted(set(months)):
+def _roll_months(site: Site) -> None:
+    """Recompute the month rows of the months whose day rows changed, from those day rows."""
+    months = RollupDirty.objects.filter(site=site, period=MONTH).values_list("day", flat=True)
+    for first in sorted(months):
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         later_days = Q(day__gt=first)
         sums: dict[str, Any] = {name: Coalesce(Sum(name), 0) for name in COUNTED_FIELDS}
@@ -257,6 +263,7 @@ def _roll_months(site: Site, months: Iterable[date]) -> None:
             ]
             Rollup.objects.filter(site=site, period=Rollup.Period.MONTH, day=first).delete()
             Rollup.objects.bulk_create(rows, batch_size=2000)
+            RollupDirty.objects.filter(site=site, period=MONTH, day=first).delete()
 
 
 def local_day(moment: datetime, zone: str) -> date:
@@ -283,7 +290,7 @@ def _advance(site: Site, now: datetime) -> date:
 
 
 def _days_to_roll(site: Site, until: date) -> list[date]:
-    dirty = set(RollupDirty.objects.filter(site=site, day__lt=until).values_list("day", flat=True))
+    dirty = set(RollupDirty.objects.filter(site=site, period=DAY, day__lt=until).values_list("day", flat=True))
     # A day's carried counts depend on the day before, so a changed day changes the next one too.
     following = {day + timedelta(days=1) for day in dirty}
     return sorted(day for day in dirty | following if day < until)
@@ -315,7 +322,7 @@ def roll_up_site(
         result.events += grouped.events
         result.rows += len(grouped.groups) + len(grouped.hours)
         before, previous = grouped, day
-    _roll_months(site, (day.replace(day=1) for day in days))
+    _roll_months(site)
     if days:
         logger.info("rolled up %s: %d days, %d rows", site.domain, result.days, result.rows)
     return result

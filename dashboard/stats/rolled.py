@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from dashboard.stats import raw
 from dashboard.stats.counts import DISTINCT, FIELDS, Counts
 from dashboard.stats.query import DateRange, Operator, StatsQuery
-from tracker.models import Event, Rollup, RollupState
+from tracker.models import Event, Rollup, RollupDirty, RollupState
 from tracker.rollups import DIMENSIONS, PROPS_DIMENSION
 
 CARRIED = tuple(f"{name}_carried" for name in DISTINCT)
@@ -38,6 +38,8 @@ class _Plan:
     rolled: tuple[date, date] | None  # days read from rollups
     tail: DateRange | None  # days read from raw events
     junction: date | None  # the tail's first day, when rolled days come before it
+    filled: date | None = None  # the last rolled-up day: a month's rows hold its days up to there
+    stale: frozenset[date] = frozenset()  # months whose rows wait to be summed again
 
 
 def _rolled_property(name: str) -> bool:
@@ -72,36 +74,37 @@ def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
     if rolled_until is None or raw_only or dates.first >= rolled_until:
         return _Plan(None, dates, None)
     last_rolled = rolled_until - timedelta(days=1)
+    stale = frozenset(RollupDirty.objects.filter(site_id=query.site_id, period="month").values_list("day", flat=True))
     if dates.last <= last_rolled:
-        return _Plan((dates.first, dates.last), None, None)
+        return _Plan((dates.first, dates.last), None, None, last_rolled, stale)
     start, end = DateRange(rolled_until, dates.last, dates.timezone).utc_bounds()
     if not Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end).exists():
-        return _Plan((dates.first, last_rolled), None, None)
+        return _Plan((dates.first, last_rolled), None, None, last_rolled, stale)
     if dates.first >= last_rolled:
         return _Plan(None, dates, None)
-    return _Plan(
-        (dates.first, last_rolled - timedelta(days=1)), DateRange(last_rolled, dates.last, dates.timezone), last_rolled
-    )
+    tail = DateRange(last_rolled, dates.last, dates.timezone)
+    return _Plan((dates.first, last_rolled - timedelta(days=1)), tail, last_rolled, last_rolled, stale)
 
 
 def _month_end(first: date) -> date:
     return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
-def _units(first: date, last: date, *, months: bool = True) -> Q:
-    """Rows covering the days once: month rows for whole months inside, day rows for the rest."""
-    whole = []
-    month = first if first.day == 1 else _month_end(first) + timedelta(days=1)
-    while months and _month_end(month) <= last:
-        whole.append(month)
-        month = _month_end(month) + timedelta(days=1)
-    if not whole:
-        return Q(period=Rollup.Period.DAY, day__gte=first, day__lte=last)
-    return (
-        Q(period=Rollup.Period.MONTH, day__in=whole)
-        | Q(period=Rollup.Period.DAY, day__gte=first, day__lt=whole[0])
-        | Q(period=Rollup.Period.DAY, day__gt=_month_end(whole[-1]), day__lte=last)
-    )
+def _units(first: date, last: date, plan: _Plan, *, months: bool = True) -> Q:
+    """Rows covering the days once: month rows where they hold exactly the month's days in the
+    range (a whole month, or the month being filled up to its last rolled day), day rows elsewhere.
+    """
+    units = Q()
+    day = first
+    while day <= last:
+        end = min(_month_end(day), last)
+        covered = end == _month_end(day) or end == plan.filled
+        if months and day.day == 1 and covered and day not in plan.stale:
+            units |= Q(period=Rollup.Period.MONTH, day=day)
+        else:
+            units |= Q(period=Rollup.Period.DAY, day__gte=day, day__lte=end)
+        day = end + timedelta(days=1)
+    return units
 
 
 def _rows(site_id: int, group: _Group) -> QuerySet[Rollup]:
@@ -138,7 +141,7 @@ def totals(query: StatsQuery, dates: DateRange) -> Counts:
     counts = Counts()
     if plan.rolled:
         first, last = plan.rolled
-        counts += _counts(_rows(query.site_id, group).filter(_units(first, last)).aggregate(**_sums(first)))
+        counts += _counts(_rows(query.site_id, group).filter(_units(first, last, plan)).aggregate(**_sums(first)))
     if plan.tail:
         counts += raw.totals(query, plan.tail)
     if plan.junction:
@@ -154,7 +157,7 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
     values: dict[str, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
-        rows = _rows(query.site_id, group).filter(_units(first, last)).values("value").annotate(**_sums(first))
+        rows = _rows(query.site_id, group).filter(_units(first, last, plan)).values("value").annotate(**_sums(first))
         values = {row["value"]: _counts(row) for row in rows}
     if plan.tail:
         for value, counts in raw.by_value(query, plan.tail).items():
@@ -201,7 +204,7 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Coun
     buckets: dict[date | datetime, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
-        units = _units(first, last, months=query.interval == "month")
+        units = _units(first, last, plan, months=query.interval == "month")
         for row in _rows(query.site_id, group).filter(units).values("day", *FIELDS, *CARRIED):
             bucket = _bucket(row["day"], query.interval)
             counts = _counts(row) if row["day"] == first_day(bucket) else _counts(row) - _carried(row)

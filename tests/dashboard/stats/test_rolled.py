@@ -196,3 +196,36 @@ def test_sites_with_long_lived_visitor_ids_are_counted_from_raw_events():
     site.long_lived_visitor_ids = True
     site.save()
     assert rolled.totals(week, week.dates).visitors == raw.totals(week, week.dates).visitors == 1
+
+
+def test_month_rows_waiting_to_be_summed_again_are_not_read():
+    """As after a crash between rolling a day and summing its month: the day rows are the truth."""
+    from tracker.models import Rollup, RollupDirty
+
+    site = SiteFactory()
+    events: list[dict] = [
+        {
+            "visitor": day,
+            "start": START,
+            "referrer": "",
+            "country": "DE",
+            "name": "pageview",
+            "at": datetime(2026, 11, day, 12, tzinfo=UTC),
+            "path": "/",
+            "engaged_ms": None,
+            "scroll_depth": None,
+            "props": {},
+        }
+        for day in range(1, 11)
+    ]
+    pipeline.process_batch(hits_of(site, events))
+    rollups.roll_up_site(site, now=datetime(2026, 11, 11, 1, tzinfo=UTC))
+    so_far = StatsQuery(site_id=site.id, dates=DateRange(date(2026, 11, 1), date(2026, 11, 10), "UTC"))
+    assert rolled.totals(so_far, so_far.dates).visitors == 10  # the month's row, filled up to the 10th
+    Rollup.objects.filter(site=site, period="month").update(visitors=999)
+    assert rolled.totals(so_far, so_far.dates).visitors == 999  # (it is the month row that is read)
+    RollupDirty.objects.create(site=site, period="month", day=date(2026, 11, 1))
+    assert rolled.totals(so_far, so_far.dates).visitors == 10
+    rollups.roll_up_site(site, now=datetime(2026, 11, 11, 2, tzinfo=UTC))  # the next run sums it again
+    assert not RollupDirty.objects.filter(site=site).exists()
+    assert Rollup.objects.get(site=site, period="month", dimension="").visitors == 10
