@@ -295,6 +295,9 @@ def run_rollups(events: int) -> dict[str, Any]:
     started = time.perf_counter()
     call_command("rollup")
     seconds = time.perf_counter() - started
+    from tracker.rollups import analyze_rollups
+
+    analyze_rollups()  # as after any backfill; a reused database may not have had it
     print(f"  {seconds:.1f} s = {events / seconds:,.0f} events/s", flush=True)
     return {"available": True, "seconds": round(seconds, 2), "events_per_second": round(events / seconds, 1)}
 

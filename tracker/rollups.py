@@ -328,6 +328,13 @@ def roll_up_site(
     return result
 
 
+def analyze_rollups() -> None:
+    """Refresh PostgreSQL's statistics of the rollup table (after a large backfill)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Rollup._meta.db_table}")
+
+
 def roll_up_all(*, now: datetime | None = None) -> list[RollupResult]:
     return [roll_up_site(site, now=now) for site in Site.objects.all()]
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -94,17 +96,22 @@ def _units(first: date, last: date, plan: _Plan, *, months: bool = True) -> Q:
     """Rows covering the days once: month rows where they hold exactly the month's days in the
     range (a whole month, or the month being filled up to its last rolled day), day rows elsewhere.
     """
-    units = Q()
+    whole: list[date] = []
+    spans: list[tuple[date, date]] = []  # runs of days read from day rows
     day = first
     while day <= last:
         end = min(_month_end(day), last)
         covered = end == _month_end(day) or end == plan.filled
         if months and day.day == 1 and covered and day not in plan.stale:
-            units |= Q(period=Rollup.Period.MONTH, day=day)
+            whole.append(day)
+        elif spans and spans[-1][1] == day - timedelta(days=1):
+            spans[-1] = (spans[-1][0], end)  # one range per run keeps the index scan a single range
         else:
-            units |= Q(period=Rollup.Period.DAY, day__gte=day, day__lte=end)
+            spans.append((day, end))
         day = end + timedelta(days=1)
-    return units
+    parts = [Q(period=Rollup.Period.MONTH, day__in=whole)] if whole else []
+    parts += [Q(period=Rollup.Period.DAY, day__gte=start, day__lte=end) for start, end in spans]
+    return reduce(or_, parts)
 
 
 def _rows(site_id: int, group: _Group) -> QuerySet[Rollup]:

@@ -14,6 +14,8 @@ from tracker import rollups
 from tracker.models import Site
 from tracker.sites import normalise_domain
 
+ANALYZE_AFTER_ROWS = 100_000
+
 
 class Command(BaseCommand):
     help = "Roll up each site's completed local days and the days late events changed."
@@ -27,6 +29,7 @@ class Command(BaseCommand):
             sites = sites.filter(domain=normalise_domain(options["site"]))
             if not sites:
                 raise CommandError(f"No site {options['site']!r}.")
+        written = 0
         for site in sites:
             started = time.perf_counter()
 
@@ -34,6 +37,7 @@ class Command(BaseCommand):
                 return iter(tqdm(days, total=total, unit="day", desc=f"rollup {domain}", file=self.stderr))
 
             result = rollups.roll_up_site(site, progress=progress)
+            written += result.rows
             seconds = time.perf_counter() - started
             if result.days:
                 self.stdout.write(
@@ -42,3 +46,6 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write(f"{site.domain}: up to date.")
+        if written >= ANALYZE_AFTER_ROWS:
+            # After a backfill the planner's statistics lag far behind until autovacuum catches up.
+            rollups.analyze_rollups()
