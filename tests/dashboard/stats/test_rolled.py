@@ -57,6 +57,22 @@ def visits(draw) -> list[dict]:
     return [{"visitor": visitor, "start": start, "referrer": referrer, "country": country, **e} for e in events]
 
 
+def pageview(visitor: int, at: datetime) -> dict:
+    """A direct page view of / from Germany, in the shape visits() draws."""
+    return {
+        "visitor": visitor,
+        "start": START,
+        "referrer": "",
+        "country": "DE",
+        "name": "pageview",
+        "at": at,
+        "path": "/",
+        "engaged_ms": None,
+        "scroll_depth": None,
+        "props": {},
+    }
+
+
 def salted(visitor: int, moment: datetime) -> int:
     """The visitor's hash on the UTC day of `moment`, as daily salts make it."""
     return visitor * 10_000 + (moment - START).days
@@ -144,19 +160,7 @@ def test_rollups_equal_a_raw_recount(zone, early, late, first_roll, range_start,
 def test_a_month_of_rollups_is_read_from_month_rows(django_assert_max_num_queries):
     site = SiteFactory()
     events: list[dict] = [
-        {
-            "visitor": 1 + day % 3,
-            "start": START,
-            "referrer": "",
-            "country": "DE",
-            "name": "pageview",
-            "at": datetime(2026, 11, 1, 12, tzinfo=UTC) + timedelta(days=day),
-            "path": "/",
-            "engaged_ms": None,
-            "scroll_depth": None,
-            "props": {},
-        }
-        for day in range(30)
+        pageview(1 + day % 3, datetime(2026, 11, 1, 12, tzinfo=UTC) + timedelta(days=day)) for day in range(30)
     ]
     pipeline.process_batch(hits_of(site, events))
     rollups.roll_up_site(site, now=datetime(2026, 12, 2, tzinfo=UTC))
@@ -171,21 +175,7 @@ def test_a_month_of_rollups_is_read_from_month_rows(django_assert_max_num_querie
 def test_sites_with_long_lived_visitor_ids_are_counted_from_raw_events():
     site = SiteFactory()
     # One visitor id on the 2nd and the 4th, as a monthly µAnalytics token can be.
-    events: list[dict] = [
-        {
-            "visitor": 1,
-            "start": START,
-            "referrer": "",
-            "country": "DE",
-            "name": "pageview",
-            "at": datetime(2026, 11, day, 12, tzinfo=UTC),
-            "path": "/",
-            "engaged_ms": None,
-            "scroll_depth": None,
-            "props": {},
-        }
-        for day in (2, 4)
-    ]
+    events: list[dict] = [pageview(1, datetime(2026, 11, day, 12, tzinfo=UTC)) for day in (2, 4)]
     hits = hits_of(site, events)
     for hit in hits:
         hit.visitor_hash, hit.prev_visitor_hash = 7, None
@@ -203,21 +193,7 @@ def test_month_rows_waiting_to_be_summed_again_are_not_read():
     from tracker.models import Rollup, RollupDirty
 
     site = SiteFactory()
-    events: list[dict] = [
-        {
-            "visitor": day,
-            "start": START,
-            "referrer": "",
-            "country": "DE",
-            "name": "pageview",
-            "at": datetime(2026, 11, day, 12, tzinfo=UTC),
-            "path": "/",
-            "engaged_ms": None,
-            "scroll_depth": None,
-            "props": {},
-        }
-        for day in range(1, 11)
-    ]
+    events: list[dict] = [pageview(day, datetime(2026, 11, day, 12, tzinfo=UTC)) for day in range(1, 11)]
     pipeline.process_batch(hits_of(site, events))
     rollups.roll_up_site(site, now=datetime(2026, 11, 11, 1, tzinfo=UTC))
     so_far = StatsQuery(site_id=site.id, dates=DateRange(date(2026, 11, 1), date(2026, 11, 10), "UTC"))
