@@ -172,6 +172,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": [], "propagate": False},
         "gunicorn.access": {"handlers": [], "propagate": False},
+        # Its start-up banner on every command is noise; lockouts are warnings and still show.
+        "axes": {"level": "WARNING"},
     },
 }
 
