@@ -28,12 +28,14 @@ def site_for_user(user: User | AnonymousUser, domain: str) -> Site:
     return site
 
 
+def user_owns(user: User | AnonymousUser, site: Site) -> bool:
+    """Whether the user may manage the site (an owner, or a superuser)."""
+    return user.is_superuser or Membership.objects.filter(site=site, user_id=int(user.pk or 0), role="owner").exists()
+
+
 def site_for_owner(user: User | AnonymousUser, domain: str) -> Site:
     """Return the site if the user owns it: 404 for strangers, 403 for viewers (who know it exists)."""
     site = site_for_user(user, domain)
-    if (
-        not user.is_superuser
-        and not Membership.objects.filter(site=site, user_id=int(user.pk or 0), role="owner").exists()
-    ):
+    if not user_owns(user, site):
         raise PermissionDenied("Only the site's owners manage it.")
     return site

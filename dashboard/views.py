@@ -6,14 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.selectors import site_for_owner, site_for_user, sites_for_user
+from dashboard.selectors import site_for_user, sites_for_user, user_owns
 from dashboard.stats import articles, report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.access import site_for_share_token
@@ -92,20 +91,12 @@ def _links(site: Site, token: str | None) -> dict[str, str]:
     }
 
 
-def _owns(request: HttpRequest, site: Site) -> bool:
-    try:
-        site_for_owner(request.user, site.domain)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:
     context = {
         "site": site,
         "metrics": CARDS,
         "panels": PANELS,
-        "can_manage": token is None and _owns(request, site),
+        "can_manage": token is None and user_owns(request.user, site),
         "empty": not Event.objects.filter(site=site).exists(),
         "script_url": request.build_absolute_uri(reverse("snippet")),
         **_links(site, token),
