@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import MembershipFactory, UserFactory
+from tests.routes import routes
 from tracker.models import Membership, ShareLink
 
 pytestmark = pytest.mark.django_db
@@ -72,19 +72,8 @@ ROUTES: dict[str, tuple[str, str, dict, dict[str, int]]] = {
 }
 
 
-def site_routes() -> set[str]:
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern)
-
-    return {route for route in walk(get_resolver().url_patterns) if route.startswith("sites/<str:domain>/")}
-
-
 def test_every_site_route_has_a_row():
-    assert site_routes() == set(ROUTES)
+    assert routes("sites/<str:domain>/") == set(ROUTES)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ key's reach is answered 404 like a missing one, so names do not leak.
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tests.routes import routes
 from tracker.keys import api_key_create
 
 pytestmark = pytest.mark.django_db
@@ -39,19 +39,8 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
 }
 
 
-def api_routes() -> set[str]:
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern)
-
-    return {route for route in walk(get_resolver().url_patterns) if route.startswith("api/v1/")}
-
-
 def test_every_api_route_has_a_row():
-    assert api_routes() == set(ROUTES)
+    assert routes("api/v1/") == set(ROUTES)
 
 
 @pytest.fixture
