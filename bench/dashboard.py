@@ -149,6 +149,7 @@ def page_requests(base: str, domain: str, article: str | None) -> tuple[str, lis
         ]
     else:
         queries += [("breakdown", {**panel, "limit": "10"}) for panel in PANEL_KINDS] + [("realtime", {})]
+    queries.append(("props", {}))  # the custom properties' tabs of the events panel
     return page, [data + kind + "?" + urllib.parse.urlencode({**period, **scope, **params}) for kind, params in queries]
 
 

@@ -2,8 +2,9 @@
 
 Day rows exist for the whole site and for every value of every stats property (page, entry and
 exit page, source, referrer, UTM fields, country, browser, OS, device, event name, custom
-property values); hour rows for the whole site; month rows are summed from day rows. All are in
-the site's time zone.
+property values), and, within each page, for the values of the properties an article's page
+breaks down by (PAGE_DIMENSIONS); hour rows for the whole site; month rows are summed from day
+rows. All are in the site's time zone.
 
 A fill state per site (`RollupState.rolled_until`) says how far the rollups got, as Zulip's
 analytics does: a run rolls up the local days completed since, and days marked dirty
@@ -20,6 +21,7 @@ value on consecutive days only, which holds because hashes rotate daily and a vi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +37,7 @@ from django.utils import timezone
 
 from tracker import sessions
 from tracker.models import Event, Rollup, RollupDirty, RollupState, Site
-from tracker.storage import SessionRecord
+from tracker.storage import SessionRecord, insert_rollups
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,9 @@ VISIT_DIMENSIONS = {
     "visit:device": "device_type",
 }
 DIMENSIONS = (*EVENT_DIMENSIONS, *VISIT_DIMENSIONS)
+# Also counted within each page, so that an article's breakdowns (one page filter and one of these
+# as the breakdown) read rollups rather than every event of a popular page.
+PAGE_DIMENSIONS = ("visit:source", "visit:referrer", "visit:country", "visit:device", "event:name")
 SITE = ("", "")  # the group of every event: the whole site
 
 COUNTED_FIELDS = (
@@ -96,6 +101,14 @@ def prop_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def page_dimension(dimension: str, page: str) -> str:
+    """The rollup dimension of a property's values within one page.
+
+    The page is named by a digest: a path may be 2,000 characters long, and the dimension is indexed.
+    """
+    return f"{dimension}@{hashlib.blake2b(page.encode(), digest_size=12).hexdigest()}"
 
 
 @dataclass
@@ -162,6 +175,9 @@ def _group_day(site: Site, day: date) -> _Day:
     bounce: dict[int, bool] = {}
     duration: dict[int, int] = {}
     dimensions = DIMENSIONS
+    page_at = dimensions.index("event:page")
+    in_page = [(dimensions.index(d), d) for d in PAGE_DIMENSIONS]
+    page_groups: dict[str, list[tuple[int, str]]] = {}  # path -> (value position, dimension within the page)
     count = 0
     for row in rows:
         count += 1
@@ -173,6 +189,11 @@ def _group_day(site: Site, day: date) -> _Day:
         hours[moment.astimezone(zone).hour].add(*counted)
         for dimension, value in zip(dimensions, values, strict=True):
             groups[dimension, value or ""].add(*counted)
+        page = values[page_at] or ""
+        if page not in page_groups:
+            page_groups[page] = [(at, page_dimension(d, page)) for at, d in in_page]
+        for at, dimension in page_groups[page]:
+            groups[dimension, values[at] or ""].add(*counted)
         for key, prop in (props or {}).items():
             text = prop_text(prop)
             if text is not None:
@@ -236,7 +257,7 @@ def _roll_day(site: Site, day: date, grouped: _Day, before: _Day) -> None:
         # transaction and then marks the day dirty again, so its events are rolled up next run.
         RollupDirty.objects.filter(site=site, period=DAY, day=day).delete()
         Rollup.objects.filter(site=site, day=day, period__in=[Rollup.Period.HOUR, Rollup.Period.DAY]).delete()
-        Rollup.objects.bulk_create(_day_rows(site, day, grouped, before), batch_size=2000)
+        insert_rollups(_day_rows(site, day, grouped, before))
         # Its month's rows are stale from now until summed again; the stats layer skips them meanwhile.
         RollupDirty.objects.bulk_create(
             [RollupDirty(site=site, period=MONTH, day=day.replace(day=1))], ignore_conflicts=True
@@ -262,7 +283,7 @@ def _roll_months(site: Site) -> None:
                 for values in days.values("dimension", "value").annotate(**sums)
             ]
             Rollup.objects.filter(site=site, period=Rollup.Period.MONTH, day=first).delete()
-            Rollup.objects.bulk_create(rows, batch_size=2000)
+            insert_rollups(rows)
             RollupDirty.objects.filter(site=site, period=MONTH, day=first).delete()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
@@ -73,6 +74,34 @@ def test_first_run_rolls_every_completed_day_and_sets_the_fill_state(site):
     assert day[("day", date(2026, 11, 20), 0, "event:props:seats", "3")] == (1, 1, 1, 0)
     hours = rows(site, period="hour", day=date(2026, 11, 20))
     assert set(hours) == {("hour", date(2026, 11, 20), 12, "", ""), ("hour", date(2026, 11, 20), 15, "", "")}
+    assert not RollupDirty.objects.exists()
+
+
+def test_an_articles_breakdowns_are_rolled_up_within_its_page(site):
+    rollups.roll_up_site(site, now=datetime(2026, 11, 21, 1, tzinfo=UTC))
+    day = date(2026, 11, 20)
+    within = {page: rollups.page_dimension("visit:source", page) for page in ("/a", "/b")}
+    assert rows(site, period="day", day=day, dimension__in=within.values()) == {
+        ("day", day, 0, within["/a"], "Google"): (1, 1, 1, 0),
+        ("day", day, 0, within["/a"], ""): (1, 1, 1, 0),  # visitor 2, direct
+        ("day", day, 0, within["/b"], "Google"): (1, 1, 1, 0),
+    }
+    # The 19th's direct reader of /a was visitor 1, the 20th's visitor 2: nothing carried over.
+    assert rows(site, period="day", day=day - timedelta(days=1), dimension=within["/a"]) == {
+        ("day", day - timedelta(days=1), 0, within["/a"], ""): (1, 1, 1, 0),
+    }
+    assert not Rollup.objects.filter(dimension__startswith="visit:os@").exists()  # only PAGE_DIMENSIONS
+
+
+def test_the_upgrade_to_rows_within_pages_marks_every_rolled_day_dirty(site):
+    from django.apps import apps
+
+    migration = importlib.import_module("tracker.migrations.0008_roll_up_within_pages")
+    rollups.roll_up_site(site, now=datetime(2026, 11, 23, 1, tzinfo=UTC))
+    migration.mark_rolled_days_dirty(apps, None)
+    dirty = set(RollupDirty.objects.filter(site=site).values_list("period", "day"))
+    assert dirty == {("day", date(2026, 11, day)) for day in (19, 20, 21, 22)}
+    rollups.roll_up_site(site, now=datetime(2026, 11, 23, 2, tzinfo=UTC))
     assert not RollupDirty.objects.exists()
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from tests.factories import TIME_ZERO, EventFactory, SessionFactory, SiteFactory
 from tracker import storage
-from tracker.models import Event, Session
+from tracker.models import Event, Rollup, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,17 @@ def test_update_sessions_writes_only_the_named_fields():
         "Google",
         TIME_ZERO + timedelta(minutes=3),
     )
+
+
+def test_insert_rollups_keeps_every_field():
+    site = SiteFactory()
+    counts = {name: n for n, name in enumerate(storage.ROLLUP_FIELDS) if name.endswith(("visitors", "carried", "ms"))}
+    written = [
+        Rollup(site_id=site.id, period="day", day=date(2026, 11, 30), dimension="visit:source", value="G", **counts),
+        Rollup(site_id=site.id, period="hour", day=date(2026, 12, 1), hour=23, pageviews=5),
+    ]
+    storage.insert_rollups(written)
+    stored = Rollup.objects.filter(site_id=site.id).order_by("day")
+    assert [[getattr(r, name) for name in storage.ROLLUP_FIELDS] for r in stored] == [
+        [getattr(r, name) for name in storage.ROLLUP_FIELDS] for r in written
+    ]

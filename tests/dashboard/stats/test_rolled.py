@@ -99,7 +99,8 @@ def hits_of(site, events: list[dict]) -> list[Hit]:
 
 
 def queries(site, dates: DateRange) -> list[StatsQuery]:
-    """Every kind of query the rollups answer: totals, one value of each property, each breakdown."""
+    """Every kind of query the rollups answer: totals, one value of each property, each breakdown,
+    and the breakdowns of one page that an article's page shows."""
     base = StatsQuery(site_id=site.id, dates=dates, metrics=METRICS)
     found = [("event:page", p) for p in PAGES] + [
         ("visit:source", "Google"),
@@ -117,13 +118,24 @@ def queries(site, dates: DateRange) -> list[StatsQuery]:
         StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, breakdown=name)
         for name in [*PROPERTIES, "event:props:plan"]
     ]
+    within_pages = [
+        StatsQuery(
+            site_id=site.id,
+            dates=dates,
+            metrics=METRICS,
+            filters=(Filter("event:page", Operator.IS, (page,)),),
+            breakdown=name,
+        )
+        for page in PAGES[:2]
+        for name in rollups.PAGE_DIMENSIONS
+    ]
     intervals = [
         StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, interval=interval, filters=q.filters)
         for interval in ("day", "week", "month")
         for q in (base, filtered[1])
     ]
     hourly = StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, interval="hour")
-    return [base, *filtered, *breakdowns, *intervals, hourly]
+    return [base, *filtered, *breakdowns, *within_pages, *intervals, hourly]
 
 
 def answers(query: StatsQuery, source) -> object:
@@ -170,6 +182,47 @@ def test_a_month_of_rollups_is_read_from_month_rows(django_assert_max_num_querie
         rows = report.breakdown(query)
     assert rows == report.breakdown(query, source=raw)
     assert rows[0]["visitors"] == 30  # a new hash every day
+
+
+def test_an_articles_breakdown_is_read_from_rollups_within_its_page(django_assert_max_num_queries):
+    site = SiteFactory()
+    events = [pageview(day % 4, datetime(2026, 11, 1, 12, tzinfo=UTC) + timedelta(days=day)) for day in range(10)]
+    events += [{**pageview(9, datetime(2026, 11, 3, 9, tzinfo=UTC)), "path": "/blog/a", "country": "FR"}]
+    pipeline.process_batch(hits_of(site, events))
+    rollups.roll_up_site(site, now=datetime(2026, 11, 12, tzinfo=UTC))
+    article = (Filter("event:page", Operator.IS, ("/blog/a",)),)
+    dates = DateRange(date(2026, 11, 1), date(2026, 11, 10), "UTC")
+    query = StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=article, breakdown="visit:country")
+    with django_assert_max_num_queries(3):
+        rows = report.breakdown(query)
+    assert rows == report.breakdown(query, source=raw)
+    assert [(row["country"], row["visitors"]) for row in rows] == [("FR", 1)]
+    # Another property with a page filter has no rows within pages: counted from raw events.
+    other = StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=article, breakdown="visit:os")
+    assert rolled._group(other, breakdown=True) is None
+
+
+def test_a_pages_breakdown_over_days_waiting_to_be_rolled_again_is_counted_from_raw_events(
+    django_assert_max_num_queries,
+):
+    """As after the upgrade that added rows within pages: days rolled before lack them until rolled again."""
+    from tracker.models import Rollup, RollupDirty
+
+    site = SiteFactory()
+    events = [{**pageview(day, datetime(2026, 11, day, 12, tzinfo=UTC)), "path": "/blog/a"} for day in (2, 3)]
+    pipeline.process_batch(hits_of(site, events))
+    rollups.roll_up_site(site, now=datetime(2026, 11, 5, tzinfo=UTC))
+    Rollup.objects.filter(site_id=site.id, dimension__contains="@").delete()
+    RollupDirty.objects.bulk_create([RollupDirty(site_id=site.id, day=date(2026, 11, day)) for day in (2, 3)])
+    article = (Filter("event:page", Operator.IS, ("/blog/a",)),)
+    dates = DateRange(date(2026, 11, 1), date(2026, 11, 4), "UTC")
+    query = StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=article, breakdown="visit:country")
+    expected = report.breakdown(query, source=raw)
+    assert expected[0]["visitors"] == 2
+    assert report.breakdown(query) == expected
+    rollups.roll_up_site(site, now=datetime(2026, 11, 5, 1, tzinfo=UTC))
+    with django_assert_max_num_queries(3):
+        assert report.breakdown(query) == expected
 
 
 def test_sites_with_long_lived_visitor_ids_are_counted_from_raw_events():
