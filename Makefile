@@ -41,11 +41,10 @@ worker: $(VENV)/.runtime
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A analytics_site beat --loglevel INFO --schedule var/celerybeat-schedule
 
+# Every benchmark and one table of figure, budget, pass/fail (BENCH_ARGS=--quick for short runs).
 # Needs PostgreSQL and Redis on 127.0.0.1, and wrk (apt-get install wrk) for the ingest ratio.
 bench: $(VENV)/.dev
-	$(PY) bench/ingest.py
-	$(PY) bench/pipeline.py
-	$(PY) bench/export.py
+	$(PY) bench/budgets.py $(BENCH_ARGS)
 
 # Stats API latency on the canonical 10M-event dataset (PostgreSQL on 127.0.0.1). Long: the first
 # run generates the data set (a few minutes) and loads it; BENCH_STATS_ARGS=--reuse skips the load.
