@@ -175,6 +175,12 @@ def stats_query(site: Site, data: Mapping[str, Any], *, now: datetime) -> StatsQ
         raise ApiError("invalid_query", exc.message, field=exc.field) from exc
 
 
+def require_breakdown(query: StatsQuery) -> None:
+    """Raise a 400 invalid_query unless the query names a property to break down by."""
+    if query.breakdown is None:
+        raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
+
+
 class StatsApi(KeyedApi):
     def parse(self, request: Request) -> tuple[StatsQuery, dict[str, Any]]:
         data = stats_params(request.query_params)
@@ -201,8 +207,7 @@ class BreakdownApi(StatsApi):
     @extend_schema(**schema.BREAKDOWN)
     def get(self, request: Request) -> Response:
         query, data = self.parse(request)
-        if query.breakdown is None:
-            raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
+        require_breakdown(query)
         return Response({"results": report.breakdown(query, limit=data["limit"], page=data["page"])})
 
 
