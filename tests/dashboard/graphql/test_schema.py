@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, get_named_type, parse, visit
 from strawberry.printer import print_schema
 
 from dashboard.graphql.schema import schema
 from dashboard.stats.query import METRICS
-from tests.dashboard.conftest import hit
 from tests.dashboard.graphql.conftest import data, errors, post
 from tests.dashboard.test_api import get
-from tracker import pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -104,14 +100,9 @@ def rest_breakdown(client, reader, metrics: str, prop: str = "event:page") -> li
     return response.json()["results"]
 
 
-def test_realtime_visitors(client, reader, site):
-    now = timezone.now()
-    recent = [hit(site, 9, 0, "/live"), hit(site, 8, 0, "/live"), hit(site, 7, 0, "/old")]
-    for event, age in zip(recent, (60, 200, 600), strict=True):
-        event.timestamp = now - timedelta(seconds=age)
-    pipeline.process_batch(recent)
+def test_realtime_visitors(client, reader, recent_visitors):
     assert data(client, '{ site(domain: "stats.example") { realtime_visitors } }', reader) == {
-        "site": {"realtime_visitors": 2}
+        "site": {"realtime_visitors": recent_visitors}
     }
 
 

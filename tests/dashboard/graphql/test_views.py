@@ -8,8 +8,8 @@ from django.test import Client
 
 from tests.dashboard.graphql.conftest import ENDPOINT, post
 from tests.dashboard.test_api import get
-from tests.factories import MembershipFactory, SiteFactory, UserFactory
-from tracker.keys import api_key_create, api_key_revoke
+from tests.factories import SiteFactory
+from tracker.keys import api_key_revoke
 from tracker.models import ApiKey
 
 pytestmark = pytest.mark.django_db
@@ -67,17 +67,6 @@ EXPECTED: dict[str, dict[str, str | None]] = {
     },
 }
 EXPECTED[AGGREGATE] = EXPECTED[REALTIME] = EXPECTED[SITE]
-
-
-@pytest.fixture
-def secrets(site) -> dict[str, str]:
-    owner = UserFactory(username="owner")
-    MembershipFactory(site=site, user=owner, role="owner")
-    elsewhere = SiteFactory(domain="elsewhere.example")
-    MembershipFactory(site=elsewhere, user=owner, role="owner")
-    keys = {scope: api_key_create(user=owner, name=scope, scopes=[scope])[1] for scope in ACTORS[:3]}
-    keys["stats:read elsewhere"] = api_key_create(user=owner, name="x", scopes=["stats:read"], sites=[elsewhere])[1]
-    return keys
 
 
 @pytest.mark.parametrize("query", list(EXPECTED))
