@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest worker beat bench bench-stats clean
+.PHONY: run test lint typecheck pytest graphql-schema worker beat bench bench-stats clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: $(VENV)/.dev
 
 pytest: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The GraphQL API's schema, committed for clients; a test fails while it is stale.
+graphql-schema: $(VENV)/.runtime
+	$(PY) manage.py export_schema dashboard.graphql.schema --path dashboard/graphql/schema.graphql
 
 worker: $(VENV)/.runtime
 	$(VENV)/bin/celery -A analytics_site worker --loglevel INFO

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dashboard import two_factor
+from dashboard.graphql.views import graphql_api
 
 # Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files.
 api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
@@ -15,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("dashboard.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("api/graphql", graphql_api, name="graphql"),
     # Django's login, with an authentication code for users who turned two-factor login on.
     path("accounts/login/", two_factor.LoginView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),

@@ -11,9 +11,12 @@ only keys with scopes it holds and sites it reaches, and can see and revoke only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -107,13 +110,23 @@ def request_key(request: Request) -> ApiKey:
     return key
 
 
-def site_for_key(key: ApiKey, domain: str) -> Site:
-    """Return the site the key may read, or raise 404 whether it is missing or out of reach."""
+def site_for_key(key: ApiKey, domain: str, *, field: str = "site_id") -> Site:
+    """Return the site the key may read, or raise 404 whether it is missing or out of reach.
+
+    `field` names the parameter that carried the domain, for the error.
+    """
     require_scope(key, ApiKey.Scope.STATS_READ)
     site = Site.objects.filter(domain=normalise_domain(domain)).first()
     if site is None or site.id not in site_ids_for_key(key, owner_only=False):
-        raise ApiError("site_not_found", f"No site {domain!r} for this key.", field="site_id", status=404)
+        raise ApiError("site_not_found", f"No site {domain!r} for this key.", field=field, status=404)
     return site
+
+
+def sites_for_key(key: ApiKey) -> QuerySet[Site]:
+    """Return the sites the key reaches, by domain; listing them takes stats:read or sites:manage."""
+    if not {ApiKey.Scope.STATS_READ, ApiKey.Scope.SITES_MANAGE} & set(key.scopes):
+        require_scope(key, ApiKey.Scope.STATS_READ)
+    return Site.objects.filter(id__in=site_ids_for_key(key, owner_only=False)).order_by("domain")
 
 
 class KeyedApi(APIView):
@@ -140,14 +153,39 @@ class StatsQuerySerializer(serializers.Serializer):
     page = serializers.IntegerField(required=False, min_value=1, max_value=1_000_000, default=1)
 
 
+def stats_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the validated stats parameters, or raise a 400 invalid_query naming the first bad one.
+
+    The REST and GraphQL APIs both come through here and `stats_query`, so the same text means
+    the same query and a bad value gets the same code, field and message in either.
+    """
+    serializer = StatsQuerySerializer(data=params)
+    if not serializer.is_valid():
+        field, message = _first_error(serializer.errors)
+        raise ApiError("invalid_query", message, field=field)
+    return dict(serializer.validated_data)
+
+
+def stats_query(site: Site, data: Mapping[str, Any], *, now: datetime) -> StatsQuery:
+    """Return the stats layer's query for validated parameters, or raise a 400 invalid_query."""
+    text = {k: v for k, v in data.items() if isinstance(v, str) and k != "site_id"}
+    try:
+        return build_query(site_id=site.id, timezone=site.timezone, params=text, now=now)
+    except QueryError as exc:
+        raise ApiError("invalid_query", exc.message, field=exc.field) from exc
+
+
+def require_breakdown(query: StatsQuery) -> None:
+    """Raise a 400 invalid_query unless the query names a property to break down by."""
+    if query.breakdown is None:
+        raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
+
+
 class StatsApi(KeyedApi):
     def parse(self, request: Request) -> tuple[StatsQuery, dict[str, Any]]:
-        params = StatsQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
+        data = stats_params(request.query_params)
         site = site_for_key(request_key(request), data["site_id"])
-        text = {k: v for k, v in data.items() if isinstance(v, str) and k != "site_id"}
-        return build_query(site_id=site.id, timezone=site.timezone, params=text, now=timezone.now()), data
+        return stats_query(site, data, now=timezone.now()), data
 
 
 class AggregateApi(StatsApi):
@@ -169,8 +207,7 @@ class BreakdownApi(StatsApi):
     @extend_schema(**schema.BREAKDOWN)
     def get(self, request: Request) -> Response:
         query, data = self.parse(request)
-        if query.breakdown is None:
-            raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
+        require_breakdown(query)
         return Response({"results": report.breakdown(query, limit=data["limit"], page=data["page"])})
 
 
@@ -211,11 +248,7 @@ class SitesApi(KeyedApi):
 
     @extend_schema(**schema.SITES_LIST, responses=schema.with_errors({200: SiteListSerializer}, 401, 403, 429))
     def get(self, request: Request) -> Response:
-        key = request_key(request)
-        if not {ApiKey.Scope.STATS_READ, ApiKey.Scope.SITES_MANAGE} & set(key.scopes):
-            require_scope(key, ApiKey.Scope.STATS_READ)
-        sites = Site.objects.filter(id__in=site_ids_for_key(key, owner_only=False)).order_by("domain")
-        return Response(SiteListSerializer({"sites": sites}).data)
+        return Response(SiteListSerializer({"sites": sites_for_key(request_key(request))}).data)
 
     @extend_schema(
         **schema.SITES_CREATE,

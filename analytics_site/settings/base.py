@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # For its `export_schema` command, which writes dashboard/graphql/schema.graphql.
+    "strawberry_django",
     "tracker",
     "dashboard",
     "compat",
@@ -257,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
+
+# GraphQL API (/api/graphql): the most aggregate, timeseries, breakdown and realtime_visitors fields one
+# request may ask for (a field under `sites` counts once per site the key reaches).
+GRAPHQL_MAX_STATS_FIELDS = env.int("GRAPHQL_MAX_STATS_FIELDS", default=20)
 
 # µAnalytics-compatible API (compat/). Mounted under this path ("" mounts it nowhere on the main
 # host) and, when MICROANALYTICS_HOST names a host, at that host's root.

@@ -56,16 +56,28 @@ def timeseries(query: StatsQuery, *, source: ModuleType = rolled) -> list[Row]:
     return rows
 
 
-def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1, source: ModuleType = rolled) -> list[Row]:
-    """Return rows {property value, metrics} for the query's breakdown property, largest first."""
+def breakdown_values(
+    query: StatsQuery, *, limit: int = 100, page: int = 1, source: ModuleType = rolled
+) -> list[tuple[str, Row]]:
+    """Return (property value, {metric: value}) for the query's breakdown property, largest first."""
     if query.breakdown is None:
         raise ValueError("a breakdown query needs a property")
     values = {value: metrics(counts) for value, counts in source.by_value(query, query.dates).items()}
     first = query.metrics[0]
     ordered = sorted(values.items(), key=lambda item: (-(item[1][first] or 0), item[0]))
     start = (page - 1) * limit
-    name = query.breakdown.rsplit(":", 1)[-1]
-    return [{name: value, **{m: row[m] for m in query.metrics}} for value, row in ordered[start : start + limit]]
+    return [(value, {m: row[m] for m in query.metrics}) for value, row in ordered[start : start + limit]]
+
+
+def breakdown(query: StatsQuery, *, limit: int = 100, page: int = 1, source: ModuleType = rolled) -> list[Row]:
+    """Return rows {property value, metrics} for the query's breakdown property, largest first.
+
+    A row names the value by the property's last part (`page`, `source`, a custom property's key),
+    as Plausible's API does.
+    """
+    rows = breakdown_values(query, limit=limit, page=page, source=source)
+    name = str(query.breakdown).rsplit(":", 1)[-1]
+    return [{name: value, **values} for value, values in rows]
 
 
 def aggregate_results(values: dict[str, MetricValue], *, compared: bool) -> dict[str, dict[str, Any]]:

@@ -6,10 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
-from tests.factories import SiteFactory
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tracker import pipeline
 from tracker.hits import Hit
+from tracker.keys import api_key_create
+from tracker.models import ApiKey
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -47,3 +50,27 @@ def site(db):
         ]
     )
     return site
+
+
+@pytest.fixture
+def recent_visitors(site) -> int:
+    """Two visitors of stats.example in the last 5 minutes (and one 10 minutes ago); return 2."""
+    now = timezone.now()
+    recent = [hit(site, 9, 0, "/live"), hit(site, 8, 0, "/live"), hit(site, 7, 0, "/old")]
+    for event, age in zip(recent, (60, 200, 600), strict=True):
+        event.timestamp = now - timedelta(seconds=age)
+    pipeline.process_batch(recent)
+    return 2
+
+
+@pytest.fixture
+def secrets(site) -> dict[str, str]:
+    """Keys of an owner of stats.example and elsewhere.example: one per scope, and a stats:read key
+    narrowed to elsewhere.example ("stats:read elsewhere")."""
+    owner = UserFactory(username="owner")
+    MembershipFactory(site=site, user=owner, role="owner")
+    elsewhere = SiteFactory(domain="elsewhere.example")
+    MembershipFactory(site=elsewhere, user=owner, role="owner")
+    keys = {scope: api_key_create(user=owner, name=scope, scopes=[scope])[1] for scope in ApiKey.Scope.values}
+    keys["stats:read elsewhere"] = api_key_create(user=owner, name="x", scopes=["stats:read"], sites=[elsewhere])[1]
+    return keys

@@ -118,23 +118,11 @@ def test_key_restricted_to_another_site_gets_404(client, site):
     assert get(client, "aggregate", narrowed, site_id="stats.example").status_code == 404
 
 
-def test_realtime_visitors(client, key, site):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from tests.dashboard.conftest import hit
-    from tracker import pipeline
-
-    now = timezone.now()
-    recent = [hit(site, 9, 0, "/live"), hit(site, 8, 0, "/live"), hit(site, 7, 0, "/old")]
-    for event, age in zip(recent, (60, 200, 600), strict=True):
-        event.timestamp = now - timedelta(seconds=age)
-    pipeline.process_batch(recent)
+def test_realtime_visitors(client, key, recent_visitors):
     response = client.get(
         "/api/v1/stats/realtime/visitors", {"site_id": "stats.example"}, headers={"Authorization": f"Bearer {key}"}
     )
-    assert (response.status_code, response.json()) == (200, 2)
+    assert (response.status_code, response.json()) == (200, recent_visitors)
     assert get(client, "realtime/visitors", key).status_code == 400
 
 

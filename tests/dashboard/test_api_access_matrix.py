@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tests.routes import routes
-from tracker.keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 
@@ -41,17 +39,6 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
 
 def test_every_api_route_has_a_row():
     assert routes("api/v1/") == set(ROUTES)
-
-
-@pytest.fixture
-def secrets(site) -> dict[str, str]:
-    owner = UserFactory(username="owner")
-    MembershipFactory(site=site, user=owner, role="owner")
-    elsewhere = SiteFactory(domain="elsewhere.example")
-    MembershipFactory(site=elsewhere, user=owner, role="owner")
-    keys = {scope: api_key_create(user=owner, name=scope, scopes=[scope])[1] for scope in ACTORS[1:4]}
-    keys["stats:read elsewhere"] = api_key_create(user=owner, name="x", scopes=["stats:read"], sites=[elsewhere])[1]
-    return keys
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))

@@ -1,0 +1,292 @@
+"""The GraphQL schema: the key's sites and, for each, the Stats API's aggregate, timeseries and breakdown.
+
+Arguments are the Stats API's query parameters with the same text forms, checked by the same
+code (dashboard/api.py: `stats_params`, `stats_query`), and the numbers come from the stats layer
+(dashboard/stats/report.py), so an answer equals the REST API's for the same query. Names are the
+REST API's too (snake_case): `metrics: "views_per_visit"` is the field `views_per_visit`.
+
+The metrics counted are those named in `metrics`, then every other metric field the query selects;
+with neither, `visitors`, as in the REST API. A breakdown is ordered by the first of them.
+
+Regenerate schema.graphql beside this file after a change: `make graphql-schema`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, cast
+
+import strawberry
+import strawberry_django
+from django.http import HttpRequest, HttpResponse, QueryDict
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.nodes import SelectedField, Selection
+
+from dashboard import schema as openapi
+from dashboard.api import require_breakdown, site_for_key, sites_for_key, stats_params, stats_query
+from dashboard.graphql.errors import FootfallSchema, StableErrorCodes
+from dashboard.graphql.limits import DepthLimit, StatsFieldLimit, TokenLimit
+from dashboard.stats import report
+from dashboard.stats.counts import MetricValue
+from dashboard.stats.query import METRICS, StatsQuery
+from tracker import models
+from tracker.keys import require_scope
+
+
+@dataclass
+class GraphQLContext:
+    """What every resolver of one request shares: the authenticated key and one `now` for all its fields."""
+
+    request: HttpRequest
+    response: HttpResponse
+    key: models.ApiKey
+    now: datetime
+
+
+Info = strawberry.Info[GraphQLContext, None]
+
+# --- Answers --------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An integer metric over the period, and with `compare` over the comparison period.")
+class CountMetric:
+    value: int | None
+    comparison_value: int | None = strawberry.field(description="With `compare`: the metric then.")
+    change: int | None = strawberry.field(
+        description="With `compare`: the change in percent (percentage points for bounce_rate)."
+    )
+
+
+@strawberry.type(description="A fractional metric over the period, and with `compare` over the comparison period.")
+class RatioMetric:
+    value: float | None
+    comparison_value: float | None = strawberry.field(description="With `compare`: the metric then.")
+    change: int | None = strawberry.field(description="With `compare`: the change in percent.")
+
+
+DESCRIPTIONS = {
+    "visitors": "Unique visitors.",
+    "visits": "Visits (sessions).",
+    "pageviews": "Page views.",
+    "views_per_visit": "Page views per visit.",
+    "bounce_rate": "Visits that bounced, in percent.",
+    "visit_duration": "Mean visit duration, in seconds.",
+    "events": "Events, page views included (engagement reports are not).",
+    "engaged_time": "Mean engaged time per visit, in seconds.",
+    "scroll_depth": "Mean scroll depth of the pages read, in percent; null without scroll reports.",
+}
+
+
+def _metric(name: str) -> Any:
+    return strawberry.field(description=DESCRIPTIONS[name])
+
+
+@strawberry.type(description="Each metric over the period.")
+class Aggregate:
+    visitors: CountMetric | None = _metric("visitors")
+    visits: CountMetric | None = _metric("visits")
+    pageviews: CountMetric | None = _metric("pageviews")
+    views_per_visit: RatioMetric | None = _metric("views_per_visit")
+    bounce_rate: CountMetric | None = _metric("bounce_rate")
+    visit_duration: CountMetric | None = _metric("visit_duration")
+    events: CountMetric | None = _metric("events")
+    engaged_time: CountMetric | None = _metric("engaged_time")
+    scroll_depth: CountMetric | None = _metric("scroll_depth")
+
+
+@strawberry.type
+class MetricFields:
+    """One field per metric, shared by timeseries and breakdown rows (not a type of the schema itself)."""
+
+    visitors: int | None = _metric("visitors")
+    visits: int | None = _metric("visits")
+    pageviews: int | None = _metric("pageviews")
+    views_per_visit: float | None = _metric("views_per_visit")
+    bounce_rate: int | None = _metric("bounce_rate")
+    visit_duration: int | None = _metric("visit_duration")
+    events: int | None = _metric("events")
+    engaged_time: int | None = _metric("engaged_time")
+    scroll_depth: int | None = _metric("scroll_depth")
+
+
+@strawberry.type(description="The metrics of one bucket of the interval.")
+class TimeseriesRow(MetricFields):
+    date: str = strawberry.field(
+        description="The bucket's start in the site's time zone: YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS for hours."
+    )
+
+
+@strawberry.type(description="The metrics of one value of the breakdown's property.")
+class BreakdownRow(MetricFields):
+    value: str = strawberry.field(description="The property's value, e.g. the page's path.")
+
+
+# --- Arguments: the Stats API's parameters, described as the OpenAPI schema describes them ---------
+
+
+def _argument(parameter: Any, more: str = "") -> Any:
+    return strawberry.argument(description=parameter.description + more)
+
+
+Period = Annotated[str, _argument(openapi.PERIOD)]
+Day = Annotated[str | None, _argument(openapi.DATE)]
+Metrics = Annotated[
+    str | None,
+    strawberry.argument(
+        description=f"Comma-separated metrics, from: {', '.join(METRICS)}. Counted besides the metric fields "
+        "selected; the first named (else the first selected) orders a breakdown's rows."
+    ),
+]
+Filters = Annotated[str | None, _argument(openapi.FILTERS)]
+Interval = Annotated[str | None, _argument(openapi.INTERVAL)]
+Compare = Annotated[str | None, _argument(openapi.COMPARE, " One of previous_period, year_over_year.")]
+Property = Annotated[
+    str,
+    strawberry.argument(
+        description="The property to group by: " + ", ".join(openapi.PROPERTY_NAMES) + ". Rows carry its `value`."
+    ),
+]
+Limit = Annotated[int, _argument(openapi.LIMIT, " From 1 to 1000.")]
+Page = Annotated[int, _argument(openapi.PAGE)]
+
+
+def _selected_metrics(selections: list[Selection]) -> list[str]:
+    """Return the metric fields among the selections (fragments included), in the order written."""
+    names: list[str] = []
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            names += _selected_metrics(selection.selections)
+        elif selection.name in METRICS:
+            names.append(selection.name)
+    return names
+
+
+def _stats_query(root: models.Site, info: Info, **params: Any) -> tuple[StatsQuery, dict[str, Any]]:
+    """Parse a stats field's arguments as the REST API parses its query string, for this site."""
+    require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
+    # As a query string, so that every value means what it means to the REST API (an empty one is absent).
+    text = QueryDict(mutable=True)
+    text.update({"site_id": root.domain, **{k: str(v) for k, v in params.items() if v is not None}})
+    data = stats_params(text)
+    selected = [name for field in info.selected_fields for name in _selected_metrics(field.selections)]
+    asked = ",".join(name for name in (data.get("metrics"), *selected) if name)
+    if asked:
+        data["metrics"] = asked
+    return stats_query(root, data, now=info.context.now), data
+
+
+def _aggregate_value(name: str, value: MetricValue | None) -> Any:
+    """Return the metric's CountMetric (a RatioMetric for views_per_visit), or None when not counted."""
+    if value is None:
+        return None
+    kind = RatioMetric if name == "views_per_visit" else CountMetric
+    return kind(value=value.value, comparison_value=value.comparison, change=value.change)  # type: ignore[arg-type]
+
+
+def _row_metrics(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values.get(name) for name in METRICS}
+
+
+# --- Resolvers ------------------------------------------------------------------------------------
+
+
+def resolve_aggregate(
+    root: models.Site,
+    info: Info,
+    period: Period = "30d",
+    date: Day = None,
+    metrics: Metrics = None,
+    filters: Filters = None,
+    compare: Compare = None,
+) -> Aggregate | None:
+    query, _ = _stats_query(root, info, period=period, date=date, metrics=metrics, filters=filters, compare=compare)
+    values = report.aggregate(query)
+    return Aggregate(**{name: _aggregate_value(name, values.get(name)) for name in METRICS})
+
+
+def resolve_timeseries(
+    root: models.Site,
+    info: Info,
+    period: Period = "30d",
+    date: Day = None,
+    metrics: Metrics = None,
+    filters: Filters = None,
+    interval: Interval = None,
+) -> list[TimeseriesRow] | None:
+    query, _ = _stats_query(root, info, period=period, date=date, metrics=metrics, filters=filters, interval=interval)
+    return [TimeseriesRow(date=row["date"].isoformat(), **_row_metrics(row)) for row in report.timeseries(query)]
+
+
+def resolve_breakdown(
+    root: models.Site,
+    info: Info,
+    property: Property,
+    period: Period = "30d",
+    date: Day = None,
+    metrics: Metrics = None,
+    filters: Filters = None,
+    limit: Limit = 100,
+    page: Page = 1,
+) -> list[BreakdownRow] | None:
+    query, data = _stats_query(
+        root,
+        info,
+        property=property,
+        period=period,
+        date=date,
+        metrics=metrics,
+        filters=filters,
+        limit=limit,
+        page=page,
+    )
+    require_breakdown(query)
+    rows = report.breakdown_values(query, limit=data["limit"], page=data["page"])
+    return [BreakdownRow(value=value, **_row_metrics(values)) for value, values in rows]
+
+
+def resolve_realtime_visitors(root: models.Site, info: Info) -> int:
+    require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
+    return report.realtime_visitors(root.id, info.context.now)
+
+
+@strawberry_django.type(models.Site, description="A site the API key reaches.")
+class Site:
+    domain: strawberry.auto = strawberry_django.field(description="The domain the snippet reports, e.g. blog.example.")
+    name: strawberry.auto = strawberry_django.field(description="The site's display name.")
+    timezone: strawberry.auto = strawberry_django.field(description="The IANA time zone its days are counted in.")
+    aggregate: Aggregate | None = strawberry.field(
+        resolver=resolve_aggregate, description="Each metric over the period, as GET /api/v1/stats/aggregate."
+    )
+    timeseries: list[TimeseriesRow] | None = strawberry.field(
+        resolver=resolve_timeseries,
+        description="The metrics per bucket of the interval, empty buckets included, as GET /api/v1/stats/timeseries.",
+    )
+    breakdown: list[BreakdownRow] | None = strawberry.field(
+        resolver=resolve_breakdown,
+        description="The metrics per value of a property, largest first, as GET /api/v1/stats/breakdown.",
+    )
+    realtime_visitors: int | None = strawberry.field(
+        resolver=resolve_realtime_visitors, description="Visitors in the last 5 minutes."
+    )
+
+
+@strawberry.type(description="Read-only: sites and their stats. Every field needs a bearer API key.")
+class Query:
+    @strawberry.field(description="The sites the key reaches, by domain (needs stats:read or sites:manage).")
+    def sites(self, info: Info) -> list[Site]:
+        return cast(list[Site], list(sites_for_key(info.context.key)))
+
+    @strawberry.field(
+        description="One site by its domain (needs stats:read). A site out of the key's reach is the error "
+        "site_not_found, exactly as a missing one is."
+    )
+    def site(self, info: Info, domain: str) -> Site | None:
+        return cast(Site, site_for_key(info.context.key, domain, field="domain"))
+
+
+schema = FootfallSchema(
+    query=Query,
+    config=StrawberryConfig(auto_camel_case=False),
+    extensions=[TokenLimit, DepthLimit, StatsFieldLimit, StableErrorCodes],
+)
