@@ -369,7 +369,7 @@ class ExportApi(KeyedApi):
         params = ExportQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        site = site_for_key(request_key(request), data["site"])
+        site = site_for_key(request_key(request), data["site"], field="site")
         try:
             bounds = export.parse_date_param(data.get("date"), site.timezone)
         except export.ExportRangeError as exc:

@@ -60,7 +60,7 @@ def test_api_streams_ndjson_for_a_day(client, site, reader):
         ({"site": "stats.example", "date": "2026-02-30"}, 400, "invalid_query", "date"),
         ({"site": "stats.example", "date": "2026-11-20,2026-11-01"}, 400, "invalid_query", "date"),
         ({}, 400, "invalid_query", "site"),
-        ({"site": "elsewhere.example"}, 404, "site_not_found", "site_id"),
+        ({"site": "elsewhere.example"}, 404, "site_not_found", "site"),
     ],
 )
 def test_api_errors_are_json(client, site, reader, params, status, code, field):
