@@ -125,13 +125,13 @@ class Principals:
     share_link: ShareLink
     viewer_membership: Membership
 
-    def path(self, template: str, principal: str) -> str:
+    def path(self, template: str, principal: str, **fields: object) -> str:
         """Fill in a row's path: {token} is the share token the principal holds (none but the link's
-        holder has the real one), {membership} the viewer's membership, {link} the share link's id, {prefix} the prefix
-        of the owner's sites:manage key."""
+        holder has the real one), {membership} the viewer's membership, {link} the share link's id,
+        {prefix} the prefix of the owner's sites:manage key; `fields` are a matrix's own."""
         token = self.share_link.token if principal == SHARE_LINK else UNKNOWN_TOKEN
         return template.format(
-            token=token, membership=self.viewer_membership.id, link=self.share_link.id, prefix=self.prefix
+            token=token, membership=self.viewer_membership.id, link=self.share_link.id, prefix=self.prefix, **fields
         )
 
     @property
@@ -202,10 +202,14 @@ class Row:
         prefix: str = "/",
         scheme: str = "Bearer",
         client: Client | None = None,
+        fields: Mapping[str, object] | None = None,
         **extra: str,
     ) -> tuple[HttpResponse, str]:
-        """Send the request as the principal (or with the client given); return the answer and the path asked for."""
-        path = prefix + principals.path(self.path, principal)
+        """Send the request as the principal (or with the client given); return the answer and the path asked for.
+
+        `fields` fill in the path's placeholders beyond those of Principals.path.
+        """
+        path = prefix + principals.path(self.path, principal, **(fields or {}))
         client = client or principals.client(principal, scheme)
         if self.content_type is not None:
             extra["content_type"] = self.content_type
