@@ -1,4 +1,4 @@
-"""Shared fixtures: cache resets, service detection, and a GeoIP database built for the test."""
+"""Shared fixtures: cache resets, service detection, a GeoIP database, the access matrices' principals."""
 
 from __future__ import annotations
 

@@ -14,11 +14,12 @@ also shows that a key or a token opens nothing there.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
@@ -215,16 +216,35 @@ class Row:
             extra["content_type"] = self.content_type
         return getattr(client, self.method)(path, self.data, **extra), path
 
-    def check(self, principals: Principals, principal: str, **options: Any) -> str | None:
-        """Send the request as the principal; return how the answer differs from the row, or None."""
+    def expect(self, principals: Principals, principal: str, **options: Any) -> HttpResponse:
+        """Send the request as the principal, assert the row's outcome for it, and return the answer.
+
+        The `fields` option fills in the placeholders of an expected redirect target too.
+        """
         response, path = self.send(principals, principal, **options)
-        return mismatch(response, self.expected[principal], path)
+        outcome = self.expected[principal]
+        if outcome.location and options.get("fields"):
+            outcome = replace(outcome, location=outcome.location.format(**options["fields"]))
+        problem = mismatch(response, outcome, path)
+        assert problem is None, (principal, self.method, path, problem)
+        return response
+
+
+def parametrize_rows(rows: Iterable[tuple[str, Row]]) -> pytest.MarkDecorator:
+    """Parametrize a test's `row` over a matrix's (route, row) pairs, named by method and path."""
+    listed = [row for _, row in rows]
+    return pytest.mark.parametrize("row", listed, ids=[f"{row.method} {row.path}" for row in listed])
+
+
+def assert_project_error(response: HttpResponse) -> None:
+    """A refusal in the project's shape: {"error": {"code", "message", "field"}}."""
+    assert set(response.json()["error"]) == {"code", "message", "field"}, response.content
 
 
 def mismatch(response: HttpResponse, expected: Outcome, path: str) -> str | None:
     """Return how the response differs from the expected outcome, or None when it matches."""
     if response.status_code != expected.status:
-        return f"expected {expected.status}, got {response.status_code}: {response.content[:200]!r}"
+        return f"expected {expected.status}, got {response.status_code}: {_start(response)!r}"
     if expected.location is not None:
         location = response.get("Location", "")
         target = LOGIN_PAGES.get(expected.location)
@@ -236,8 +256,12 @@ def mismatch(response: HttpResponse, expected: Outcome, path: str) -> str | None
             if parts.path != target or parse_qs(parts.query).get("next") != [path]:
                 return f"expected a redirect to {target}?next={path}, got {location!r}"
     if expected.code is not None and error_code(response) != expected.code:
-        return f"expected error code {expected.code}, got {response.content[:200]!r}"
+        return f"expected error code {expected.code}, got {_start(response)!r}"
     return None
+
+
+def _start(response: HttpResponse) -> bytes:
+    return b"(streamed)" if response.streaming else response.content[:200]
 
 
 def error_code(response: HttpResponse) -> str | None:

@@ -13,7 +13,7 @@ import base64
 import pytest
 from django.test import Client
 
-from tests.principals import PRINCIPALS, Outcome, Row, by_key, everyone, mismatch
+from tests.principals import PRINCIPALS, Outcome, Row, by_key, everyone, parametrize_rows
 from tests.routes import routes
 
 pytestmark = pytest.mark.django_db
@@ -116,14 +116,12 @@ def test_every_route_has_a_row_under_the_path_and_on_the_host():
 
 
 @pytest.mark.parametrize("mount", ["path", "host"])
-@pytest.mark.parametrize("row", [row for _, row in ROWS], ids=[f"{row.method} {row.path}" for _, row in ROWS])
+@parametrize_rows(ROWS)
 @pytest.mark.parametrize("caller", CALLERS)
 def test_access(principals, mount, row, caller):
     client = {CONFIGURED: basic("ua", "configured-password"), WRONG_PASSWORD: basic("ua", "wrong")}.get(caller)
     prefix, host = ("/" + MOUNT, "testserver") if mount == "path" else ("/", HOST)
-    response, path = row.send(principals, caller, prefix=prefix, scheme="Basic", client=client, HTTP_HOST=host)
-    problem = mismatch(response, row.expected[caller], path)
-    assert problem is None, (caller, problem)
+    response = row.expect(principals, caller, prefix=prefix, scheme="Basic", client=client, HTTP_HOST=host)
     assert response["Content-Type"] == "application/json"
     if response.status_code >= 400:
         assert set(response.json()) == {"code", "message"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.principals import PRINCIPALS, Outcome, Row, by_key, mismatch
+from tests.principals import PRINCIPALS, Outcome, Row, assert_project_error, by_key, parametrize_rows
 from tests.routes import routes
 
 pytestmark = pytest.mark.django_db
@@ -113,11 +113,9 @@ def test_every_api_route_has_a_row():
     assert routes(conf="dashboard.api_urls") == ROUTES
 
 
-@pytest.mark.parametrize("row", [row for _, row in ROWS], ids=[f"{row.method} {row.path}" for _, row in ROWS])
+@parametrize_rows(ROWS)
 @pytest.mark.parametrize("principal", PRINCIPALS)
 def test_access(principals, row, principal):
-    response, path = row.send(principals, principal, prefix="/api/v1/")
-    problem = mismatch(response, row.expected[principal], path)
-    assert problem is None, (principal, problem)
+    response = row.expect(principals, principal, prefix="/api/v1/")
     if response.status_code >= 400:
-        assert set(response.json()["error"]) == {"code", "message", "field"}
+        assert_project_error(response)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from tests.principals import OK, PRINCIPALS, Outcome, Row, by_key, everyone, mismatch
+from tests.principals import OK, PRINCIPALS, Outcome, Row, assert_project_error, by_key, everyone, parametrize_rows
 from tests.routes import routes
 
 pytestmark = pytest.mark.django_db
@@ -59,11 +59,9 @@ def test_every_ingest_route_has_a_row():
     assert routes(conf="tracker.urls") == ROUTES
 
 
-@pytest.mark.parametrize("row", [row for _, row in ROWS], ids=[f"{row.method} {row.path}" for _, row in ROWS])
+@parametrize_rows(ROWS)
 @pytest.mark.parametrize("principal", PRINCIPALS)
 def test_access(principals, row, principal):
-    response, path = row.send(principals, principal, REMOTE_ADDR="198.51.100.7")
-    problem = mismatch(response, row.expected[principal], path)
-    assert problem is None, (principal, problem)
+    response = row.expect(principals, principal, REMOTE_ADDR="198.51.100.7")
     if response.status_code >= 400 and row.path.startswith("api/"):
-        assert set(response.json()["error"]) == {"code", "message", "field"}
+        assert_project_error(response)
