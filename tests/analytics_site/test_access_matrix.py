@@ -135,8 +135,8 @@ class AdminRule:
     """A family of admin routes: a regular expression over the route pattern, and one request for each.
 
     Named groups `app` and `model` must name a model registered with the admin; the request's path
-    may use them, other named groups, {pk} (an object of that model, or of Site) and {site_type} and
-    {site} (the site's content type and id).
+    may use them, other named groups, {pk} (an object of that model) and {site_type} and {site} (the
+    site's content type and id).
     """
 
     pattern: str
@@ -212,10 +212,11 @@ ADMIN_RULES = [
     AdminRule(OBJECT + "delete/", Row("get", "admin/{app}/{model}/{pk}/delete/", staff_only(staff=FORBIDDEN))),
     AdminRule(OBJECT + "history/", Row("get", "admin/{app}/{model}/{pk}/history/", staff_only(staff=FORBIDDEN))),
     AdminRule(
-        r"admin/auth/user/<id>/password/", Row("get", "admin/auth/user/{pk}/password/", staff_only(staff=FORBIDDEN))
+        r"admin/(?P<app>auth)/(?P<model>user)/<id>/password/",
+        Row("get", "admin/auth/user/{pk}/password/", staff_only(staff=FORBIDDEN)),
     ),
     AdminRule(
-        r"admin/otp_totp/totpdevice/<int:pk>/(?P<page>config|qrcode)/",
+        r"admin/(?P<app>otp_totp)/(?P<model>totpdevice)/<int:pk>/(?P<page>config|qrcode)/",
         Row("get", "admin/otp_totp/totpdevice/{pk}/{page}/", staff_only(staff=FORBIDDEN)),
     ),
 ]
@@ -236,8 +237,9 @@ def admin_rule(route: str) -> tuple[AdminRule, dict[str, str]] | None:
 
 
 @pytest.fixture
-def admin_fields(principals: Principals) -> dict[str, dict[str, object]]:
-    """One object of every model the admin shows (the principals made most), by model label: its path fields."""
+def admin_fields(principals: Principals) -> dict[str, object]:
+    """The path fields of the admin rules: the site's, and the pk of one object of every model the
+    admin shows, by model label (the principals made most of them)."""
     owner = principals.users["owner"]
     Group.objects.create(name="editors")
     attempt = {"username": "owner", "ip_address": "fd00::1", "user_agent": "test", "http_accept": "*/*"}
@@ -250,12 +252,14 @@ def admin_fields(principals: Principals) -> dict[str, dict[str, object]]:
     Salt.objects.create(day=date(2026, 11, 20), secret=b"\x00" * 32)
     SessionFactory(site=principals.site)
     SpooledHit.objects.create(payload=b"{}")
-    site_type = ContentType.objects.get_for_model(principals.site).id
-    fields = {}
+    fields: dict[str, object] = {
+        "site_type": ContentType.objects.get_for_model(principals.site).id,
+        "site": principals.site.pk,
+    }
     for label, model in REGISTERED.items():
         first = model._default_manager.order_by("pk").first()
         assert first is not None, f"the admin matrix needs one {label} to open its pages"
-        fields[label] = {"pk": first.pk, "site_type": site_type, "site": principals.site.pk}
+        fields[label] = first.pk
     return fields
 
 
@@ -266,7 +270,8 @@ def test_every_admin_route_has_a_rule():
 @pytest.mark.parametrize("route", sorted(routes(conf="admin")))
 def test_admin_access(principals, admin_fields, route):
     rule, parts = admin_rule(route) or pytest.fail(f"no rule covers {route}")
-    label = f"{parts['app']}.{parts['model']}" if "app" in parts else "tracker.site"
-    fields = {**admin_fields[label], **parts}
+    fields = {**admin_fields, **parts}
+    if "app" in parts:
+        fields["pk"] = admin_fields[f"{parts['app']}.{parts['model']}"]
     for principal in PRINCIPALS:
         rule.row.expect(principals, principal, fields=fields)
