@@ -33,12 +33,16 @@ from tracker.keys import api_key_create
 
 CASES = int(os.environ.get("FOOTFALL_API_FUZZ_CASES", "550"))
 PER_OPERATION = math.ceil(CASES / len(OPERATIONS))
-# Cases sent, by operation and by whether they fit the schema.
-generated: Counter[tuple[str, str]] = Counter()
 
 # Loaded at collection, as schemathesis's pytest integration expects (its lazy loader does not
 # run on this pytest); the schema view needs no database.
 fuzzed = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
+
+
+@pytest.fixture(scope="module")
+def generated() -> Counter[tuple[str, str]]:
+    """The cases sent in this module, by operation and by whether they fit the schema."""
+    return Counter()
 
 
 @pytest.fixture
@@ -72,7 +76,7 @@ def assert_project_error(response) -> None:
 @fuzzed.parametrize()
 @settings(max_examples=PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.django_db
-def test_api_conforms_to_its_schema(case, bearer):
+def test_api_conforms_to_its_schema(case, bearer, generated):
     generated[(case.operation.label, case.meta.generation.mode.value)] += 1
     for name in ("site_id", "site"):
         if case.query and name in case.query:
@@ -88,7 +92,7 @@ def test_api_conforms_to_its_schema(case, bearer):
         assert_project_error(response)
 
 
-def test_the_fuzzer_sent_the_cases_asked_for():
+def test_the_fuzzer_sent_the_cases_asked_for(generated):
     """Hypothesis stops early on an operation with few distinct inputs, so count what was sent."""
     fuzzed_operations = {operation for operation, _ in generated}
     if len(fuzzed_operations) < len(OPERATIONS):
