@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from compat.errors import INVALID_DATABASE_NAME, CompatError
 from tracker.models import Membership, Site
-from tracker.sites import forget_cached_sites
+from tracker.sites import site_delete
 
 MAX_NAME = 253  # the site domain's column
 
@@ -43,9 +43,9 @@ def website_create(*, name: str, owner: User | None) -> tuple[Site, bool]:
 
 
 def website_delete(*, site: Site) -> None:
-    """Delete the site with its events, visits and rollups."""
-    site.delete()
-    forget_cached_sites()
+    """Delete the site as every other way of deleting one does: its data, archive files, members, and the
+    keys narrowed to it alone (which would otherwise reach every site of their user)."""
+    site_delete(site)
 
 
 def websites_mark_long_lived_ids(sites: Iterable[Site]) -> None:

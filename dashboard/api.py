@@ -258,6 +258,9 @@ class SitesApi(KeyedApi):
     def post(self, request: Request) -> Response:
         key = request_key(request)
         require_scope(key, ApiKey.Scope.SITES_MANAGE)
+        if key.sites.exists():
+            # A narrowed key acts for its sites only; adding one acts for the whole account.
+            raise ApiError("restricted_key", "This API key is narrowed to some sites and cannot add sites.", status=403)
         params = SiteCreateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data

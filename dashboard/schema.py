@@ -52,7 +52,8 @@ ERRORS = {
     "`invalid_field` (body fields), `parse_error` (not JSON), `domain_taken`, `site_not_found` (a listed "
     "site is missing or out of the key's reach).",
     401: "`missing_api_key` or `invalid_api_key` (unknown, revoked, or its user deactivated).",
-    403: "`insufficient_scope`: the key lacks the scope the operation needs, or would grant one it lacks.",
+    403: "`insufficient_scope`: the key lacks the scope the operation needs, or would grant one it lacks; "
+    "`restricted_key`: a key narrowed to some sites cannot add sites; `not_owner`: only an owner deletes a site.",
     404: "`site_not_found` or `key_not_found`; objects out of the key's reach look exactly like missing ones.",
     429: "`rate_limited`: the key sent more than API_RATE_LIMIT_PER_MINUTE requests this minute; "
     "`Retry-After` says when the window resets.",
@@ -263,7 +264,8 @@ SITES_CREATE: dict[str, Any] = {
     "operation_id": "sites_create",
     "tags": [TAG_SITES],
     "summary": "Add a site",
-    "description": "Needs `sites:manage`. The key's user becomes the site's owner.",
+    "description": "Needs `sites:manage` and a key not narrowed to some sites (else 403 `restricted_key`). "
+    "The key's user becomes the site's owner.",
     "parameters": RESPONSE_HEADERS,
 }
 KEYS_LIST: dict[str, Any] = {

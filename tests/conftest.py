@@ -1,4 +1,4 @@
-"""Shared fixtures: cache resets, service detection, and a GeoIP database built for the test."""
+"""Shared fixtures: cache resets, service detection, a GeoIP database, the access matrices' principals."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import redis
 from django.core.cache import cache
 from django.db import connection
 
+from tests.principals import Principals, principals_create
 from tracker import buffer, geo, hashing, sites
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
@@ -89,3 +90,9 @@ def geoip_db(tmp_path: Path, settings) -> Path:
     settings.GEOIP_DATABASE = str(path)
     geo.forget_cached_readers()
     return path
+
+
+@pytest.fixture
+def principals(db) -> Principals:
+    """The access matrices' callers around stats.example (see tests/principals.py)."""
+    return principals_create()

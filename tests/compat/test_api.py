@@ -18,7 +18,7 @@ from tracker import buffer, pipeline
 from tracker.buffer import BufferUnavailable
 from tracker.hits import Hit
 from tracker.keys import api_key_create
-from tracker.models import Event, Membership, Session, Site
+from tracker.models import ApiKey, Event, Membership, Session, Site
 
 pytestmark = pytest.mark.django_db
 
@@ -493,3 +493,15 @@ def test_api_keys_work_as_passwords_within_their_scopes_and_sites(client, auth_o
     SiteFactory(domain="theirs")
     error(get(client, "theirs", HTTP_AUTHORIZATION=basic("", reader)), 400, "InvalidDatabaseName")
     error(post(client, "theirs", {"event": "x"}, HTTP_AUTHORIZATION=basic("", writer)), 401, "InvalidCredentials")
+
+
+def test_deleting_a_website_leaves_no_key_narrowed_to_it_alone(client, auth_on):
+    """Such a key would reach every site of its user once its one site is gone; it goes with the site."""
+    user = UserFactory()
+    _, manager = api_key_create(user=user, name="m", scopes=["events:write", "sites:manage"])
+    stored(post(client, "blog", {"event": "x"}, HTTP_AUTHORIZATION=basic("", manager)))
+    stored(post(client, "other", {"event": "x"}, HTTP_AUTHORIZATION=basic("", manager)))
+    _, narrowed = api_key_create(user=user, name="n", scopes=["stats:read"], sites=[Site.objects.get(domain="blog")])
+    stored(client.delete(ROOT + "blog", HTTP_AUTHORIZATION=basic("", manager)))
+    error(get(client, "other/count", HTTP_AUTHORIZATION=basic("", narrowed)), 401, "InvalidCredentials")
+    assert not ApiKey.objects.filter(name="n").exists()

@@ -1,117 +1,99 @@
-"""Who may use each route of a site's dashboard: anonymous, a stranger, a viewer, an owner.
+"""Who may use each dashboard route: the site list, a site's pages and settings, share links, the demo page.
 
-Table-driven: every route under sites/<domain>/ in the URL conf must have a row here, so a new
-page cannot ship without deciding who may see it.
+Table-driven over every principal of tests/principals.py: every route of dashboard/urls.py must
+have a row here, so a new page cannot ship without deciding who may see it. Members log in by
+session; API keys and share tokens open none of these pages, only a share link opens share/.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 
-from tests.factories import MembershipFactory, UserFactory
+from tests.principals import (
+    FORBIDDEN,
+    LOGIN,
+    NOT_FOUND,
+    OK,
+    PRINCIPALS,
+    SHARE_LINK,
+    Outcome,
+    Row,
+    by_session,
+    everyone,
+)
 from tests.routes import routes
-from tracker.models import Membership, ShareLink
 
 pytestmark = pytest.mark.django_db
 
-SITE = "/sites/stats.example/"
-LOGIN = 302  # anonymous users are sent to the login page
-READ = {"anonymous": LOGIN, "stranger": 404, "viewer": 200, "owner": 200}
-MANAGE_PAGE = {"anonymous": LOGIN, "stranger": 404, "viewer": 403, "owner": 200}
-MANAGE_ACTION = {"anonymous": LOGIN, "stranger": 404, "viewer": 403, "owner": 302}
+SETTINGS_PAGE = Outcome(302, location="/sites/stats.example/settings/")
+READ = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=OK, owner=OK)
+MANAGE_PAGE = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=OK)
+MANAGE_ACTION = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=SETTINGS_PAGE)
+# Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
+SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 
-# route pattern -> (method, path under the site, data, expected status per actor)
-ROUTES: dict[str, tuple[str, str, dict, dict[str, int]]] = {
-    "sites/<str:domain>/": ("get", "", {}, READ),
-    "sites/<str:domain>/pages/": ("get", "pages/?path=/blog/x", {}, READ),
-    "sites/<str:domain>/data/<slug:kind>": ("get", "data/aggregate?period=30d", {}, READ),
-    "sites/<str:domain>/export": ("get", "export?format=csv", {}, READ),
-    "sites/<str:domain>/settings/": ("get", "settings/", {}, MANAGE_PAGE),
-    "sites/<str:domain>/settings/timezone": ("post", "settings/timezone", {"timezone": "UTC"}, MANAGE_ACTION),
-    "sites/<str:domain>/settings/members": (
-        "post",
-        "settings/members",
-        {"username": "owner", "role": "owner"},
-        MANAGE_ACTION,
+
+def site(method: str, path: str, expected: dict[str, Outcome], data: dict | None = None) -> Row:
+    return Row(method, f"sites/stats.example/{path}", expected, data)
+
+
+# route pattern -> the request made and its outcome per principal
+ROUTES: dict[str, Row] = {
+    "": Row("get", "", by_session(anonymous=LOGIN, stranger=OK, viewer=OK, owner=OK)),
+    "sites/<str:domain>/": site("get", "", READ),
+    "sites/<str:domain>/pages/": site("get", "pages/?path=/blog/x", READ),
+    "sites/<str:domain>/data/<slug:kind>": site("get", "data/aggregate?period=30d", READ),
+    "sites/<str:domain>/export": site("get", "export?format=csv", READ),
+    "sites/<str:domain>/settings/": site("get", "settings/", MANAGE_PAGE),
+    "sites/<str:domain>/settings/timezone": site("post", "settings/timezone", MANAGE_ACTION, {"timezone": "UTC"}),
+    "sites/<str:domain>/settings/members": site(
+        "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),
-    "sites/<str:domain>/settings/members/<int:membership_id>/remove": (
-        "post",
-        "settings/members/{viewer_membership}/remove",
-        {},
-        MANAGE_ACTION,
+    "sites/<str:domain>/settings/members/<int:membership_id>/remove": site(
+        "post", "settings/members/{membership}/remove", MANAGE_ACTION
     ),
-    "sites/<str:domain>/settings/keys": (
-        "post",
-        "settings/keys",
-        {"name": "k", "scopes": ["stats:read"]},
-        # The owner's new key is shown on the page the POST renders, once.
-        {**MANAGE_ACTION, "owner": 200},
+    # The new key is shown on the page the POST renders, once.
+    "sites/<str:domain>/settings/keys": site(
+        "post", "settings/keys", MANAGE_PAGE, {"name": "k", "scopes": ["stats:read"]}
     ),
-    "sites/<str:domain>/settings/keys/<str:prefix>/revoke": ("post", "settings/keys/nope/revoke", {}, MANAGE_ACTION),
-    "sites/<str:domain>/settings/share": ("post", "settings/share", {}, MANAGE_ACTION),
-    "sites/<str:domain>/settings/share/<int:link_id>/revoke": (
-        "post",
-        "settings/share/{share_link}/revoke",
-        {},
-        MANAGE_ACTION,
+    "sites/<str:domain>/settings/keys/<str:prefix>/revoke": site("post", "settings/keys/nope/revoke", MANAGE_ACTION),
+    "sites/<str:domain>/settings/share": site("post", "settings/share", MANAGE_ACTION),
+    "sites/<str:domain>/settings/share/<int:link_id>/revoke": site(
+        "post", "settings/share/{link}/revoke", MANAGE_ACTION
     ),
-    "sites/<str:domain>/settings/retention": ("post", "settings/retention", {"retention_days": "400"}, MANAGE_ACTION),
-    "sites/<str:domain>/settings/delete-data": (
-        "post",
-        "settings/delete-data",
-        {"confirm": "stats.example"},
-        MANAGE_ACTION,
+    "sites/<str:domain>/settings/retention": site(
+        "post", "settings/retention", MANAGE_ACTION, {"retention_days": "400"}
     ),
-    "sites/<str:domain>/settings/delete-site": (
+    "sites/<str:domain>/settings/delete-data": site(
+        "post", "settings/delete-data", MANAGE_ACTION, {"confirm": "stats.example"}
+    ),
+    "sites/<str:domain>/settings/delete-site": site(
         "post",
         "settings/delete-site",
+        by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(302, location="/")),
         {"confirm": "stats.example"},
-        MANAGE_ACTION,
     ),
+    "share/<str:token>/": Row("get", "share/{token}/", SHARED),
+    "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
+    "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),
+    # The demo page exists only with DEBUG on, for local use.
+    "demo/": Row("get", "demo/", everyone(NOT_FOUND)),
+    "demo/<path:rest>": Row("get", "demo/blog/x", everyone(NOT_FOUND)),
 }
 
 
-def test_every_site_route_has_a_row():
-    assert routes("sites/<str:domain>/") == set(ROUTES)
-
-
-@pytest.fixture
-def actors(site):
-    owner = UserFactory(username="owner")
-    MembershipFactory(site=site, user=owner, role="owner")
-    MembershipFactory(site=site, user=UserFactory(username="viewer"), role="viewer")
-    UserFactory(username="stranger")
-    return {name: User.objects.filter(username=name).first() for name in ("anonymous", "stranger", "viewer", "owner")}
+def test_every_dashboard_route_has_a_row():
+    assert routes(conf="dashboard.urls") == set(ROUTES)
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
-@pytest.mark.parametrize("actor", ["anonymous", "stranger", "viewer", "owner"])
-def test_access(client, site, actors, route, actor):
-    method, path, data, expected = ROUTES[route]
-    link = ShareLink.objects.create(site=site, token="t" * 32)
-    viewer_membership = Membership.objects.get(site=site, user__username="viewer")
-    path = path.format(viewer_membership=viewer_membership.id, share_link=link.id)
-    if actors[actor] is not None:
-        client.force_login(actors[actor])
-    response = getattr(client, method)(SITE + path, data)
-    assert response.status_code == expected[actor], (route, actor)
-    if response.status_code == LOGIN and actor == "anonymous":
-        assert response["Location"].startswith("/accounts/login/")
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_access(principals, route, principal):
+    ROUTES[route].expect(principals, principal)
 
 
-@pytest.mark.parametrize(
-    ("path", "status"),
-    [
-        ("", 200),
-        ("pages/?path=/blog/x", 200),
-        ("data/aggregate?period=30d", 200),
-        ("data/breakdown?property=event:page", 200),
-    ],
-)
-def test_a_share_link_reads_and_nothing_else(client, site, path, status):
-    link = ShareLink.objects.create(site=site, token="s" * 32)
-    assert client.get(f"/share/{link.token}/{path}").status_code == status
-    # The same token opens none of the member routes.
-    assert client.get(f"{SITE}{path}").status_code == LOGIN
-    assert client.get(f"{SITE}settings/", {"token": link.token}).status_code == LOGIN
+@pytest.mark.parametrize("path", ["", "pages/", "data/aggregate", "settings/", "export"])
+def test_a_share_token_in_the_query_opens_no_member_route(client, principals, path):
+    response = client.get(f"/sites/stats.example/{path}", {"token": principals.share_link.token, "path": "/"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -1,52 +1,121 @@
-"""Who may call each Stats API route: no key, and keys of each scope, for their own site or another.
+"""Who may call each Stats API route: no key, a session or a share token instead of one, and keys
+of each scope, narrowed to another site, or of a viewer.
 
-Table-driven: every route under api/v1/ in the URL conf must have a row here. A site outside a
-key's reach is answered 404 like a missing one, so names do not leak.
+Table-driven: every route of dashboard/api_urls.py must have a row here. A site outside a key's
+reach is answered 404 like a missing one, so names do not leak; every refusal is a JSON error in
+the project's shape.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from tests.principals import PRINCIPALS, Outcome, Row, assert_project_error, by_key, parametrize_rows
 from tests.routes import routes
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ["no key", "stats:read", "events:write", "sites:manage", "stats:read elsewhere"]
-READ_SITE = {"no key": 401, "stats:read": 200, "events:write": 403, "sites:manage": 403, "stats:read elsewhere": 404}
-MANAGE = {"no key": 401, "stats:read": 403, "events:write": 403, "sites:manage": 200, "stats:read elsewhere": 403}
-SITE_QUERY = "site_id=stats.example&period=custom&date=2026-11-20,2026-11-20"
+NO_KEY = Outcome(401, code="missing_api_key")
+BAD_KEY = Outcome(401, code="invalid_api_key")
+SCOPE = Outcome(403, code="insufficient_scope")
+NO_SITE = Outcome(404, code="site_not_found")
+NO_KEY_FOUND = Outcome(404, code="key_not_found")
+OK = Outcome(200)
+CREATED = Outcome(201)
+GONE = Outcome(204)
 
-# route pattern -> (method, path, body, expected status per actor)
-ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
-    "api/v1/stats/aggregate": ("get", f"stats/aggregate?{SITE_QUERY}", None, READ_SITE),
-    "api/v1/stats/timeseries": ("get", f"stats/timeseries?{SITE_QUERY}", None, READ_SITE),
-    "api/v1/stats/breakdown": ("get", f"stats/breakdown?{SITE_QUERY}&property=event:page", None, READ_SITE),
-    "api/v1/stats/realtime/visitors": ("get", "stats/realtime/visitors?site_id=stats.example", None, READ_SITE),
-    "api/v1/export": ("get", "export?site=stats.example&format=ndjson", None, READ_SITE),
+
+def keyed(*, stats_read: Outcome, sites_manage: Outcome, elsewhere: Outcome, viewer_key: Outcome) -> dict:
+    """No events:write-only key may do anything here: that scope is for ingest."""
+    return by_key(
+        no_key=NO_KEY,
+        bad_key=BAD_KEY,
+        stats_read=stats_read,
+        events_write=SCOPE,
+        sites_manage=sites_manage,
+        elsewhere=elsewhere,
+        viewer_key=viewer_key,
+    )
+
+
+READ_SITE = keyed(stats_read=OK, sites_manage=SCOPE, elsewhere=NO_SITE, viewer_key=OK)
+MANAGE = keyed(stats_read=SCOPE, sites_manage=OK, elsewhere=OK, viewer_key=OK)
+SITE_QUERY = "site_id=stats.example&period=custom&date=2026-11-20,2026-11-20"
+JSON = "application/json"
+
+# (route pattern, the request made and its outcome per principal)
+ROWS: list[tuple[str, Row]] = [
+    ("api/v1/stats/aggregate", Row("get", f"stats/aggregate?{SITE_QUERY}", READ_SITE)),
+    ("api/v1/stats/timeseries", Row("get", f"stats/timeseries?{SITE_QUERY}", READ_SITE)),
+    ("api/v1/stats/breakdown", Row("get", f"stats/breakdown?{SITE_QUERY}&property=event:page", READ_SITE)),
+    ("api/v1/stats/realtime/visitors", Row("get", "stats/realtime/visitors?site_id=stats.example", READ_SITE)),
+    ("api/v1/export", Row("get", "export?site=stats.example&format=ndjson", READ_SITE)),
     # Listing sites takes stats:read or sites:manage; each key sees only its own sites.
-    "api/v1/sites": ("get", "sites", None, {**READ_SITE, "sites:manage": 200, "stats:read elsewhere": 200}),
-    "api/v1/keys": ("get", "keys", None, MANAGE),
-    "api/v1/^keys/(?P<prefix>[\\s\\S]+)\\Z": ("delete", "keys/nope", None, {**MANAGE, "sites:manage": 404}),
-    "api/v1/^sites/(?P<domain>[\\s\\S]+)\\Z": (
-        "delete",
-        "sites/stats.example?confirm=stats.example",
-        None,
-        {**MANAGE, "sites:manage": 204},
+    ("api/v1/sites", Row("get", "sites", keyed(stats_read=OK, sites_manage=OK, elsewhere=OK, viewer_key=OK))),
+    # A key narrowed to some sites adds none: it acts for those sites only, not for its user's account.
+    (
+        "api/v1/sites",
+        Row(
+            "post",
+            "sites",
+            keyed(
+                stats_read=SCOPE,
+                sites_manage=CREATED,
+                elsewhere=Outcome(403, code="restricted_key"),
+                viewer_key=CREATED,
+            ),
+            {"domain": "new.example"},
+            JSON,
+        ),
     ),
-}
+    ("api/v1/keys", Row("get", "keys", MANAGE)),
+    (
+        "api/v1/keys",
+        Row(
+            "post",
+            "keys",
+            keyed(stats_read=SCOPE, sites_manage=CREATED, elsewhere=CREATED, viewer_key=CREATED),
+            {"name": "new", "scopes": ["sites:manage"]},
+            JSON,
+        ),
+    ),
+    (
+        "api/v1/^keys/(?P<prefix>[\\s\\S]+)\\Z",
+        Row(
+            "delete",
+            "keys/nope",
+            keyed(stats_read=SCOPE, sites_manage=NO_KEY_FOUND, elsewhere=NO_KEY_FOUND, viewer_key=NO_KEY_FOUND),
+        ),
+    ),
+    # The owner's sites:manage key: it may revoke itself; a narrowed key cannot reach an unrestricted
+    # one, and another user's key is as good as missing.
+    (
+        "api/v1/^keys/(?P<prefix>[\\s\\S]+)\\Z",
+        Row(
+            "delete",
+            "keys/{prefix}",
+            keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_KEY_FOUND, viewer_key=NO_KEY_FOUND),
+        ),
+    ),
+    (
+        "api/v1/^sites/(?P<domain>[\\s\\S]+)\\Z",
+        Row(
+            "delete",
+            "sites/stats.example?confirm=stats.example",
+            keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_SITE, viewer_key=Outcome(403, code="not_owner")),
+        ),
+    ),
+]
+ROUTES = {route for route, _ in ROWS}
 
 
 def test_every_api_route_has_a_row():
-    assert routes("api/v1/") == set(ROUTES)
+    assert routes(conf="dashboard.api_urls") == ROUTES
 
 
-@pytest.mark.parametrize("route", sorted(ROUTES))
-@pytest.mark.parametrize("actor", ACTORS)
-def test_access(client, secrets, route, actor):
-    method, path, body, expected = ROUTES[route]
-    headers = {} if actor == "no key" else {"HTTP_AUTHORIZATION": f"Bearer {secrets[actor]}"}
-    response = getattr(client, method)(f"/api/v1/{path}", body, **headers)
-    assert response.status_code == expected[actor], (route, actor, response.content[:200])
+@parametrize_rows(ROWS)
+@pytest.mark.parametrize("principal", PRINCIPALS)
+def test_access(principals, row, principal):
+    response = row.expect(principals, principal, prefix="/api/v1/")
     if response.status_code >= 400:
-        assert set(response.json()["error"]) == {"code", "message", "field"}
+        assert_project_error(response)
