@@ -265,11 +265,14 @@ def _start(response: HttpResponse) -> bytes:
 
 
 def error_code(response: HttpResponse) -> str | None:
-    """Return the error code of a JSON error: the project's {"error": {"code"}} or µAnalytics' {"code"}."""
+    """Return the error code of a JSON error: the project's {"error": {"code"}}, µAnalytics' {"code"},
+    or the first of GraphQL's {"errors": [{"extensions": {"code"}}]}."""
     if not response.get("Content-Type", "").startswith("application/json"):
         return None
     body = response.json()
     if not isinstance(body, dict):
         return None
+    if body.get("errors"):
+        return body["errors"][0].get("extensions", {}).get("code")
     error = body.get("error", body)
     return error.get("code") if isinstance(error, dict) else None

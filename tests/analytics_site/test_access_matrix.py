@@ -1,5 +1,6 @@
 """Who may use the routes analytics_site/urls.py declares itself: the API schema and docs, the
-account pages (login, logout, password change and reset, two-factor login) and Django admin.
+GraphQL API, the account pages (login, logout, password change and reset, two-factor login) and
+Django admin.
 
 Table-driven over every principal of tests/principals.py. The account routes have a row each;
 admin, with a dozen routes per model, has a rule per route family, and the test fails on an
@@ -9,6 +10,7 @@ token in the Authorization header counts as anonymous.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -33,7 +35,9 @@ from tests.principals import (
     Outcome,
     Principals,
     Row,
+    by_key,
     by_session,
+    error_code,
     everyone,
     parametrize_rows,
 )
@@ -48,11 +52,45 @@ TWO_FACTOR_PAGE = Outcome(302, location="/accounts/two-factor/")
 TWO_FACTOR_ACTION = by_session(anonymous=LOGIN, stranger=TWO_FACTOR_PAGE, viewer=TWO_FACTOR_PAGE, owner=TWO_FACTOR_PAGE)
 NOT_POST = by_session(anonymous=LOGIN, stranger=Outcome(405), viewer=Outcome(405), owner=Outcome(405))
 
+# GraphQL: the key is checked for the request (401 in GraphQL's error list); scopes and sites per
+# field, which then is null with its error's code in a 200 answer.
+GRAPHQL_SITE = json.dumps({"query": '{ site(domain: "stats.example") { aggregate { visitors { value } } } }'})
+GRAPHQL_SITES = json.dumps({"query": "{ sites { domain } }"})
+GRAPHQL_KEYED = {"no_key": Outcome(401, code="missing_api_key"), "bad_key": Outcome(401, code="invalid_api_key")}
+SCOPE = Outcome(200, code="insufficient_scope")
+
 # (route pattern, the request made and its outcome per principal); {reset} is the owner's reset link.
 ROWS: list[tuple[str, Row]] = [
     # The schema describes the API, not anyone's data; the API itself takes a key.
     ("api/schema/", Row("get", "api/schema/?format=json", everyone(OK))),
     ("api/docs/", Row("get", "api/docs/", everyone(OK))),
+    (
+        "api/graphql",
+        Row(
+            "post",
+            "api/graphql",
+            by_key(
+                **GRAPHQL_KEYED,
+                stats_read=OK,
+                events_write=SCOPE,
+                sites_manage=SCOPE,
+                elsewhere=Outcome(200, code="site_not_found"),
+                viewer_key=OK,
+            ),
+            GRAPHQL_SITE,
+            "application/json",
+        ),
+    ),
+    (
+        "api/graphql",
+        Row(
+            "post",
+            "api/graphql",
+            by_key(**GRAPHQL_KEYED, stats_read=OK, events_write=SCOPE, sites_manage=OK, elsewhere=OK, viewer_key=OK),
+            GRAPHQL_SITES,
+            "application/json",
+        ),
+    ),
     ("accounts/login/", Row("get", "accounts/login/", everyone(OK))),
     (
         "accounts/login/",
@@ -113,7 +151,10 @@ def test_every_account_route_has_a_row():
 @parametrize_rows(ROWS)
 @pytest.mark.parametrize("principal", PRINCIPALS)
 def test_access(principals, reset_link, row, principal):
-    row.expect(principals, principal, fields=reset_link)
+    response = row.expect(principals, principal, fields=reset_link)
+    # An answer carrying an error code (GraphQL's failed fields answer 200) must have been expected.
+    if row.expected[principal].code is None:
+        assert error_code(response) is None, response.content
 
 
 # --- Django admin ---------------------------------------------------------------------------------
