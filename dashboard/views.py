@@ -24,6 +24,7 @@ MAX_LIMIT = 1000
 
 
 @login_required
+@require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
     sites = list(sites_for_user(request.user))
     return render(request, "dashboard/pages/site_list.html", {"sites": sites})
@@ -114,6 +115,7 @@ def _render_article(request: HttpRequest, site: Site, token: str | None = None) 
 
 
 @login_required
+@require_GET
 def site_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     return _render_site(request, site_for_user(request.user, domain))
 
@@ -126,6 +128,7 @@ def _article_path(request: HttpRequest) -> str:
 
 
 @login_required
+@require_GET
 def article_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     """One page as an article: its trend, readers, scroll depth, sources, next reads, events."""
     return _render_article(request, site_for_user(request.user, domain))

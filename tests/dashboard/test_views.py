@@ -91,6 +91,14 @@ def test_strangers_get_404_for_page_and_data_alike(client, dashboard_site):
     assert client.get("/sites/missing.example/").status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/", "/sites/stats.example/", "/sites/stats.example/pages/?path=/"])
+def test_pages_refuse_writes(client, dashboard_site, url):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.get(username="owner"))
+    assert client.post(url).status_code == 405
+
+
 def test_anonymous_users_are_sent_to_login(client, dashboard_site):
     for url in ("/sites/stats.example/", "/sites/stats.example/data/aggregate"):
         response = client.get(url)
