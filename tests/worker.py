@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -35,8 +36,11 @@ class ChildProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def spawn(self, args: list[str], **popen: Any) -> None:
+        # A process group of its own: a Celery worker forks its embedded beat, which must die with it.
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **popen)
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen
+            )
 
     @property
     def pid(self) -> int:
@@ -48,20 +52,25 @@ class ChildProcess:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL: no cleanup, no acknowledgement, exactly like a crash."""
+        """SIGKILL to the process and its children: no cleanup, no acknowledgement, exactly like a crash."""
         assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
+        self._kill_group()
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if not self.running:
+        if self.process is None:
             return
+        if self.running:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        self._kill_group()  # whatever outlived a clean shutdown
+        self.process.wait(timeout=10)
+
+    def _kill_group(self) -> None:
         assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():
