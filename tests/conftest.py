@@ -96,3 +96,19 @@ def geoip_db(tmp_path: Path, settings) -> Path:
 def principals(db) -> Principals:
     """The access matrices' callers around stats.example (see tests/principals.py)."""
     return principals_create()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat the figures tests recorded as a `summary` property (record_property), one line each."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "summary"
+    ]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(str(line))

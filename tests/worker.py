@@ -2,36 +2,100 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+# The worker's PostgreSQL connections carry this name, so a test can find (and terminate) them.
+WORKER_APPLICATION_NAME = "footfall-test-worker"
 
 
-def database_url() -> str:
+def database_url(application_name: str = "") -> str:
     """The URL of the test database pytest-django created, for the worker to share."""
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"{url}?application_name={application_name}" if application_name else url
 
 
-class WorkerProcess:
-    def __init__(self, *, redis_url: str, stream: str, workdir: Path, claim_idle_ms: int = 2000) -> None:
+class ChildProcess:
+    """A server the tests run as a child process, its output in `log_path`."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def spawn(self, args: list[str], **popen: Any) -> None:
+        # A process group of its own: a Celery worker forks its embedded beat, which must die with it.
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to the process and its children: no cleanup, no acknowledgement, exactly like a crash."""
+        assert self.process is not None
+        self._kill_group()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.running:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        self._kill_group()  # whatever outlived a clean shutdown
+        self.process.wait(timeout=10)
+
+    def _kill_group(self) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class WorkerProcess(ChildProcess):
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        stream: str,
+        workdir: Path,
+        claim_idle_ms: int = 2000,
+        broker_url: str | None = None,
+    ) -> None:
+        super().__init__(workdir / "worker.log")
         self.workdir = workdir
-        self.log_path = workdir / "worker.log"
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "analytics_site.settings.base",
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": database_url(WORKER_APPLICATION_NAME),
             "REDIS_URL": redis_url,
-            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", redis_url),
+            "CELERY_BROKER_URL": broker_url or os.environ.get("CELERY_BROKER_URL", redis_url),
             "BUFFER_STREAM": stream,
             "BUFFER_CLAIM_IDLE_MS": str(claim_idle_ms),
             "BUFFER_DRAIN_SECONDS": "2",
@@ -39,11 +103,9 @@ class WorkerProcess:
             # Beat archives every few seconds: into the test's folder, not the checkout's var/.
             "ARCHIVE_STORAGE": str(workdir / "archive"),
         }
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        self.spawn(
             [
                 sys.executable,
                 "-m",
@@ -64,34 +126,12 @@ class WorkerProcess:
             ],
             cwd=ROOT,
             env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
         )
 
     @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no acknowledgement, exactly like a crash."""
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+    def consumer(self) -> str:
+        """The worker's name in the stream's consumer group (tracker.buffer.consumer_name)."""
+        return f"{socket.gethostname()}:{self.pid}"
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:

@@ -19,11 +19,11 @@ import socket
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from tracker import pipeline
 from tracker.hits import Hit
@@ -39,6 +39,12 @@ for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i]) end
 return #ARGV - 1
 """
 PUSH_SCRIPT_SHA = hashlib.sha1(PUSH_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+# A batch whose database connection was lost (a restart, a failover, a terminated backend) is
+# stored again on a new connection, this many times in all, before it is left for later.
+STORE_ATTEMPTS = 3
+STORE_RETRY_PAUSE = 0.2  # seconds, times the attempt number
+
+T = TypeVar("T")
 
 
 class BufferUnavailable(Exception):
@@ -109,6 +115,26 @@ def spool(payloads: list[bytes]) -> None:
 # --- draining -----------------------------------------------------------------------------------
 
 
+def _store_reconnecting(store: Callable[[], T]) -> T:
+    """Run a batch's transaction; when its connection is lost, close it and run it again.
+
+    A lost connection fails the whole transaction, so nothing of the attempt was committed,
+    or (a connection lost during COMMIT) all of it, which the uuid check turns into a no-op.
+    Retrying here stores the batch at once instead of leaving it pending until another
+    worker claims it after BUFFER_CLAIM_IDLE_MS. The last attempt's error is raised.
+    """
+    for attempt in range(1, STORE_ATTEMPTS):
+        try:
+            return store()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:  # an outer transaction is lost with it: not ours to retry
+                raise
+            logger.warning("database connection lost while storing a batch (%s); retrying on a new one", exc)
+            connection.close()
+            time.sleep(STORE_RETRY_PAUSE * attempt)
+    return store()
+
+
 def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -140,7 +166,8 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
     """Process one batch from the stream; return how many entries it held (0: nothing to do).
 
     Entries left pending by a dead worker for BUFFER_CLAIM_IDLE_MS are claimed first and
-    replayed; the uuid check in the pipeline makes a replay store nothing twice.
+    replayed, then this worker's own unacknowledged ones; the uuid check in the pipeline makes
+    a replay store nothing twice. A lost database connection is retried on a new one.
     """
     client = redis_client(settings.REDIS_URL)
     ensure_group(client)
@@ -150,14 +177,20 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
     _, entries, _ = client.xautoclaim(
         stream, group, consumer, min_idle_time=settings.BUFFER_CLAIM_IDLE_MS, start_id="0-0", count=count
     )
-    if not entries:
-        response: Any = client.xreadgroup(group, consumer, {stream: ">"}, count=count)
+    # "0" reads this consumer's own unacknowledged entries: a batch it could not store (its
+    # database connection was lost every attempt) is replayed by its next drain, not left
+    # until another worker claims it. ">" reads new entries.
+    for start in ("0", ">"):
+        if entries:
+            break
+        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count)
         entries = response[0][1] if response else []
     if not entries:
         return 0
     started = time.perf_counter()
-    ids, hits = _decode(entries)
-    result = pipeline.process_batch(hits)
+    ids = [entry_id for entry_id, _ in entries]
+    # Decoded afresh for each attempt: a failed attempt has already enriched the records.
+    result = _store_reconnecting(lambda: pipeline.process_batch(_decode(entries)[1]))
     with client.pipeline(transaction=False) as pipe:
         pipe.xack(stream, group, *ids)
         pipe.xdel(stream, *ids)
@@ -175,21 +208,36 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
 def drain_spool(max_events: int | None = None) -> int:
     """Process one batch of spooled hits and delete them in the same transaction."""
     count = max_events or settings.SPOOL_BATCH_SIZE
+    started = time.perf_counter()
+    rows, result = _store_reconnecting(lambda: _drain_spooled(count))
+    if rows:
+        logger.info(
+            "drained %d spooled hits: stored %d, dropped %s, %.0f ms",
+            rows,
+            result.stored,
+            {str(reason): n for reason, n in result.dropped.items()},
+            (time.perf_counter() - started) * 1000,
+        )
+    return rows
+
+
+def _drain_spooled(count: int) -> tuple[int, pipeline.BatchResult]:
+    """Store up to `count` spooled hits and delete their rows, in one transaction; return rows and result."""
     with transaction.atomic():
         rows = list(
             SpooledHit.objects.select_for_update(skip_locked=True).order_by("id").values_list("id", "payload")[:count]
         )
         if not rows:
-            return 0
+            return 0, pipeline.BatchResult()
         hits = []
         for row_id, payload in rows:
             try:
                 hits.append(Hit.from_buffer(bytes(payload)))
             except (ValueError, TypeError, KeyError):
                 logger.error("skipping undecodable spooled hit %s", row_id)
-        pipeline.process_batch(hits)
+        result = pipeline.process_batch(hits)
         SpooledHit.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
-    return len(rows)
+    return len(rows), result
 
 
 def _repeat(drain: Callable[[], int], seconds: float | None) -> int:
@@ -215,13 +263,25 @@ def drain_for(seconds: float | None = None) -> int:
         except (redis.ConnectionError, redis.TimeoutError):
             logger.warning("Redis is unreachable; the stream will be drained later")
             return 0
+        except (OperationalError, InterfaceError) as exc:
+            # The batch stays pending; this worker or another replays it once the database is back.
+            logger.warning("the database is unreachable (%s); the stream will be drained later", exc)
+            return 0
 
     return _repeat(drain_or_stop, seconds)
 
 
 def drain_spool_for(seconds: float | None = None) -> int:
     """Drain spooled hits for up to `seconds`; return the number processed."""
-    return _repeat(drain_spool, seconds)
+
+    def drain_or_stop() -> int:
+        try:
+            return drain_spool()
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("the database is unreachable (%s); the spool will be drained later", exc)
+            return 0
+
+    return _repeat(drain_or_stop, seconds)
 
 
 def backlog() -> dict[str, int]:

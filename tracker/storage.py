@@ -80,7 +80,8 @@ def open_sessions(visitors: Collection[tuple[int, int]], since: datetime) -> lis
         site_ids, hashes = zip(*visitors, strict=True) if visitors else ((), ())
         connection.ensure_connection()
         # A binary result: psycopg then decodes timestamps without parsing text (a third faster).
-        with psycopg.Cursor(connection.connection) as cursor:
+        # Django's wrapper turns psycopg's errors into Django's, which callers handle.
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"SELECT {', '.join(f's.{n}' for n in names)} FROM tracker_session AS s "  # noqa: S608 (model names)
                 "JOIN unnest(%s::bigint[], %s::bigint[]) AS v(site_id, visitor_hash) "
@@ -123,7 +124,12 @@ def existing_event_uuids(uuids: Sequence[str]) -> set[str]:
 
 def _copy(table: str, attnames: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Stream rows into a table with COPY, the fastest way into PostgreSQL."""
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(attnames)}) FROM STDIN") as copy:
+    # psycopg's own copy() bypasses Django's cursor wrapper, so its errors are wrapped here.
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(attnames)}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)
 

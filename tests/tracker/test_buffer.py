@@ -6,10 +6,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError, connection, connections
+from django.db.models import Sum
 
 from tests.factories import TIME_ZERO, SiteFactory
-from tracker import buffer, pipeline
+from tracker import buffer, pipeline, storage
 from tracker.hits import Hit
 from tracker.models import Event, Session, SpooledHit
 
@@ -170,3 +171,105 @@ def test_push_reloads_the_script_after_a_redis_restart(stream_mode, settings):
     stream_mode.script_flush()
     buffer.push(make_hits(SiteFactory(), 2))
     assert stream_mode.xlen(settings.BUFFER_STREAM) == 2
+
+
+# --- a lost database connection (needs PostgreSQL) -------------------------------------------------
+
+
+@pytest.fixture
+def terminate_own_backend(postgres):
+    """Return a function that has PostgreSQL terminate this process's connection, as a failover would."""
+
+    def terminate() -> None:
+        pid = connection.connection.info.backend_pid
+        side = connections.create_connection("default")
+        try:
+            with side.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            side.close()
+
+    yield terminate
+    connection.close()
+
+
+def lose_connection_in(monkeypatch, step: str, terminate, times: int = 1) -> list[int]:
+    """Terminate the connection as storage.<step> starts, the first `times` calls; return the calls."""
+    original = getattr(storage, step)
+    calls: list[int] = []
+
+    def losing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            terminate()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(storage, step, losing)
+    return calls
+
+
+@pytest.mark.parametrize("step", ["existing_event_uuids", "open_sessions", "update_sessions", "insert_events"])
+def test_batch_whose_connection_was_lost_is_stored_again_at_once(
+    stream_mode, settings, monkeypatch, terminate_own_backend, step
+):
+    """The worker reconnects and stores the batch itself; nothing waits for a claim, nothing counts twice."""
+    site = SiteFactory()
+    earlier = make_hits(site, 10, visitors=2)
+    buffer.push(earlier)
+    assert buffer.drain_stream() == 10
+    hits = make_hits(site, 10, visitors=2)  # the same visits, extended
+    buffer.push(hits)
+    calls = lose_connection_in(monkeypatch, step, terminate_own_backend)
+    assert buffer.drain_stream() == 10
+    assert len(calls) == 2
+    assert stored_uuids() == {h.uuid for h in earlier + hits}
+    assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 0
+    assert Session.objects.aggregate(n=Sum("pageviews"))["n"] == 20
+
+
+def test_database_gone_for_every_attempt_leaves_the_batch_pending(
+    stream_mode, settings, monkeypatch, terminate_own_backend
+):
+    """After STORE_ATTEMPTS the drain stops quietly; the same worker's next drain replays the batch.
+
+    Another worker would only claim it after BUFFER_CLAIM_IDLE_MS.
+    """
+    monkeypatch.setattr(buffer, "STORE_RETRY_PAUSE", 0)
+    hits = make_hits(SiteFactory(), 5)
+    buffer.push(hits)
+    calls = lose_connection_in(monkeypatch, "insert_events", terminate_own_backend, times=buffer.STORE_ATTEMPTS)
+    assert buffer.drain_for(seconds=5) == 0
+    assert len(calls) == buffer.STORE_ATTEMPTS
+    assert not Event.objects.exists()
+    assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 5
+    settings.BUFFER_CLAIM_IDLE_MS = 60_000
+    assert buffer.drain_stream(consumer="another-worker") == 0
+    assert buffer.drain_stream() == 5
+    assert stored_uuids() == {h.uuid for h in hits}
+    assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 0
+
+
+def test_spooled_batch_whose_connection_was_lost_is_stored_again(
+    settings, monkeypatch, terminate_own_backend
+):
+    settings.REDIS_URL = REFUSING_REDIS
+    hits = make_hits(SiteFactory(), 8)
+    buffer.push(hits)
+    calls = lose_connection_in(monkeypatch, "open_sessions", terminate_own_backend)
+    assert buffer.drain_spool_for(seconds=5) == 8
+    assert len(calls) == 2
+    assert SpooledHit.objects.count() == 0
+    assert stored_uuids() == {h.uuid for h in hits}
+
+
+@pytest.mark.parametrize("step", ["open_sessions", "insert_events"])
+def test_psycopg_errors_reach_callers_as_django_errors(settings, monkeypatch, terminate_own_backend, step):
+    """COPY and the binary cursor bypass Django's cursor; their errors still arrive as DatabaseError."""
+    settings.REDIS_URL = ""
+    lose_connection_in(monkeypatch, step, terminate_own_backend)
+    with pytest.raises(OperationalError):
+        pipeline.process_batch(make_hits(SiteFactory(), 3))
+    # So that inline ingest answers 503 buffer_unavailable, not 500.
+    lose_connection_in(monkeypatch, step, terminate_own_backend)
+    with pytest.raises(buffer.BufferUnavailable):
+        buffer.push(make_hits(SiteFactory(), 3))
