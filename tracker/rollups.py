@@ -74,8 +74,11 @@ VISIT_DIMENSIONS = {
 }
 DIMENSIONS = (*EVENT_DIMENSIONS, *VISIT_DIMENSIONS)
 # Also counted within each page, so that an article's breakdowns (one page filter and one of these
-# as the breakdown) read rollups rather than every event of a popular page.
+# as the breakdown) read rollups rather than every event of a popular page. Only on a day with at
+# least PAGE_ROLLUP_MIN_EVENTS events of the page (its `events` count): a long tail of pages read a
+# few times a day would otherwise make more rows than events, and their raw events are few.
 PAGE_DIMENSIONS = ("visit:source", "visit:referrer", "visit:country", "visit:device", "event:name")
+PAGE_ROLLUP_MIN_EVENTS = 20
 SITE = ("", "")  # the group of every event: the whole site
 
 COUNTED_FIELDS = (
@@ -148,6 +151,12 @@ class _Day:
     bounce: dict[int, bool]  # session id -> is it a bounce
     duration: dict[int, int]  # session id -> seconds
     events: int
+    # Dimensions within pages that had too few events that day for rows of their own.
+    unrolled: frozenset[str] = frozenset()
+
+    def rows(self) -> Iterator[tuple[GroupKey, _Group]]:
+        """The groups that get rows."""
+        return ((key, group) for key, group in self.groups.items() if key[0] not in self.unrolled)
 
 
 EVENT_COLUMNS = ("timestamp", "name", "visitor_hash", "session_id", "engaged_ms", "scroll_depth", "props")
@@ -198,7 +207,9 @@ def _group_day(site: Site, day: date) -> _Day:
             text = prop_text(prop)
             if text is not None:
                 groups[PROPS_DIMENSION + key, text].add(*counted)
-    return _Day(groups, hours, bounce, duration, count)
+    few = {page for page in page_groups if groups["event:page", page].events < PAGE_ROLLUP_MIN_EVENTS}
+    unrolled = frozenset(dimension for page in few for _, dimension in page_groups[page])
+    return _Day(groups, hours, bounce, duration, count, unrolled)
 
 
 def _row(site: Site, period: str, day: date, hour: int, key: GroupKey, group: _Group, grouped: _Day) -> Rollup:
@@ -235,7 +246,7 @@ def _carry(row: Rollup, today: _Group, yesterday: _Group | None, grouped: _Day) 
 
 def _day_rows(site: Site, day: date, grouped: _Day, before: _Day) -> list[Rollup]:
     rows = []
-    for key, group in grouped.groups.items():
+    for key, group in grouped.rows():
         row = _row(site, Rollup.Period.DAY, day, 0, key, group, grouped)
         _carry(row, group, before.groups.get(key), grouped)
         rows.append(row)
@@ -341,7 +352,7 @@ def roll_up_site(
         grouped = _group_day(site, day)
         _roll_day(site, day, grouped, before)
         result.events += grouped.events
-        result.rows += len(grouped.groups) + len(grouped.hours)
+        result.rows += sum(1 for _ in grouped.rows()) + len(grouped.hours)
         before, previous = grouped, day
     _roll_months(site)
     if days:

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from dashboard.stats import raw
 from dashboard.stats.counts import DISTINCT, FIELDS, Counts
 from dashboard.stats.query import DateRange, Operator, StatsQuery
+from tracker import rollups
 from tracker.models import Event, Rollup, RollupDirty, RollupState
 from tracker.rollups import DAY, DIMENSIONS, MONTH, PAGE_DIMENSIONS, PROPS_DIMENSION, page_dimension
 
@@ -35,7 +36,7 @@ CARRIED = tuple(f"{name}_carried" for name in DISTINCT)
 class _Group:
     dimension: str  # "" for the whole site
     value: str | None  # None: every value (a breakdown)
-    within_page: bool = False  # a property's values within one page
+    page: str | None = None  # the page whose values these are (rows within a page)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class _Plan:
     stale: frozenset[date] = frozenset()  # months whose rows wait to be summed again
     dirty: frozenset[date] = frozenset()  # rolled days waiting to be rolled up again
 
-    def dirty_days_rolled(self) -> bool:
-        return self.rolled is not None and any(self.rolled[0] <= day <= self.rolled[1] for day in self.dirty)
+    def read_days(self) -> tuple[date, date] | None:
+        """The first and last day whose rows are read: the rolled days and the junction."""
+        return None if self.rolled is None else (self.rolled[0], self.junction or self.rolled[1])
 
 
 def _rolled_property(name: str) -> bool:
@@ -78,7 +80,7 @@ def _group(query: StatsQuery, *, breakdown: bool = False) -> _Group | None:
     name, value = single
     if breakdown:
         within_page = name == "event:page" and query.breakdown in PAGE_DIMENSIONS
-        return _Group(page_dimension(str(query.breakdown), value), None, within_page=True) if within_page else None
+        return _Group(page_dimension(str(query.breakdown), value), None, page=value) if within_page else None
     return _Group(name, value) if _rolled_property(name) else None
 
 
@@ -108,6 +110,25 @@ def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
         return _Plan(None, dates, None)
     tail = DateRange(last_rolled, dates.last, dates.timezone)
     return _Plan((dates.first, last_rolled - timedelta(days=1)), tail, last_rolled, last_rolled, stale, dirty)
+
+
+def _rows_within_page(site_id: int, page: str, plan: _Plan) -> bool:
+    """Whether every day read has its rows within the page.
+
+    A day of few events of the page has none (tracker.rollups.PAGE_ROLLUP_MIN_EVENTS), and days
+    rolled up before rollups had rows within pages lack them until rolled up again (tracker
+    migration 0008 marks them dirty; elsewhere a dirty day only misses its late events).
+    """
+    days = plan.read_days()
+    if days is None:
+        return True
+    first, last = days
+    if any(first <= day <= last for day in plan.dirty):
+        return False
+    page_days = Rollup.objects.filter(
+        site_id=site_id, period=Rollup.Period.DAY, dimension="event:page", value=page, day__gte=first, day__lte=last
+    )
+    return not page_days.filter(events__lt=rollups.PAGE_ROLLUP_MIN_EVENTS).exists()
 
 
 def _month_end(first: date) -> date:
@@ -183,9 +204,7 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
     if group is None:
         return raw.by_value(query, dates)
     plan = _plan(query, dates)
-    if group.within_page and plan.dirty_days_rolled():
-        # Days rolled up before rollups had rows within pages lack them until rolled up again
-        # (tracker migration 0008 marks them dirty). Elsewhere a dirty day only misses its late events.
+    if group.page is not None and not _rows_within_page(query.site_id, group.page, plan):
         return raw.by_value(query, dates)
     values: dict[str, Counts] = {}
     if plan.rolled:

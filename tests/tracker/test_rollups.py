@@ -77,7 +77,8 @@ def test_first_run_rolls_every_completed_day_and_sets_the_fill_state(site):
     assert not RollupDirty.objects.exists()
 
 
-def test_an_articles_breakdowns_are_rolled_up_within_its_page(site):
+def test_an_articles_breakdowns_are_rolled_up_within_its_page(site, monkeypatch):
+    monkeypatch.setattr(rollups, "PAGE_ROLLUP_MIN_EVENTS", 1)
     rollups.roll_up_site(site, now=datetime(2026, 11, 21, 1, tzinfo=UTC))
     day = date(2026, 11, 20)
     within = {page: rollups.page_dimension("visit:source", page) for page in ("/a", "/b")}
@@ -91,6 +92,15 @@ def test_an_articles_breakdowns_are_rolled_up_within_its_page(site):
         ("day", day - timedelta(days=1), 0, within["/a"], ""): (1, 1, 1, 0),
     }
     assert not Rollup.objects.filter(dimension__startswith="visit:os@").exists()  # only PAGE_DIMENSIONS
+
+
+def test_pages_of_few_events_in_a_day_get_no_rows_within_them(site, monkeypatch):
+    monkeypatch.setattr(rollups, "PAGE_ROLLUP_MIN_EVENTS", 2)  # /a has 2 events on the 20th, /b one
+    rollups.roll_up_site(site, now=datetime(2026, 11, 21, 1, tzinfo=UTC))
+    within = {page: rollups.page_dimension("event:name", page) for page in ("/a", "/b")}
+    assert set(rows(site, period="day", dimension__in=within.values())) == {
+        ("day", date(2026, 11, 20), 0, within["/a"], "pageview"),
+    }
 
 
 def test_the_upgrade_to_rows_within_pages_marks_every_rolled_day_dirty(site):
