@@ -160,7 +160,7 @@ def run(benchmark: Benchmark, *, quick: bool) -> tuple[list[Figure], str]:
     started = time.time()
     args = benchmark.quick_args if quick else benchmark.args
     command = [sys.executable, str(ROOT / "bench" / benchmark.script), *args]
-    print(f"\n=== {benchmark.name}: {' '.join(command[1:])}", flush=True)
+    print(f"\n=== {benchmark.name}: bench/{benchmark.script} {' '.join(args)}", flush=True)
     code = subprocess.call(command, cwd=ROOT)
     seconds = time.time() - started
     fresh = result.exists() and result.stat().st_mtime >= started
