@@ -311,7 +311,8 @@ def _advance(site: Site, now: datetime) -> date:
         state = RollupState.objects.select_for_update().filter(site=site).first()
         if state is None:
             first_event = Event.objects.filter(site=site).aggregate(first=Min("timestamp"))["first"]
-            since = local_day(first_event, site.timezone) if first_event else until
+            # Never past `until`: a fill state ahead of the clock would claim days not rolled up yet.
+            since = min(local_day(first_event, site.timezone), until) if first_event else until
             state = RollupState(site=site, rolled_until=since)
         if state.rolled_until < until:
             days = (state.rolled_until + timedelta(days=n) for n in range((until - state.rolled_until).days))

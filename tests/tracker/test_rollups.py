@@ -221,3 +221,21 @@ def test_command_rolls_up_and_reports(site):
 def test_command_rejects_an_unknown_site(db):
     with pytest.raises(Exception, match="No site"):
         call_command("rollup", "--site", "nowhere.example", stdout=StringIO())
+
+
+def test_the_fill_state_never_runs_ahead_of_the_clock(db):
+    """A run before the first event's day starts the fill state at its own last completed day, not at
+    the event's: days before the event that fill up later are then rolled up, not taken as done."""
+    from dashboard.stats import raw, report, rolled
+    from dashboard.stats.query import DateRange, StatsQuery
+
+    site = SiteFactory(domain="early.example")
+    pipeline.process_batch([hit(site, 1, NOON + timedelta(days=3))])
+    rollups.roll_up_site(site, now=NOON)
+    assert RollupState.objects.get(site_id=site.id).rolled_until == NOON.date()  # the days before it are rolled up
+    pipeline.process_batch([hit(site, 2, NOON + timedelta(days=1)), hit(site, 3, NOON)])
+    rollups.roll_up_site(site, now=NOON + timedelta(days=1))
+    dates = DateRange(NOON.date(), NOON.date() + timedelta(days=4), "UTC")
+    query = StatsQuery(site_id=site.id, dates=dates, metrics=("visitors", "pageviews"))
+    assert report.timeseries(query, source=rolled) == report.timeseries(query, source=raw)
+    assert report.aggregate(query, source=rolled)["visitors"].value == 3
