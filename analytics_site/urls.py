@@ -24,6 +24,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/two-factor/confirm", two_factor.two_factor_confirm, name="two-factor-confirm"),
     path("accounts/two-factor/disable", two_factor.two_factor_disable, name="two-factor-disable"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Admin's own login would skip the second factor: it sends people to the login above.
+    path("admin/login/", two_factor.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
 ]
 if settings.MICROANALYTICS_PATH:

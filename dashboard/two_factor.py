@@ -1,24 +1,35 @@
 """Optional two-factor login: a TOTP authenticator app per user (django-otp).
 
 A user without a confirmed device logs in with a password as before; one with a device must
-also give a current code. Setting up shows a QR code and asks for a code before the device
-counts, so a mistyped secret cannot lock anyone out.
+also give a current code, on every way in: the login page asks for it, Django admin's login
+sends people to that page, and `RequireVerifiedSession` ends any session of such a user that
+was opened without a code (whatever opened it), so no page treats it as logged in.
+
+Setting up shows a QR code and asks for a code before the device counts, so a mistyped secret
+cannot lock anyone out. Changing it is guarded as a login is: setting up needs the password
+(and, to replace a working authenticator, a code from it); turning it off needs both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,7 +49,7 @@ class LoginForm(OTPAuthenticationForm):
         if user is None or not user_has_device(user):
             return
         # One authenticator per user: the code is checked against it, no device to pick.
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = _confirmed(user)
         self.cleaned_data["otp_device"] = device.persistent_id if device else None
         super().clean_otp(user)
 
@@ -47,8 +58,43 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
 
 
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Django admin's login page, replaced: people log in on the project's page, which asks for the code."""
+    target = request.GET.get("next") or "/admin/"
+    # The login view checks `next` itself and ignores one pointing elsewhere.
+    return redirect(f"{reverse('login')}?{urlencode({'next': target})}")
+
+
+class RequireVerifiedSession:
+    """Log out a session whose user has an authenticator but did not give a code when it was opened.
+
+    Runs after django-otp's middleware. Only requests carrying a session cookie are looked at, so
+    the ingest endpoints pay nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            user = request.user
+            if user.is_authenticated and not user.is_verified() and user_has_device(user):  # type: ignore[attr-defined]
+                logout(request)
+        return self.get_response(request)
+
+
 class CodeForm(forms.Form):
     token = forms.CharField(max_length=8, label="Code from the app")
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class PasswordAndCodeForm(PasswordForm, CodeForm):
+    pass
 
 
 def _user(request: HttpRequest) -> User:
@@ -60,15 +106,33 @@ def _pending(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=False).first()
 
 
+def _confirmed(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def _code_matches(device: TOTPDevice | None, form: forms.Form) -> bool:
+    """Whether the form's code is current for this device (django-otp throttles repeated misses)."""
+    if device is None or not form.is_valid():
+        return False
+    return bool(device.verify_token(form.cleaned_data["token"].strip()))
+
+
+def _password_matches(user: User, form: forms.Form) -> bool:
+    return form.is_valid() and user.check_password(form.cleaned_data["password"])
+
+
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
     """The user's two-factor status; while setting up, the QR code to scan."""
     user = _user(request)
     pending = _pending(user)
+    enabled = _confirmed(user) is not None
     context: dict[str, Any] = {
-        "enabled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "enabled": enabled,
         "pending": pending,
         "form": CodeForm(),
+        "start_form": PasswordAndCodeForm() if enabled else PasswordForm(),
+        "disable_form": PasswordAndCodeForm(),
     }
     if pending is not None:
         # segno writes the SVG from the otpauth URL; no script, so the page's CSP holds.
@@ -79,7 +143,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def two_factor_start(request: HttpRequest) -> HttpResponse:
+    """Begin setting up an authenticator: the password again, and a code from the current one if any."""
     user = _user(request)
+    current = _confirmed(user)
+    form = PasswordAndCodeForm(request.POST) if current is not None else PasswordForm(request.POST)
+    if not _password_matches(user, form) or (current is not None and not _code_matches(current, form)):
+        wanted = "your password and a current code from your app" if current else "your password"
+        messages.error(request, f"Give {wanted} to set up an authenticator.")
+        return redirect("two-factor")
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     return redirect("two-factor")
@@ -88,11 +159,15 @@ def two_factor_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def two_factor_confirm(request: HttpRequest) -> HttpResponse:
-    pending = _pending(_user(request))
-    form = CodeForm(request.POST)
-    if pending is not None and form.is_valid() and pending.verify_token(form.cleaned_data["token"].strip()):
+    """Confirm the new authenticator with a code from it; it replaces the previous one."""
+    user = _user(request)
+    pending = _pending(user)
+    if pending is not None and _code_matches(pending, CodeForm(request.POST)):
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
         pending.confirmed = True
         pending.save(update_fields=["confirmed"])
+        # This session just proved it holds the device; sessions opened with a password alone end.
+        otp_login(request, pending)
         messages.success(request, "Two-factor login is on: logging in now also asks for a code.")
     else:
         messages.error(request, "That code did not match; scan the QR code again or wait for the next code.")
@@ -102,13 +177,12 @@ def two_factor_confirm(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor login off: the password and a current code from the confirmed authenticator."""
     user = _user(request)
-    form = CodeForm(request.POST)
-    devices = TOTPDevice.objects.filter(user=user, confirmed=True)
-    token = form.cleaned_data["token"].strip() if form.is_valid() else ""
-    if token and any(device.verify_token(token) for device in devices):
+    form = PasswordAndCodeForm(request.POST)
+    if _password_matches(user, form) and _code_matches(_confirmed(user), form):
         TOTPDevice.objects.filter(user=user).delete()
         messages.success(request, "Two-factor login is off.")
     else:
-        messages.error(request, "Give a current code from the app to turn two-factor login off.")
+        messages.error(request, "Give your password and a current code from the app to turn two-factor login off.")
     return redirect("two-factor")

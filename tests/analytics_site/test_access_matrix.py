@@ -188,9 +188,10 @@ MODEL = r"admin/(?P<app>\w+)/(?P<model>\w+)/"
 OBJECT = MODEL + "<path:object_id>/"
 ADMIN_RULES = [
     AdminRule(r"admin/", Row("get", "admin/", staff_only(staff=OK))),
+    # The admin's login would skip the second factor: everyone is sent to the project's login.
     AdminRule(
         r"admin/login/",
-        Row("get", "admin/login/", everyone(OK) | dict.fromkeys(STAFF, Outcome(302, location="/admin/"))),
+        Row("get", "admin/login/", everyone(Outcome(302, location="/accounts/login/?next=%2Fadmin%2F"))),
     ),
     # Logging out of the admin is for those logged in to it; anyone else is sent to its index.
     AdminRule(
