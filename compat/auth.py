@@ -18,10 +18,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from compat.errors import INVALID_AUTHENTICATION, INVALID_CREDENTIALS, CompatError
+from compat.errors import INVALID_AUTHENTICATION, INVALID_CREDENTIALS, RATE_LIMITED, CompatError
 from tracker.errors import ApiError
+from tracker.ingest import client_ip
 from tracker.keys import KEY_PREFIX, api_key_authenticate, site_ids_for_key
 from tracker.models import ApiKey
+from tracker.ratelimit import check_api_key_rate, check_ingest_rate
 
 
 class Access:
@@ -65,7 +67,13 @@ def denied(website: str) -> CompatError:
 
 
 def authenticate(request: HttpRequest) -> Access:
-    """Check the Authorization header when auth is on; raise the µAnalytics error otherwise."""
+    """Check the Authorization header when auth is on, then the request limit; raise the µAnalytics error."""
+    access = _credentials(request)
+    check_rate(request, access)
+    return access
+
+
+def _credentials(request: HttpRequest) -> Access:
     if not settings.MICROANALYTICS_AUTH:
         return Access()
     header = request.headers.get("Authorization", "")
@@ -89,3 +97,20 @@ def authenticate(request: HttpRequest) -> Access:
         except ApiError:
             pass
     raise CompatError(INVALID_CREDENTIALS, "The credentials are not accepted.")
+
+
+def check_rate(request: HttpRequest, access: Access) -> None:
+    """Count the request against its key's API_RATE_LIMIT_PER_MINUTE, shared with /api/v1/; without a key
+    (the configured credentials, or auth off), against its client's INGEST_RATE_LIMIT_PER_MINUTE."""
+    try:
+        if access.key is not None:
+            check_api_key_rate(access.key.prefix)
+        else:
+            meta = request.META
+            check_ingest_rate(
+                client_ip(
+                    meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), settings.TRUSTED_PROXY_HOPS
+                )
+            )
+    except ApiError as exc:
+        raise CompatError(RATE_LIMITED, exc.message, retry_after=exc.retry_after) from exc

@@ -14,6 +14,8 @@ INVALID_INTERVAL = "InvalidInterval"
 INVALID_PROPERTY = "InvalidProperty"
 INSERT_FAILED = "InsertFailed"
 PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+# Footfall's own: the per-key request limit every API shares.
+RATE_LIMITED = "RateLimited"
 # Method and path mismatches, which the original answers in plain text.
 NOT_FOUND = "NotFound"
 METHOD_NOT_ALLOWED = "MethodNotAllowed"
@@ -28,6 +30,7 @@ STATUS = {
     INVALID_PROPERTY: 405,
     INSERT_FAILED: 500,
     PAYLOAD_TOO_LARGE: 413,
+    RATE_LIMITED: 429,
     NOT_FOUND: 404,
     METHOD_NOT_ALLOWED: 405,
 }

@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 
 from compat.parsing import MAX_UNIX
 from compat.service import Stored, hit_for
-from compat.websites import MAX_NAME, website_create, websites_mark_long_lived_ids
+from compat.websites import domain_of, website_create, websites_mark_long_lived_ids
 from tracker import pipeline
 from tracker.hits import DropReason, Hit
 
@@ -55,7 +55,7 @@ def find_shards(root: Path, summary: ImportSummary) -> list[Shard]:
     """Return every website/month shard under root, in name order; note folders that cannot be one."""
     shards = []
     for website in sorted(p for p in root.iterdir() if p.is_dir()):
-        if len(website.name) > MAX_NAME:
+        if domain_of(website.name) is None:
             summary.skipped_folders.append(website)
             continue
         for month in sorted(p for p in website.iterdir() if p.is_dir()):

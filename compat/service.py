@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pycountry
 from django.conf import settings
 from django.db import DatabaseError
@@ -234,25 +235,24 @@ def _months(site: Site, span: DateRange) -> list[DateRange]:
     return parts
 
 
-def analytics_list(site: Site, params: ReadParams) -> list[dict[str, str]] | None:
-    """Return every analytic in range, oldest first; None (µAnalytics' `null`) when there are none."""
+def analytics_list(site: Site, params: ReadParams) -> Iterator[bytes]:
+    """Yield every analytic in range as a JSON object, oldest first, read a chunk at a time."""
     span = span_of(params)
     fields = ("timestamp", "name", "path", "visitor_hash", "os", "referrer", "country")
-    rows = [
-        {
-            "time": format_time(moment),
-            "event": name,
-            "path": path,
-            "ip": visitors.token_text(visitor_hash),
-            "platform": platform,
-            "refererDomain": referrer,
-            "countryCode": country.lower(),
-        }
-        for moment, name, path, visitor_hash, platform, referrer, country in raw.event_rows(
-            _query(site, span), span, fields
+    for moment, name, path, visitor_hash, platform, referrer, country in raw.event_rows(
+        _query(site, span), span, fields
+    ):
+        yield orjson.dumps(
+            {
+                "time": format_time(moment),
+                "event": name,
+                "path": path,
+                "ip": visitors.token_text(visitor_hash),
+                "platform": platform,
+                "refererDomain": referrer,
+                "countryCode": country.lower(),
+            }
         )
-    ]
-    return rows or None
 
 
 def analytics_count(site: Site, params: ReadParams) -> dict[str, int]:

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,14 +26,14 @@ from compat.errors import (
     error_response,
     json_response,
 )
-from compat.parsing import parse_analytic, parse_body, parse_list, read_params
+from compat.parsing import Analytic, parse_analytic, parse_body, parse_list, read_params
 
 logger = logging.getLogger(__name__)
 
 VERSION = "2.0.0"
 BULK = "bulk"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _answer(view: View) -> View:
@@ -41,7 +41,7 @@ def _answer(view: View) -> View:
 
     @csrf_exempt
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: str, **kwargs: str) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except CompatError as error:
@@ -73,24 +73,51 @@ def _body(request: HttpRequest) -> bytes:
     return body
 
 
-def _stored(request: HttpRequest) -> HttpResponse:
+def _bulk(request: HttpRequest) -> list[Analytic]:
+    """The analytics of a bulk body; more than MICROANALYTICS_MAX_BULK is refused whole, as a body too large."""
+    items = parse_list(parse_body(_body(request)))
+    most = settings.MICROANALYTICS_MAX_BULK
+    if len(items) > most:
+        raise CompatError(
+            PAYLOAD_TOO_LARGE, f"A bulk request holds at most {most} analytics; send the rest in another."
+        )
+    return items
+
+
+def _stored(request: HttpRequest) -> HttpResponseBase:
     return HttpResponse(b"", content_type="application/json")
 
 
+def _listed(rows: Iterator[bytes]) -> HttpResponseBase:
+    """Answer {"list": [...]} a piece at a time (an unbounded range of analytics is never held whole);
+    {"list": null} when there are none, as µAnalytics answers."""
+    first = next(rows, None)
+    if first is None:
+        return json_response({"list": None})
+
+    def pieces() -> Iterator[bytes]:
+        yield b'{"list":[' + first
+        for row in rows:
+            yield b"," + row
+        yield b"]}"
+
+    return StreamingHttpResponse(pieces(), content_type="application/json")
+
+
 @_answer
-def root(request: HttpRequest) -> HttpResponse:
+def root(request: HttpRequest) -> HttpResponseBase:
     if request.method != "GET":
         raise _not_allowed(request)
     return json_response({"message": "Footfall answers the µAnalytics API here.", "version": VERSION})
 
 
 @_answer
-def website(request: HttpRequest, website: str) -> HttpResponse:
+def website(request: HttpRequest, website: str) -> HttpResponseBase:
     access = authenticate(request)
     if request.method == "GET":
         params = read_params(_query(request))
         site = service.readable_site(website, access=access)
-        return json_response({"list": service.analytics_list(site, params)})
+        return _listed(service.analytics_list(site, params))
     if request.method == "POST" and website == BULK:
         return _bulk_all(request, access)
     if request.method == "POST":
@@ -104,21 +131,20 @@ def website(request: HttpRequest, website: str) -> HttpResponse:
     raise _not_allowed(request)
 
 
-def _bulk_all(request: HttpRequest, access: Access) -> HttpResponse:
+def _bulk_all(request: HttpRequest, access: Access) -> HttpResponseBase:
     """POST /bulk: items name their website; those without one are skipped."""
     now = timezone.now()
-    items = parse_list(parse_body(_body(request)))
-    pairs = [(item.website, service.stored_from(item, now=now, bulk=True)) for item in items if item.website]
+    pairs = [(item.website, service.stored_from(item, now=now, bulk=True)) for item in _bulk(request) if item.website]
     service.analytics_store(pairs, access=access)
     return _stored(request)
 
 
 @_answer
-def website_property(request: HttpRequest, website: str, name: str) -> HttpResponse:
+def website_property(request: HttpRequest, website: str, name: str) -> HttpResponseBase:
     access = authenticate(request)
     if request.method == "POST" and name == BULK:
         now = timezone.now()
-        items = parse_list(parse_body(_body(request)))
+        items = _bulk(request)
         service.analytics_store([(website, service.stored_from(i, now=now, bulk=True)) for i in items], access=access)
         return _stored(request)
     if request.method != "GET":
@@ -135,5 +161,5 @@ def website_property(request: HttpRequest, website: str, name: str) -> HttpRespo
 
 
 @_answer
-def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponseBase:
     raise CompatError(NOT_FOUND, "There is no such route.")

@@ -1,9 +1,10 @@
-"""µAnalytics websites as Footfall sites: a website is the site whose domain is its exact name.
+"""µAnalytics websites as Footfall sites: a website is the site whose domain is its name.
 
-Names are case-sensitive and kept verbatim (a site created here is not normalised), so a
-website named like a site the snippet feeds (`blog.example`) reads and writes that site, and
-`Blog.example` is another one. Creating on first write and deleting are services; the lookup
-is a selector.
+A name must be a domain, as every site's is, and is read as sites' domains are (lower case,
+without "www."), so `Blog.example` and `blog.example` are one website, the site the snippet feeds
+as `blog.example`. µAnalytics itself takes any name without a slash; Footfall refuses what is no
+domain with InvalidDatabaseName, since a site's domain becomes a URL and a file name. Creating
+on first write and deleting are services; the lookup is a selector.
 """
 
 from __future__ import annotations
@@ -11,34 +12,54 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from compat.errors import INVALID_DATABASE_NAME, CompatError
-from tracker.models import Membership, Site
-from tracker.sites import site_delete
+from tracker.models import Membership, Site, validate_domain
+from tracker.sites import normalise_domain, site_delete
 
 MAX_NAME = 253  # the site domain's column
 
 
-def check_name(name: str) -> None:
-    if len(name) > MAX_NAME:
-        raise CompatError(INVALID_DATABASE_NAME, f"Website names are at most {MAX_NAME} characters.")
+def domain_of(name: str) -> str | None:
+    """Return the domain a website name stands for, or None when it names no possible site."""
+    domain = normalise_domain(name)
+    if len(domain) > MAX_NAME:
+        return None
+    try:
+        validate_domain(domain)
+    except ValidationError:
+        return None
+    return domain
+
+
+def check_name(name: str) -> str:
+    """Return the website's domain, or raise InvalidDatabaseName."""
+    domain = domain_of(name)
+    if domain is None:
+        raise CompatError(
+            INVALID_DATABASE_NAME,
+            f"A website name is a domain of at most {MAX_NAME} characters (letters, digits, '-', dots).",
+        )
+    return domain
 
 
 def website_get(name: str) -> Site | None:
-    return Site.objects.filter(domain=name).first() if len(name) <= MAX_NAME else None
+    domain = domain_of(name)
+    return None if domain is None else Site.objects.filter(domain=domain).first()
 
 
 def website_create(*, name: str, owner: User | None) -> tuple[Site, bool]:
     """Return the website's site, creating it (owned by `owner`) if it does not exist; and whether it was created."""
-    check_name(name)
+    domain = check_name(name)
     try:
         with transaction.atomic():
-            site = Site.objects.create(domain=name, name=name[:200], timezone="UTC")
+            site = Site.objects.create(domain=domain, name=domain[:200], timezone="UTC")
             if owner is not None:
                 Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
     except IntegrityError:  # created meanwhile by another request
-        return Site.objects.get(domain=name), False
+        return Site.objects.get(domain=domain), False
     return site, True
 
 

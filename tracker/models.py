@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -14,8 +15,23 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"Unknown time zone {value!r}.")
 
 
+# A host name as sites are stored: lower-case labels of letters, digits, "_" and "-" (not at either
+# end), joined by dots. It becomes a URL path segment and a file name, so nothing else may pass.
+_LABEL = r"\w(?:[\w-]{0,61}\w)?"
+DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\Z")
+
+
+def validate_domain(value: str) -> None:
+    if not DOMAIN.match(value) or value != value.lower():
+        raise ValidationError(
+            f"{value!r} is not a domain: use lower-case letters, digits, '-' and dots, e.g. blog.example."
+        )
+
+
 class Site(models.Model):
-    domain = models.CharField(max_length=253, unique=True, help_text="As in data-domain, e.g. blog.example")
+    domain = models.CharField(
+        max_length=253, unique=True, validators=[validate_domain], help_text="As in data-domain, e.g. blog.example"
+    )
     name = models.CharField(max_length=200, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     retention_days = models.PositiveIntegerField(

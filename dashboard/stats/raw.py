@@ -8,7 +8,7 @@ even for its later pages).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
@@ -163,9 +163,10 @@ def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, C
     }
 
 
-def event_rows(query: StatsQuery, dates: DateRange, fields: Sequence[str]) -> list[tuple[Any, ...]]:
-    """Return the given columns of the events in the range that pass the filters, oldest first, ties as stored."""
-    return list(events_in(query, dates).order_by("timestamp", "id").values_list(*fields))
+def event_rows(query: StatsQuery, dates: DateRange, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Yield the given columns of the events in the range that pass the filters, oldest first, ties as
+    stored; read a chunk at a time (a server-side cursor on PostgreSQL)."""
+    return events_in(query, dates).order_by("timestamp", "id").values_list(*fields).iterator(chunk_size=2000)
 
 
 def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:

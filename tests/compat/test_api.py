@@ -34,7 +34,8 @@ def get(client, path: str, **extra):
 
 def body(response):
     assert response["Content-Type"] == "application/json"
-    return orjson.loads(response.content)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return orjson.loads(content)
 
 
 def error(response, status: int, code: str) -> None:
@@ -408,11 +409,68 @@ def test_snippet_events_can_be_read_through_the_api(client):
     }
 
 
-def test_websites_are_case_sensitive_and_verbatim(client):
+def test_website_names_are_read_as_site_domains(client):
     stored(post(client, "Blog", {"event": "x"}))
-    error(get(client, "blog"), 400, "InvalidDatabaseName")
-    assert Site.objects.get().domain == "Blog"
-    error(post(client, "x" * 254, {"event": "x"}), 400, "InvalidDatabaseName")
+    assert Site.objects.get().domain == "blog"
+    assert body(get(client, "www.blog/count"))["total"] == 1
+    stored(post(client, "blog", {"event": "y"}))
+    assert body(get(client, "BLOG/count"))["total"] == 2
+
+
+@pytest.mark.parametrize("name", ["slash/evil.test", 'quote".test', "a b", "-dash.example", "x" * 254, "dot..example"])
+def test_names_that_are_no_domain_are_refused_and_store_nothing(client, admin_client, name):
+    error(
+        post(client, "bulk", {"list": [{"website": name, "event": "x"}, {"website": "fine", "event": "x"}]}),
+        400,
+        "InvalidDatabaseName",
+    )
+    if "/" not in name:
+        error(post(client, name, {"event": "x"}), 400, "InvalidDatabaseName")
+        error(get(client, name), 400, "InvalidDatabaseName")
+    assert not Site.objects.exists()
+    # The site list links every site by its domain; none may break it.
+    assert admin_client.get("/").status_code == 200
+
+
+def test_a_bulk_over_the_cap_is_refused_whole(client, settings):
+    settings.MICROANALYTICS_MAX_BULK = 3
+    items = [{"event": "x"}] * 4
+    error(post(client, "blog/bulk", {"list": items}), 413, "PayloadTooLarge")
+    error(post(client, "bulk", {"list": [{**item, "website": "blog"} for item in items]}), 413, "PayloadTooLarge")
+    assert not Site.objects.exists()
+    stored(post(client, "blog/bulk", {"list": items[:3]}))
+    assert body(get(client, "blog/count"))["total"] == 3
+
+
+def test_the_list_of_analytics_is_streamed(client, settings):
+    settings.MICROANALYTICS_MAX_BULK = 5000
+    stored(
+        post(client, "blog/bulk", {"list": [{"event": f"e{n}", "time": str(1_700_000_000 + n)} for n in range(4500)]})
+    )
+    response = get(client, "blog")
+    assert response.streaming
+    rows = body(response)["list"]
+    assert [row["event"] for row in rows] == [f"e{n}" for n in range(4500)]
+    assert not get(client, "blog?end=1").streaming  # none in range: {"list": null}, answered whole
+
+
+def test_requests_count_against_the_keys_limit_shared_with_the_stats_api(client, auth_on, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    user = UserFactory()
+    _, secret = api_key_create(user=user, name="rw", scopes=["events:write", "stats:read"])
+    stored(post(client, "blog", {"event": "x"}, HTTP_AUTHORIZATION=basic("", secret)))
+    assert client.get("/api/v1/sites", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    refused = post(client, "blog", {"event": "y"}, HTTP_AUTHORIZATION=basic("", secret))
+    error(refused, 429, "RateLimited")
+    assert 0 < int(refused["Retry-After"]) <= 60
+    error(get(client, "blog/count", HTTP_AUTHORIZATION=basic("", secret)), 429, "RateLimited")
+    assert Event.objects.count() == 1
+
+
+def test_without_a_key_requests_count_per_client(client, settings):
+    settings.INGEST_RATE_LIMIT_PER_MINUTE = 1
+    assert get(client, "blog/count").status_code == 400  # no such website yet, but counted
+    error(get(client, "blog/count"), 429, "RateLimited")
 
 
 def test_unavailable_buffer_is_insert_failed_and_creates_no_website(client, monkeypatch):

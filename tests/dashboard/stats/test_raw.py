@@ -65,7 +65,7 @@ def test_event_rows_come_oldest_first_and_ties_as_stored():
         EventFactory(site=site, timestamp=T0, path="/second"),
     )
     dates = DateRange(T0.date(), T0.date(), "UTC")
-    rows = raw.event_rows(StatsQuery(site_id=site.id, dates=dates), dates, ["path", "uuid"])
+    rows = list(raw.event_rows(StatsQuery(site_id=site.id, dates=dates), dates, ["path", "uuid"]))
     assert rows == [(e.path, e.uuid) for e in (tie_a, tie_b, late)]
 
 
