@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -17,7 +17,9 @@ from dashboard.stats import articles, report
 from dashboard.stats.query import QueryError, StatsQuery, build_query
 from tracker.access import site_for_share_token
 from tracker.errors import ApiError, error_response
+from tracker.ingest import client_ip
 from tracker.models import Event, Site
+from tracker.ratelimit import check_dashboard_rate, client_pseudonym
 from tracker.sites import DEMO_DOMAIN
 
 MAX_LIMIT = 1000
@@ -192,9 +194,20 @@ DATA = {
 }
 
 
-def _data(request: HttpRequest, site: Site, kind: str) -> HttpResponse:
+def _reader(request: HttpRequest, token: str | None) -> str:
+    """Who reads, for the rate limit: the user, or for a share link the client's pseudonym and the link."""
+    if token is None:
+        return f"user:{request.user.pk}"
+    address = client_ip(
+        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""), settings.TRUSTED_PROXY_HOPS
+    )
+    return f"share:{client_pseudonym(f'{token}|{address}')}"
+
+
+def _data(request: HttpRequest, site: Site, kind: str, token: str | None = None) -> HttpResponse:
     """The stats of one dashboard panel as JSON; errors in the API's JSON shape."""
     try:
+        check_dashboard_rate(_reader(request, token))
         if kind == "realtime":
             return JsonResponse({"visitors": report.realtime_visitors(site.id, timezone.now())})
         if kind not in DATA:
@@ -232,13 +245,14 @@ def shared_article(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def shared_data(request: HttpRequest, token: str, kind: str) -> HttpResponse:
-    return _data(request, _shared_site(token), kind)
+    return _data(request, _shared_site(token), kind, token)
 
 
+@login_required
+@require_GET
 def demo(request: HttpRequest, rest: str = "") -> HttpResponse:
-    """A page carrying the snippet for the demo site, to watch events arrive (local use only)."""
-    if not settings.DEBUG:
-        raise Http404
-    site = get_object_or_404(Site, domain=DEMO_DOMAIN)
+    """A page carrying the snippet for the demo site, to watch events arrive; for the demo site's members,
+    since it lists the latest events."""
+    site = site_for_user(request.user, DEMO_DOMAIN)
     events = Event.objects.filter(site=site).order_by("-timestamp", "-id")[:15]
     return render(request, "dashboard/pages/demo.html", {"site": site, "events": events})

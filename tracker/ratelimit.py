@@ -1,4 +1,5 @@
-"""Fixed-window request limits: per client address on the ingest endpoints, per key on the API.
+"""Fixed-window request limits: per client address on the ingest endpoints, per key on the APIs,
+per user or share link on the dashboard's data requests.
 
 Counters live in Redis when it is configured (shared by every process), else in Django's
 cache. Clients are keyed by a keyed hash of their address, never by the address itself;
@@ -21,9 +22,13 @@ from tracker.errors import ApiError
 WINDOW_SECONDS = 60
 
 
+def client_pseudonym(ip: str) -> str:
+    """Return a keyed hash of the address that names it in counters (the address itself never is)."""
+    return hashlib.blake2b(ip.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12).hexdigest()
+
+
 def _client_key(ip: str, window: int) -> str:
-    digest = hashlib.blake2b(ip.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12).hexdigest()
-    return f"footfall:rl:{window}:{digest}"
+    return f"footfall:rl:{window}:{client_pseudonym(ip)}"
 
 
 def _api_key_counter(prefix: str, window: int) -> str:
@@ -75,4 +80,15 @@ def check_api_key_rate(prefix: str) -> None:
         limit=limit,
         counter=lambda window: _api_key_counter(prefix, window),
         message=f"More than {limit} requests a minute with this API key.",
+    )
+
+
+def check_dashboard_rate(subject: str) -> None:
+    """Raise a 429 ApiError when this dashboard reader (a user, or a share link's client) exceeded
+    DASHBOARD_RATE_LIMIT_PER_MINUTE data requests."""
+    limit = settings.DASHBOARD_RATE_LIMIT_PER_MINUTE
+    _check(
+        limit=limit,
+        counter=lambda window: f"footfall:rl:dashboard:{window}:{subject}",
+        message=f"More than {limit} dashboard requests a minute; wait a moment.",
     )

@@ -245,6 +245,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Requests per API key per minute on every /api/v1/ endpoint; 0 disables the limit.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# Data requests per minute of the dashboard's pages, per user (or per client of a share link); a
+# page view makes about ten. 0 disables the limit.
+DASHBOARD_RATE_LIMIT_PER_MINUTE = env.int("DASHBOARD_RATE_LIMIT_PER_MINUTE", default=1200)
 
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
 SPECTACULAR_SETTINGS = {

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from dashboard.stats.query import StatsQuery
+from dashboard.stats.query import PROP_KEY, StatsQuery
 from dashboard.stats.raw import events_in
 from tracker.models import Event
 from tracker.rollups import ENGAGEMENT, PAGEVIEW
@@ -54,11 +54,13 @@ def prop_keys(query: StatsQuery) -> list[str]:
     """Return the custom property keys of the range's events (those passing the filters), most used first.
 
     Read from the latest PROP_KEY_SAMPLE events that carry properties: it lists keys to break
-    down by, while the breakdowns themselves count every event.
+    down by, while the breakdowns themselves count every event. Keys a query cannot name
+    (outside query.PROP_KEY) are left out.
     """
     carrying = events_in(query, query.dates).exclude(props={}).order_by("-timestamp")
     counts: dict[str, int] = {}
     for props in carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]:
         for key in props or {}:
-            counts[key] = counts.get(key, 0) + 1
+            if PROP_KEY.match(key):
+                counts[key] = counts.get(key, 0) + 1
     return sorted(counts, key=lambda key: (-counts[key], key))

@@ -8,6 +8,8 @@ period (`day`, `7d`, `30d`, `month`, `6mo`, `12mo`, `custom`) with `date` as the
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -48,6 +50,12 @@ PROPERTIES: dict[str, tuple[str, str | None]] = {
     "event:referrer": ("referrer", None),
 }
 PROP_PREFIX = "event:props:"
+# A custom property's key, as filters and breakdowns may name it: letters, digits, spaces and _ - . : / @ # $ +.
+PROP_KEY = re.compile(r"[\w .:/@#$+-]{1,300}\Z")
+# One filter may name this many alternatives (a|b|...) of at most this many characters each.
+MAX_FILTER_VALUES = 100
+MAX_FILTER_VALUE = 2000
+MAX_FILTERS = 20
 METRICS = (
     "visitors",
     "visits",
@@ -73,7 +81,17 @@ def prop_key(name: str) -> str | None:
 
 
 def is_property(name: str) -> bool:
-    return name in PROPERTIES or bool(prop_key(name))
+    key = prop_key(name)
+    return name in PROPERTIES if key is None else bool(PROP_KEY.match(key))
+
+
+def _unknown_property(name: str) -> str:
+    if prop_key(name) is not None:
+        return (
+            f"Unknown property {name!r}: a custom property's key is 1 to 300 letters, digits, spaces "
+            "and _ - . : / @ # $ +."
+        )
+    return f"Unknown property {name!r}."
 
 
 class Operator(enum.StrEnum):
@@ -211,27 +229,66 @@ def parse_period(period: str, anchor: str | None, *, today: date, timezone: str)
     return DateRange(first, _months_back(end.replace(day=1), -1) - timedelta(days=1), timezone)
 
 
+def _split(text: str, separator: str) -> Iterator[str]:
+    """Split on the separator where no backslash escapes it; escapes stay in the parts."""
+    part: list[str] = []
+    escaped = False
+    for char in text:
+        if escaped:
+            part += ["\\", char]
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            yield "".join(part)
+            part = []
+        else:
+            part.append(char)
+    if escaped:
+        part.append("\\")
+    yield "".join(part)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\\;|])", r"\1", text)
+
+
+def escape_filter_value(value: str) -> str:
+    """Write a value into a filter so that its own `;`, `|` and `\\` are not read as syntax."""
+    return re.sub(r"([\\;|])", r"\\\1", value)
+
+
+def _values(clause: str, raw_values: str) -> tuple[str, ...]:
+    values = tuple(_unescape(v).strip() for v in _split(raw_values, "|"))
+    if not all(values):
+        raise QueryError("filters", f"{clause!r} has an empty value.")
+    if len(values) > MAX_FILTER_VALUES:
+        raise QueryError("filters", f"A filter takes at most {MAX_FILTER_VALUES} values.")
+    if any(len(value) > MAX_FILTER_VALUE for value in values):
+        raise QueryError("filters", f"Filter values are at most {MAX_FILTER_VALUE} characters.")
+    return values
+
+
 def parse_filters(text: str | None) -> tuple[Filter, ...]:
-    """Parse `prop==a|b;prop!=c;prop~d` into filters."""
+    """Parse `prop==a|b;prop!=c;prop~d` into filters; `\\;`, `\\|` and `\\\\` are a value's own characters."""
     if not text:
         return ()
     filters = []
-    for clause in (part.strip() for part in text.split(";")):
+    for clause in (part.strip() for part in _split(text, ";")):
         if not clause:
             continue
-        for operator in (Operator.IS_NOT, Operator.IS, Operator.CONTAINS):  # "!=" before "=="
-            name, found, raw_values = clause.partition(operator.value)
-            if found:
-                break
-        else:
+        # The first operator in the clause is its own; later ones belong to the value.
+        found = sorted((clause.find(op.value), op) for op in Operator if op.value in clause)
+        if not found:
             raise QueryError("filters", f"{clause!r} has no operator; use ==, != or ~.")
+        operator = found[0][1]
+        name, _, raw_values = clause.partition(operator.value)
         name = name.strip()
         if not is_property(name):
-            raise QueryError("filters", f"Unknown property {name!r}.")
-        values = tuple(v.strip() for v in raw_values.split("|"))
-        if not all(values):
-            raise QueryError("filters", f"{clause!r} has an empty value.")
-        filters.append(Filter(name, operator, values))
+            raise QueryError("filters", _unknown_property(name))
+        filters.append(Filter(name, operator, _values(clause, raw_values)))
+    if len(filters) > MAX_FILTERS:
+        raise QueryError("filters", f"A query takes at most {MAX_FILTERS} filters.")
     return tuple(filters)
 
 
@@ -254,7 +311,7 @@ def parse_breakdown(text: str | None) -> str | None:
     if text is None:
         return None
     if not is_property(text):
-        raise QueryError("property", f"Unknown property {text!r}.")
+        raise QueryError("property", _unknown_property(text))
     return text
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Trunc
 
 from dashboard.stats.counts import Counts
@@ -27,21 +27,32 @@ from tracker.rollups import ENGAGEMENT, PAGEVIEW, prop_text
 
 
 def _column(prop: str) -> str:
-    """Return the lookup path from an event to a property; a visit property is its session's."""
-    key = prop_key(prop)
-    if key is not None:
-        return f"props__{key}"
+    """Return the lookup path from an event to a (not custom) property; a visit property is its session's."""
     event_column, session_column = PROPERTIES[prop]
     if prop.startswith("visit:") and session_column is not None:
         return f"session__{session_column}"
     return event_column
 
 
+def _lookup(prop: str, lookup: str, value: Any) -> Q:
+    """Return `prop <lookup> value` as a condition.
+
+    A custom property's key goes into the JSON path as one key, never through the ORM's `__`
+    syntax, so no key can name a nested path or another lookup.
+    """
+    key = prop_key(prop)
+    if key is None:
+        return Q(**{f"{_column(prop)}__{lookup}": value})
+    path = KeyTransform(key, "props")
+    lookup_class = path.get_lookup(lookup)
+    assert lookup_class is not None
+    return Q(lookup_class(path, value))
+
+
 def _condition(flt: Filter) -> Q:
-    column = _column(flt.name)
     if flt.operator is Operator.CONTAINS:
-        return reduce(or_, (Q(**{f"{column}__icontains": value}) for value in flt.values))
-    matches = Q(**{f"{column}__in": list(flt.values)})
+        return reduce(or_, (_lookup(flt.name, "icontains", value) for value in flt.values))
+    matches = _lookup(flt.name, "in", list(flt.values))
     return ~matches if flt.operator is Operator.IS_NOT else matches
 
 

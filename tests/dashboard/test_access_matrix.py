@@ -31,6 +31,7 @@ MANAGE_PAGE = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, 
 MANAGE_ACTION = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=SETTINGS_PAGE)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
+DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
 
 
 def site(method: str, path: str, expected: dict[str, Outcome], data: dict | None = None) -> Row:
@@ -76,9 +77,9 @@ ROUTES: dict[str, Row] = {
     "share/<str:token>/": Row("get", "share/{token}/", SHARED),
     "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
     "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),
-    # The demo page exists only with DEBUG on, for local use.
-    "demo/": Row("get", "demo/", everyone(NOT_FOUND)),
-    "demo/<path:rest>": Row("get", "demo/blog/x", everyone(NOT_FOUND)),
+    # The demo page lists the demo site's latest events: for its members (there is none here).
+    "demo/": Row("get", "demo/", DEMO),
+    "demo/<path:rest>": Row("get", "demo/blog/x", DEMO),
 }
 
 

@@ -440,3 +440,35 @@ def test_unauthenticated_requests_are_401_not_counted(client, settings, clock, m
     for _ in range(3):
         assert keys_call(client, "ff_nope_nope").status_code == 401
     assert keys_call(client, manager).status_code == 200
+
+
+@pytest.mark.parametrize("lookup", ["__regex~p", "__isnull==false", "__in==pro", "__contains~p"])
+def test_property_keys_are_keys_not_lookups(client, key, lookup):
+    response = get(client, "aggregate", key, site_id="stats.example", filters=f"event:props:plan{lookup}", **DAY)
+    assert response.status_code == 200, response.content
+    assert response.json()["results"]["visitors"]["value"] == 0  # no event has a key named like that
+    plain = get(client, "aggregate", key, site_id="stats.example", filters="event:props:plan==pro", **DAY)
+    assert plain.json()["results"]["visitors"]["value"] == 1
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        'event:props:a"b==x',
+        "event:page==" + "|".join(f"/{n}" for n in range(500)),
+        "event:page~" + "|".join(f"/{n}" for n in range(500)),
+        "event:page==/" + "x" * 60_000,
+    ],
+)
+def test_oversized_or_odd_filters_are_invalid_queries(client, key, filters):
+    response = get(client, "breakdown", key, site_id="stats.example", property="visit:source", filters=filters, **DAY)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_query"
+    assert response.json()["error"]["field"] == "filters"
+
+
+def test_values_with_separators_are_filtered_by_when_escaped(client, key):
+    response = get(
+        client, "aggregate", key, site_id="stats.example", filters=r"event:page==/blog/x|/no\;such\|page", **DAY
+    )
+    assert response.json()["results"]["visitors"]["value"] == 2

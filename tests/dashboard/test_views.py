@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 
@@ -35,13 +36,13 @@ def test_empty_state_says_what_to_do(client):
     assert b"No sites yet" in client.get("/").content
 
 
-def test_demo_page_carries_the_snippet_and_lists_events(client, settings):
+def test_demo_page_carries_the_snippet_and_lists_events(client):
     from tests.factories import EventFactory
     from tracker.sites import DEMO_DOMAIN
 
-    settings.DEBUG = True
     site = SiteFactory(domain=DEMO_DOMAIN)
     EventFactory(site=site, name="Signup", path="/demo/page-2", props={"plan": "<b>pro</b>"})
+    client.force_login(MembershipFactory(site=site, role="viewer").user)
     page = client.get("/demo/page-2").content.decode()
     assert f'data-domain="{DEMO_DOMAIN}"' in page
     assert 'src="/js/script.js"' in page
@@ -49,11 +50,12 @@ def test_demo_page_carries_the_snippet_and_lists_events(client, settings):
     assert "&lt;b&gt;pro&lt;/b&gt;" in page  # visitor data is escaped
 
 
-def test_demo_page_exists_only_in_debug(client, settings):
+def test_demo_page_is_for_the_demo_sites_members(client):
     from tracker.sites import DEMO_DOMAIN
 
-    settings.DEBUG = False
     SiteFactory(domain=DEMO_DOMAIN)
+    assert client.get("/demo/")["Location"].startswith("/accounts/login/")
+    client.force_login(UserFactory())
     assert client.get("/demo/").status_code == 404
 
 
@@ -210,3 +212,26 @@ def test_password_change_and_reset_pages(client):
 def test_props_data_lists_custom_property_keys(client, dashboard_site):
     client.force_login(dashboard_site.memberships.get(role="owner").user)
     assert data(client, "props").json() == {"results": ["plan"]}
+
+
+def test_data_requests_are_rate_limited_per_user(client, dashboard_site, settings):
+    settings.DASHBOARD_RATE_LIMIT_PER_MINUTE = 2
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    assert [data(client, "aggregate").status_code for _ in range(3)] == [200, 200, 429]
+    refused = data(client, "realtime")
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(refused["Retry-After"]) <= 60
+    other = Client()
+    other.force_login(dashboard_site.memberships.get(role="viewer").user)
+    assert data(other, "aggregate").status_code == 200
+
+
+def test_share_link_data_is_rate_limited_per_client(client, dashboard_site, settings):
+    from tracker.access import share_link_create
+
+    settings.DASHBOARD_RATE_LIMIT_PER_MINUTE = 1
+    token = share_link_create(dashboard_site).token
+    url = f"/share/{token}/data/aggregate"
+    assert client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 200
+    assert client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 429
+    assert client.get(url, REMOTE_ADDR="198.51.100.2").status_code == 200

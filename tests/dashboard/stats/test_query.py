@@ -9,11 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.stats.query import (
+    MAX_FILTER_VALUE,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
     DateRange,
     Filter,
     Operator,
     QueryError,
     build_query,
+    escape_filter_value,
+    parse_breakdown,
     parse_comparison,
     parse_filters,
     parse_interval,
@@ -156,3 +161,51 @@ def test_between_reaches_the_ends_of_time():
     assert (everything.first, everything.last, everything.whole_days) == (date.min, date.max, False)
     with pytest.raises(ValueError, match="end after"):
         DateRange.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_escaped_separators_belong_to_the_value():
+    assert parse_filters(r"event:page==/a\;b|/c\|d;visit:source==x\\") == (
+        Filter("event:page", Operator.IS, ("/a;b", "/c|d")),
+        Filter("visit:source", Operator.IS, ("x\\",)),
+    )
+    # Backslashes before anything else stay, so older links keep meaning what they did.
+    assert parse_filters(r"event:page==/a\b")[0].values == (r"/a\b",)
+
+
+@given(st.lists(st.text(min_size=1, max_size=20).filter(str.strip), min_size=1, max_size=5))
+def test_any_value_round_trips_through_escaping(values):
+    text = "event:page==" + "|".join(escape_filter_value(v) for v in values)
+    assert parse_filters(text)[0].values == tuple(v.strip() for v in values)
+
+
+def test_the_first_operator_is_the_clauses_own():
+    assert parse_filters("event:page==/a!=b~c") == (Filter("event:page", Operator.IS, ("/a!=b~c",)),)
+    assert parse_filters("visit:source!=a==b") == (Filter("visit:source", Operator.IS_NOT, ("a==b",)),)
+
+
+@pytest.mark.parametrize("key", ["a__regex", "plan", "utm source", "a.b:c/d@e#f$g+h-i", "Ünïcode"])
+def test_plain_property_keys_are_taken(key):
+    assert parse_filters(f"event:props:{key}==x")[0].prop_key == key
+    assert parse_breakdown(f"event:props:{key}") == f"event:props:{key}"
+
+
+@pytest.mark.parametrize("key", ['a"b', "a'b", "a\\b", "a\nb", "x" * 301, "a(b)", "a%b"])
+def test_other_property_keys_are_refused(key):
+    with pytest.raises(QueryError) as error:
+        parse_filters(f"event:props:{key}==x")
+    assert error.value.field == "filters"
+    assert "letters, digits" in error.value.message
+    with pytest.raises(QueryError):
+        parse_breakdown(f"event:props:{key}")
+
+
+def test_alternatives_values_and_filters_are_capped():
+    parse_filters("event:page==" + "|".join(f"/{n}" for n in range(MAX_FILTER_VALUES)))
+    for text in (
+        "event:page==" + "|".join(f"/{n}" for n in range(MAX_FILTER_VALUES + 1)),
+        "event:page==/" + "x" * MAX_FILTER_VALUE,
+        ";".join(["event:page==/"] * (MAX_FILTERS + 1)),
+    ):
+        with pytest.raises(QueryError) as error:
+            parse_filters(text)
+        assert error.value.field == "filters"
