@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,26 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
+def _private_var_dir() -> None:
+    """Create var/ readable by its owner alone: it holds the secret key, the admin password, and in the
+    embedded mode the database (sessions, password hashes, today's visitor salts) and the archive."""
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create the file, if missing, as 0600, and make an existing one 0600 (SQLite's -wal and -shm files
+    take the database file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 def _local_secret_key() -> str:
     """Return a per-checkout secret key for local use, generating it on first run."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _private_var_dir()
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -126,6 +142,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
+        _private_var_dir()
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        _private_file(Path(DATABASES["default"]["NAME"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -305,7 +325,11 @@ def _archive_storage(location: str) -> dict[str, Any]:
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {"bucket_name": bucket, "location": prefix.strip("/"), "file_overwrite": True},
         }
-    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+    # Archive files hold every event: readable by Footfall's own user only.
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": location, "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
 
 
 STORAGES["archive"] = _archive_storage(ARCHIVE_STORAGE)

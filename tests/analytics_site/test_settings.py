@@ -39,3 +39,16 @@ def test_collectstatic_with_production_storage(tmp_path):
     manifest = (tmp_path / "staticfiles.json").read_text()
     for name in ("vendor/chartjs/chart.umd.min.js", "dashboard/dashboard.js", "tracker/script.js"):
         assert f'"{name}"' in manifest
+
+
+def test_embedded_data_files_are_private(tmp_path):
+    """The SQLite file holds sessions, password hashes and today's salts: no one but its owner reads it."""
+    database = tmp_path / "var" / "footfall.sqlite3"
+    result = manage("migrate", "--noinput", DATABASE_URL=f"sqlite:///{database}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert database.stat().st_mode & 0o777 == 0o600
+    database.chmod(0o644)  # as an older release left it
+    assert manage("check", DATABASE_URL=f"sqlite:///{database}").returncode == 0
+    assert database.stat().st_mode & 0o777 == 0o600
+    for side in database.parent.glob("footfall.sqlite3-*"):
+        assert side.stat().st_mode & 0o077 == 0, side
