@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
@@ -377,13 +378,13 @@ class ExportApi(KeyedApi):
             bounds = export.parse_date_param(data.get("date"), site.timezone)
         except export.ExportRangeError as exc:
             raise ApiError("invalid_query", str(exc), field="date") from exc
-        return export_response(site, data["format"], bounds, data.get("date"))
+        return export_response(site, data["format"], bounds)
 
 
-def export_response(site: Site, fmt: str, bounds: export.ExportRange, date: str | None) -> StreamingHttpResponse:
+def export_response(site: Site, fmt: str, bounds: export.ExportRange) -> StreamingHttpResponse:
     """Return the streamed download of the site's events (shared by the API and the dashboard's view)."""
     response = StreamingHttpResponse(export.stream(site, fmt, bounds), content_type=export.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{export.filename(site, fmt, date)}"'
+    response["Content-Disposition"] = str(content_disposition_header(True, export.filename(site, fmt, bounds)))
     response["Cache-Control"] = "no-store"
     return response
 

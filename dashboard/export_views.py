@@ -25,4 +25,4 @@ def site_export(request: HttpRequest, domain: str) -> HttpResponseBase:
         bounds = export.parse_date_param(date, site.timezone)
     except export.ExportRangeError as exc:
         return error_response(ApiError("invalid_query", str(exc), field="date"))
-    return export_response(site, fmt, bounds, date)
+    return export_response(site, fmt, bounds)

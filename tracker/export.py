@@ -74,10 +74,11 @@ class ExportRangeError(ValueError):
 
 @dataclass(frozen=True)
 class ExportRange:
-    """Half-open UTC bounds of the exported events; None: unbounded."""
+    """Half-open UTC bounds of the exported events; None: unbounded. `days` names the local days asked for."""
 
     since: datetime | None = None
     until: datetime | None = None
+    days: tuple[date, date] | None = None
 
 
 def parse_date_param(value: str | None, zone: str) -> ExportRange:
@@ -100,6 +101,7 @@ def parse_date_param(value: str | None, zone: str) -> ExportRange:
     return ExportRange(
         since=datetime.combine(first, datetime.min.time(), local).astimezone(UTC),
         until=datetime.combine(last + timedelta(days=1), datetime.min.time(), local).astimezone(UTC),
+        days=(first, last),
     )
 
 
@@ -212,7 +214,13 @@ def stream(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> Iterato
     return stream_csv(event_rows) if fmt == "csv" else stream_ndjson(event_rows)
 
 
-def filename(site: Site, fmt: str, date_param: str | None = None) -> str:
-    """Return the download's file name, e.g. footfall-blog.example-2026-11-01_2026-11-30.csv."""
-    span = f"-{date_param.replace(',', '_')}" if date_param else ""
+def filename(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> str:
+    """Return the download's file name, e.g. footfall-blog.example-2026-11-01_2026-11-30.csv.
+
+    Built from the parsed days, never from the text a client sent.
+    """
+    span = ""
+    if bounds.days is not None:
+        first, last = bounds.days
+        span = f"-{first.isoformat()}" if first == last else f"-{first.isoformat()}_{last.isoformat()}"
     return f"footfall-{site.domain}{span}.{fmt}"

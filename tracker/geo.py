@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from functools import lru_cache
 
@@ -29,7 +30,10 @@ def country_of(ip: str) -> str:
     if reader is None:
         return ""
     try:
-        return reader.country(ip).country.iso_code or ""
+        address = ipaddress.ip_address(ip)
+        # An IPv4 client seen through a dual-stack socket: its country is the IPv4 address's.
+        mapped = getattr(address, "ipv4_mapped", None)
+        return reader.country(mapped or address).country.iso_code or ""
     except (geoip2.errors.AddressNotFoundError, ValueError):
         return ""
 

@@ -92,6 +92,17 @@ def parse_json(body: bytes) -> Any:
         raise ApiError("invalid_json", "The body is not valid UTF-8 JSON.") from exc
 
 
+def normalise_ip(text: str) -> str:
+    """Return the address in its canonical form; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a
+    dual-stack socket reports IPv4 clients) as the IPv4 address it is. Text that is no address stays."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return text
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
+
+
 def client_ip(remote_addr: str, forwarded_for: str, trusted_hops: int) -> str:
     """Return the client address: REMOTE_ADDR, or the X-Forwarded-For entry our own proxies added."""
     if trusted_hops > 0 and forwarded_for:
@@ -99,10 +110,10 @@ def client_ip(remote_addr: str, forwarded_for: str, trusted_hops: int) -> str:
         if chain:
             candidate = chain[max(0, len(chain) - trusted_hops)]
             try:
-                return str(ipaddress.ip_address(candidate))
+                return normalise_ip(str(ipaddress.ip_address(candidate)))
             except ValueError:
                 pass
-    return remote_addr
+    return normalise_ip(remote_addr)
 
 
 def check_size(content_length: str | None, body: bytes | None, limit: int) -> None:
@@ -230,7 +241,7 @@ def _ip(value: Any, default: str) -> str:
     if value is None or value == "":
         return default
     try:
-        return str(ipaddress.ip_address(value))
+        return normalise_ip(str(ipaddress.ip_address(value)))
     except ValueError as exc:
         raise invalid("ip", "'ip' must be an IPv4 or IPv6 address.") from exc
 

@@ -90,6 +90,22 @@ def test_members_download_the_export(client, site):
     assert client.get("/sites/stats.example/export", {"date": "x"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("date", "name"),
+    [
+        ("2026-11-20%0a", "footfall-stats.example-2026-11-20.csv"),
+        ("%202026-11-01,2026-11-20%0d%0a", "footfall-stats.example-2026-11-01_2026-11-20.csv"),
+    ],
+)
+def test_the_file_name_comes_from_the_parsed_days_not_the_text_sent(client, site, date, name):
+    user = UserFactory()
+    MembershipFactory(user=user, site=site, role=Membership.Role.VIEWER)
+    client.force_login(user)
+    response = client.get(f"/sites/stats.example/export?date={date}")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
+
 def test_strangers_and_anonymous_users_get_no_export(client, site):
     assert client.get("/sites/stats.example/export")["Location"].startswith("/accounts/login/")
     client.force_login(UserFactory())

@@ -11,7 +11,14 @@ from tracker import geo
 
 @pytest.mark.parametrize(
     ("ip", "country"),
-    [("203.0.113.9", "DE"), ("2001:db8::1", "FR"), ("198.51.100.1", ""), ("10.0.0.1", ""), ("not an ip", "")],
+    [
+        ("203.0.113.9", "DE"),
+        ("::ffff:203.0.113.9", "DE"),  # an IPv4 client through a dual-stack socket
+        ("2001:db8::1", "FR"),
+        ("198.51.100.1", ""),
+        ("10.0.0.1", ""),
+        ("not an ip", ""),
+    ],
 )
 def test_country_of(geoip_db, ip, country):
     assert geo.country_of(ip) == country

@@ -23,6 +23,9 @@ from tracker.errors import ApiError
         ("10.0.0.1", "garbage", 1, "10.0.0.1"),
         ("10.0.0.1", " , ", 1, "10.0.0.1"),
         ("10.0.0.1", "2001:db8::1", 1, "2001:db8::1"),
+        # IPv4 clients as a dual-stack socket or proxy reports them are their IPv4 address.
+        ("::ffff:203.0.113.5", "", 0, "203.0.113.5"),
+        ("10.0.0.1", "::ffff:203.0.113.5", 1, "203.0.113.5"),
     ],
 )
 def test_client_ip_trusts_only_the_configured_hops(remote, forwarded, hops, expected):
