@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint typecheck pytest graphql-schema worker beat bench bench-stats clean
+.PHONY: run dev prepare test lint typecheck pytest graphql-schema worker beat bench bench-stats clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,21 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime
+# The embedded mode, as it can be left running: gunicorn (one process, threads: SQLite and the inline
+# pipeline share it), DEBUG off, static files through whitenoise.
+run: prepare
+	$(VENV)/bin/gunicorn analytics_site.wsgi --bind $(HOST) --workers 1 --threads 8 --timeout 120
+
+# The same data on Django's development server with DEBUG on: code reloads, error pages, GraphiQL.
+dev: prepare
+	DEBUG=true $(PY) manage.py runserver $(HOST)
+
+prepare: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap --host http://$(HOST) --quiet
 	$(PY) manage.py generate_traffic --site demo.footfall.test --days 28 --visitors 4000 --if-empty
 	$(PY) manage.py rollup
 	$(PY) manage.py bootstrap --host http://$(HOST)
-	$(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.dev lint typecheck pytest
 

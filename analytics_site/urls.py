@@ -3,13 +3,19 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from dashboard import two_factor
 from dashboard.graphql.views import graphql_api
 
-# Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files.
-api_docs = csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+# Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files. The page
+# answers GET alone: DRF's OPTIONS answer would need a template the docs view does not have.
+api_docs = require_safe(
+    csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+)
+handler404 = "analytics_site.error_pages.page_not_found"
+handler500 = "analytics_site.error_pages.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tracker.urls")),

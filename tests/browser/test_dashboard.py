@@ -190,3 +190,17 @@ def test_phone_width_and_dark_mode(page: Page, live_server, owner_site):
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(17, 19, 24)"  # the dark palette
     screenshot(page, "site-dashboard-phone-dark")
+
+
+def test_clicking_a_value_with_filter_syntax_in_it_filters_by_that_one_value(page: Page, live_server, owner_site):
+    odd = "/search;q=a|b\\c"
+    pipeline.process_batch([visit(owner_site, 7, 5, odd), visit(owner_site, 8, 4, "/search")])
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    page.locator("[data-panel]").nth(1).locator("td.name .value", has_text=odd).click()
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".chip")).to_have_count(1)
+    expect(page.locator(".chip")).to_have_text(f"page is {odd} ×")
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
+    expect(page.locator("#error")).to_be_hidden()

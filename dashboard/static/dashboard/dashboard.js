@@ -59,7 +59,7 @@
     params.delete("metric");
     if (article) {
       params.set("path", article);
-      params.set("filters", filters().concat(["event:page==" + article]).join(";"));
+      params.set("filters", filters().concat(["event:page==" + escapeValue(article)]).join(";"));
     }
     Object.keys(extra || {}).forEach(function (key) { params.set(key, extra[key]); });
     return fetch(dataUrl.replace("KIND", kind) + "?" + params.toString(), {
@@ -81,9 +81,31 @@
 
   // --- filters ----------------------------------------------------------------------------
 
+  // A value's own ";", "|" and "\\" are escaped with a backslash, so a visitor's text stays one value.
+  function escapeValue(value) {
+    return String(value).replace(/[\\;|]/g, "\\$&");
+  }
+
+  function unescapeValue(text) {
+    return text.replace(/\\([\\;|])/g, "$1");
+  }
+
   function filters() {
-    var text = state().get("filters");
-    return text ? text.split(";").filter(Boolean) : [];
+    var text = state().get("filters") || "";
+    var clauses = [], clause = "";
+    for (var i = 0; i < text.length; i++) {
+      if (text[i] === "\\" && i + 1 < text.length) {
+        clause += text[i] + text[i + 1];
+        i++;
+      } else if (text[i] === ";") {
+        clauses.push(clause);
+        clause = "";
+      } else {
+        clause += text[i];
+      }
+    }
+    clauses.push(clause);
+    return clauses.filter(Boolean);
   }
 
   function setFilters(list) {
@@ -95,7 +117,7 @@
 
   function addFilter(property, value) {
     var list = filters().filter(function (f) { return f.indexOf(property + "==") !== 0; });
-    list.push(property + "==" + value);
+    list.push(property + "==" + escapeValue(value));
     setFilters(list);
   }
 
@@ -107,7 +129,7 @@
       chip.type = "button";
       chip.className = "chip";
       chip.title = "Remove this filter";
-      chip.textContent = clause.replace(/^(event|visit):/, "").replace("==", " is ") + " ×";
+      chip.textContent = unescapeValue(clause.replace(/^(event|visit):/, "").replace("==", " is ")) + " ×";
       chip.addEventListener("click", function () {
         setFilters(filters().filter(function (_, i) { return i !== index; }));
       });
@@ -324,7 +346,7 @@
   function renderScroll(mine) {
     var entries = fetchJson("aggregate", {
       metrics: "visits",
-      filters: filters().concat(["visit:entry_page==" + article]).join(";"),
+      filters: filters().concat(["visit:entry_page==" + escapeValue(article)]).join(";"),
     }).then(function (data) {
       if (mine === generation) document.getElementById("entries").textContent = compact(data.results.visits.value);
     });

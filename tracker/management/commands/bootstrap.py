@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from tracker.models import Membership, Site
 from tracker.sites import DEMO_DOMAIN, site_create
 
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
 
 class Command(BaseCommand):
     help = "Create the admin user and the demo site if missing, and print the login and the script tag."
@@ -52,7 +54,9 @@ class Command(BaseCommand):
                     f"  Login:      {username} / {password_hint}",
                     f"  Demo site:  {site.domain} (a page carrying its snippet: {host}/demo/)",
                     f'  Script tag: <script defer data-domain="{site.domain}" src="{host}/js/script.js"></script>',
+                    # A browser's user agent: curl's own would be dropped as a bot after the 202.
                     f"  Try ingest: curl -X POST {host}/api/event -H 'Content-Type: text/plain' "
+                    f"-H 'User-Agent: {BROWSER_USER_AGENT}' "
                     f'-d \'{{"domain":"{site.domain}","name":"pageview","url":"https://{site.domain}/"}}\'',
                     "",
                 ]
