@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -235,7 +235,7 @@ def _months(site: Site, span: DateRange) -> list[DateRange]:
     return parts
 
 
-def analytics_list(site: Site, params: ReadParams) -> Iterator[bytes]:
+def analytics_list(site: Site, params: ReadParams) -> Generator[bytes]:
     """Yield every analytic in range as a JSON object, oldest first, read a chunk at a time."""
     span = span_of(params)
     fields = ("timestamp", "name", "path", "visitor_hash", "os", "referrer", "country")

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import wraps
 
 from django.conf import settings
@@ -88,7 +88,7 @@ def _stored(request: HttpRequest) -> HttpResponseBase:
     return HttpResponse(b"", content_type="application/json")
 
 
-def _listed(rows: Iterator[bytes]) -> HttpResponseBase:
+def _listed(rows: Generator[bytes]) -> HttpResponseBase:
     """Answer {"list": [...]} a piece at a time (an unbounded range of analytics is never held whole);
     {"list": null} when there are none, as µAnalytics answers."""
     first = next(rows, None)
@@ -96,10 +96,13 @@ def _listed(rows: Iterator[bytes]) -> HttpResponseBase:
         return json_response({"list": None})
 
     def pieces() -> Iterator[bytes]:
-        yield b'{"list":[' + first
-        for row in rows:
-            yield b"," + row
-        yield b"]}"
+        try:
+            yield b'{"list":[' + first
+            for row in rows:
+                yield b"," + row
+            yield b"]}"
+        finally:
+            rows.close()  # a client gone mid-answer: the database cursor closes now, not when collected
 
     return StreamingHttpResponse(pieces(), content_type="application/json")
 

@@ -226,6 +226,9 @@ class Row:
         if outcome.location and options.get("fields"):
             outcome = replace(outcome, location=outcome.location.format(**options["fields"]))
         problem = mismatch(response, outcome, path)
+        if response.streaming:
+            # Ends the stream, and the database cursor behind it, within this test's transaction.
+            response.close()
         assert problem is None, (principal, self.method, path, problem)
         return response
 
