@@ -201,6 +201,6 @@ def test_clicking_a_value_with_filter_syntax_in_it_filters_by_that_one_value(pag
     page.locator("[data-panel]").nth(1).locator("td.name .value", has_text=odd).click()
     page.wait_for_selector("#dashboard[data-loaded=true]")
     expect(page.locator(".chip")).to_have_count(1)
-    expect(page.locator(".chip")).to_have_text(f"page is {odd} ×")
+    expect(page.locator(".chip")).to_have_text(f"page is {odd} \N{MULTIPLICATION SIGN}")
     expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
     expect(page.locator("#error")).to_be_hidden()
