@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from tracker.errors import ApiError, error_response
+from analytics_site.errors import ApiError, error_response
 
 # Paths whose callers are programs: the REST and GraphQL APIs and the ingest endpoints.
 API_PREFIXES = ("/api/",)

@@ -13,7 +13,7 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
-from tracker.ingest import client_ip
+from tracker.ingest.validation import client_ip
 
 
 def pseudonymous_address(address: str) -> str:

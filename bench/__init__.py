@@ -96,8 +96,8 @@ def ensure_site(domain: str) -> int:
     """Return the id of the bench site for this domain, creating the bench user and the site."""
     from django.contrib.auth.models import User
 
-    from tracker.models import Site
-    from tracker.sites import normalise_domain, site_create
+    from sites.models import Site, normalise_domain
+    from sites.services import site_create
 
     existing = Site.objects.filter(domain=normalise_domain(domain)).values_list("id", flat=True).first()
     if existing is not None:

@@ -128,7 +128,7 @@ def _stats(data: dict[str, Any]) -> list[Figure]:
 
 
 def _snippet() -> list[Figure]:
-    from tracker import snippet
+    from tracker.ingest import snippet
 
     size, budget = snippet.gzipped_size(snippet.BUILD.read_text()), snippet.GZIP_BUDGET
     return [Figure("snippet", "script.js (gzip)", size, "bytes", f"<= {budget:,} bytes", size <= budget)]

@@ -205,7 +205,7 @@ class VisitorHashes:
     """tracker.hashing.visitor_hash per (visitor, UTC day), memoised for the current days."""
 
     def __init__(self, site_id: int) -> None:
-        from tracker.hashing import visitor_hash
+        from tracker.pipeline.enrich.hashing import visitor_hash
 
         self._hash = visitor_hash
         self.site_id = site_id
@@ -237,17 +237,17 @@ class Enrichment:
         self._sources: dict[tuple[str, str, str], tuple[str, str]] = {}
 
     def page(self, path: str) -> tuple[str, ...]:
-        """Return (hostname, path, clean_url, utm_source, utm_medium, utm_campaign, utm_term, utm_content)."""
+        """Return (hostname, path, url, utm_source, utm_medium, utm_campaign, utm_term, utm_content)."""
         found = self._pages.get(path)
         if found is None:
-            from tracker import pipeline
-            from tracker.hits import Hit
+            from tracker.ingest.hits import Hit
+            from tracker.pipeline import steps
 
-            hit = pipeline.parse_url(Hit(uuid="", site_id=0, name=PAGEVIEW, timestamp=_EPOCH, url=page_url(path)))
+            hit = steps.parse_url(Hit(uuid="", site_id=0, name=PAGEVIEW, timestamp=_EPOCH, raw_url=page_url(path)))
             found = self._pages[path] = (
                 hit.hostname,
                 hit.path,
-                hit.clean_url,
+                hit.url,
                 hit.utm_source,
                 hit.utm_medium,
                 hit.utm_campaign,
@@ -261,13 +261,15 @@ class Enrichment:
         key = (referrer, hostname, utm_source)
         found = self._sources.get(key)
         if found is None:
-            from tracker import pipeline
-            from tracker.hits import Hit
+            from tracker.ingest.hits import Hit
+            from tracker.pipeline import steps
 
-            hit = Hit(uuid="", site_id=0, name=PAGEVIEW, timestamp=_EPOCH, url="", referrer=referrer_url(referrer))
+            hit = Hit(
+                uuid="", site_id=0, name=PAGEVIEW, timestamp=_EPOCH, raw_url="", raw_referrer=referrer_url(referrer)
+            )
             hit.hostname, hit.utm_source = hostname, utm_source
-            hit = pipeline.classify_source(hit)
-            found = self._sources[key] = (hit.referrer_domain, hit.source)
+            hit = steps.classify_source(hit)
+            found = self._sources[key] = (hit.referrer, hit.referrer_source)
         return found
 
 
@@ -302,7 +304,7 @@ class CanonicalLoader:
 
     def __init__(self, *, site_id: int, first_session_id: int, timeout: timedelta) -> None:
         from tracker.models import Event
-        from tracker.storage import EVENT_FIELDS
+        from tracker.pipeline.storage import EVENT_FIELDS
 
         self.site_id = site_id
         self.next_session_id = first_session_id
@@ -337,7 +339,7 @@ class CanonicalLoader:
         return values
 
     def _new_session(self, visitor_hash: int, at: datetime, path: str, row: Sequence[str]) -> Any:
-        from tracker.storage import SessionRecord
+        from tracker.pipeline.storage import SessionRecord
 
         hostname, _, _, utm_source, utm_medium, utm_campaign, utm_term, utm_content = self.enrichment.page(row[5])
         referrer, source = self.enrichment.source(row[6], hostname, utm_source)
@@ -350,7 +352,7 @@ class CanonicalLoader:
             entry_path=path,
             exit_path=path,
             referrer=referrer,
-            source=source,
+            referrer_source=source,
             utm_source=utm_source,
             utm_medium=utm_medium,
             utm_campaign=utm_campaign,
@@ -419,7 +421,7 @@ class CanonicalLoader:
 
     def take_finished(self, *, everything: bool = False) -> list[Any]:
         """Remove and return the sessions no later event can join (all of them at the end)."""
-        from tracker.sessions import ENGAGED_MS_NOT_BOUNCE
+        from tracker.pipeline.sessions import ENGAGED_MS_NOT_BOUNCE
 
         cutoff = self.last_timestamp - self.timeout
         done = [s for s in self.open.values() if everything or s.last_seen < cutoff]
@@ -455,7 +457,7 @@ def load_rows(
     from tqdm import tqdm
 
     from tracker.models import Event, Session
-    from tracker.storage import EVENT_FIELDS, SESSION_FIELDS
+    from tracker.pipeline.storage import EVENT_FIELDS, SESSION_FIELDS
 
     session_names = ["id", *SESSION_FIELDS]
     stats = LoadStats()
@@ -585,7 +587,7 @@ SESSION_COMPARED = (
     "engaged_ms",
     "is_bounce",
     "referrer",
-    "source",
+    "referrer_source",
     "utm_source",
     "utm_medium",
     "utm_campaign",
@@ -615,7 +617,7 @@ class CheckResult:
 def _snapshot(site_id: int) -> tuple[dict[str, tuple[Any, ...]], dict[frozenset[str], tuple[Any, ...]], list[str]]:
     """Return the site's events by uuid and its sessions keyed by their events' uuids."""
     from tracker.models import Event, Session
-    from tracker.storage import EVENT_FIELDS
+    from tracker.pipeline.storage import EVENT_FIELDS
 
     event_fields = [f for f in EVENT_FIELDS if f not in ("uuid", "site_id", "session_id")]
     events: dict[str, tuple[Any, ...]] = {}
@@ -643,9 +645,10 @@ def check_against_pipeline(data: Dataset, *, events: int) -> CheckResult:
     from django.conf import settings
     from django.db import transaction
 
+    from sites.models import Site
     from tracker import pipeline
-    from tracker.hits import Hit
-    from tracker.models import Event, Session, Site
+    from tracker.ingest.hits import Hit
+    from tracker.models import Event, Session
 
     rows = first_rows(data.csv_path, events)
     with transaction.atomic():
@@ -670,8 +673,8 @@ def check_against_pipeline(data: Dataset, *, events: int) -> CheckResult:
                 site_id=site.id,
                 name=row[4] or PAGEVIEW,
                 timestamp=at,
-                url=page_url(row[5]),
-                referrer=referrer_url(row[6]),
+                raw_url=page_url(row[5]),
+                raw_referrer=referrer_url(row[6]),
                 visitor_hash=hashes(row[3], day),
                 prev_visitor_hash=hashes(row[3], day_before(day)),
                 country=row[10],

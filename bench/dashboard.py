@@ -74,8 +74,8 @@ def prepare() -> tuple[str, str]:
     """Fill the scratch database once; return the demo domain and a logged-in session key."""
     from django.contrib.auth.models import User
 
+    from tracker.demo.traffic import DEMO_DOMAIN
     from tracker.models import Event
-    from tracker.sites import DEMO_DOMAIN
 
     DATABASE.parent.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)

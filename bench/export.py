@@ -75,10 +75,11 @@ def setup() -> None:
 
 def fill(site: Any, count: int) -> None:
     """Replace the site's events and visits with `count` synthetic ones (COPY, a visit per ~3 events)."""
+    import orjson
     from django.db import connection
 
-    from tracker import storage
     from tracker.models import ArchiveCursor, ArchiveFile, Event, Session
+    from tracker.pipeline import storage
 
     rng = random.Random(8)
     Event.objects.filter(site=site).delete()
@@ -172,7 +173,12 @@ def fill(site: Any, count: int) -> None:
     storage._copy("tracker_session", ["id", *storage.SESSION_FIELDS], session_rows)
     # In arrival order, as the pipeline stores them: ids follow time, so archive batches follow hours.
     event_rows.sort(key=lambda row: row[4])
-    storage.insert_events(event_rows)
+    at = storage.EVENT_FIELDS.index("props")
+    storage._copy(
+        "tracker_event",
+        storage.EVENT_FIELDS,
+        ((*row[:at], orjson.dumps(row[at]).decode(), *row[at + 1 :]) for row in event_rows),
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tracker_event; ANALYZE tracker_session")
 
@@ -181,7 +187,7 @@ def baseline(site: Any) -> float:
     """Seconds to read the export's rows with a plain server-side SELECT, discarding them."""
     from django.db import connection, transaction
 
-    from tracker import export
+    from tracker.lifecycle import export
 
     query = export.events_for_export(site).values_list(*export._READ).query
     sql, params = query.get_compiler(connection=connection).as_sql()
@@ -197,7 +203,7 @@ def run_export(site: Any, fmt: str) -> tuple[float, int, int]:
     """Consume the export stream; return (seconds, bytes, growth of the process's peak RSS in bytes)."""
     from django.db import transaction
 
-    from tracker import export
+    from tracker.lifecycle import export
 
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -214,7 +220,7 @@ def run_archive(site: Any) -> dict[str, float]:
     from django.conf import settings
     from django.test.utils import override_settings
 
-    from tracker import archive
+    from tracker.lifecycle import archive
     from tracker.models import ArchiveCursor, ArchiveFile
 
     ArchiveCursor.objects.filter(site=site).delete()
@@ -253,7 +259,8 @@ def main() -> None:
     setup()
 
     from bench import ensure_site
-    from tracker.models import Event, Site
+    from sites.models import Site
+    from tracker.models import Event
 
     site = Site.objects.get(id=ensure_site(DOMAIN))
     if Event.objects.filter(site=site).count() != count:

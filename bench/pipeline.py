@@ -316,7 +316,7 @@ class Dataset:
 def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Dataset:
     """Generate `count` realistic hits, pseudonymised as ingest does, in arrival order."""
     from tracker import pipeline
-    from tracker.hits import Hit
+    from tracker.ingest.hits import Hit
 
     rng = random.Random(seed)
     now = datetime.now(tz=UTC)
@@ -356,8 +356,8 @@ def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Da
                     site_id=site_ids[domain],
                     name=name,
                     timestamp=min(moment, now),
-                    url=page,
-                    referrer=referrer,
+                    raw_url=page,
+                    raw_referrer=referrer,
                     props=props,
                     user_agent=agent,
                     ip=ip,
@@ -485,7 +485,8 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     """
     from django.db import connections
 
-    from tracker import buffer, pipeline, sessions, storage
+    from tracker import buffer, pipeline
+    from tracker.pipeline import sessions, storage
 
     original_process_batch = pipeline.process_batch
 
@@ -643,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(STREAM)
     from django.conf import settings
 
-    from tracker.useragents import parse_user_agent
+    from tracker.pipeline.enrich.useragents import parse_user_agent
 
     site_ids = {domain: ensure_site(domain) for domain in SITES}
 

@@ -173,7 +173,7 @@ def render(data: Any) -> Any:
 
 def raw_answer(case: Case, query: Any) -> dict[str, Any]:
     """Compute a case straight from raw events, shaped as the API answers it."""
-    from dashboard.stats import raw, report
+    from stats import raw, report
 
     if case.endpoint == "aggregate":
         return {"results": report.aggregate_results(report.aggregate(query, source=raw), compared=False)}
@@ -336,10 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from dashboard.stats.query import build_query
-    from tracker.keys import api_key_create
-    from tracker.models import ApiKey, Site
-    from tracker.sites import site_create
+    from sites.keys import api_key_create
+    from sites.models import ApiKey, Site
+    from sites.services import site_create
+    from stats.query import build_query
 
     user, _ = User.objects.get_or_create(username=BENCH_USERNAME)
     site = Site.objects.filter(domain=canonical.SITE_DOMAIN).first()

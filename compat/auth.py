@@ -12,70 +12,41 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
+from analytics_site.errors import ApiError
 from compat.errors import INVALID_AUTHENTICATION, INVALID_CREDENTIALS, RATE_LIMITED, CompatError
-from tracker.errors import ApiError
-from tracker.ingest import client_ip
-from tracker.keys import KEY_PREFIX, api_key_authenticate, site_ids_for_key
-from tracker.models import ApiKey
+from sites.keys import KEY_PREFIX, api_key_authenticate
+from sites.selectors import KeyAccess
+from tracker.ingest.validation import client_ip
 from tracker.ratelimit import check_api_key_rate, check_ingest_rate
 
 
-class Access:
-    """What one request may do; without a key it may do everything."""
-
-    def __init__(self, key: ApiKey | None = None) -> None:
-        self.key = key
-
-    @cached_property
-    def _readable(self) -> set[int]:
-        assert self.key is not None
-        return site_ids_for_key(self.key, owner_only=False) if ApiKey.Scope.STATS_READ in self.key.scopes else set()
-
-    @cached_property
-    def _owned(self) -> set[int]:
-        assert self.key is not None
-        return site_ids_for_key(self.key, owner_only=True)
-
-    def can_read(self, site_id: int) -> bool:
-        return self.key is None or site_id in self._readable
-
-    def can_write(self, site_id: int) -> bool:
-        return self.key is None or (ApiKey.Scope.EVENTS_WRITE in self.key.scopes and site_id in self._owned)
-
-    def can_create(self) -> bool:
-        return self.key is None or (ApiKey.Scope.EVENTS_WRITE in self.key.scopes and not self.key.sites.exists())
-
-    def can_delete(self, site_id: int) -> bool:
-        return self.key is None or (ApiKey.Scope.SITES_MANAGE in self.key.scopes and site_id in self._owned)
-
-    def owner(self) -> User | None:
-        """Return who owns the websites this request creates."""
-        if self.key is not None:
-            return self.key.user
-        username = settings.MICROANALYTICS_OWNER
-        return User.objects.filter(username=username).first() if username else None
+def websites_owner(access: KeyAccess) -> User | None:
+    """Return who owns the websites a request creates: the key's user, else MICROANALYTICS_OWNER."""
+    if access.key is not None:
+        return access.key.user
+    username = settings.MICROANALYTICS_OWNER
+    return User.objects.filter(username=username).first() if username else None
 
 
 def denied(website: str) -> CompatError:
     return CompatError(INVALID_CREDENTIALS, f"These credentials are not accepted for {website!r}.")
 
 
-def authenticate(request: HttpRequest) -> Access:
+def authenticate(request: HttpRequest) -> KeyAccess:
     """Check the Authorization header when auth is on, then the request limit; raise the µAnalytics error."""
     access = _credentials(request)
     check_rate(request, access)
     return access
 
 
-def _credentials(request: HttpRequest) -> Access:
+def _credentials(request: HttpRequest) -> KeyAccess:
     if not settings.MICROANALYTICS_AUTH:
-        return Access()
+        return KeyAccess()
     header = request.headers.get("Authorization", "")
     if header[:6].lower() != "basic ":
         raise CompatError(INVALID_AUTHENTICATION, "Send HTTP Basic credentials.")
@@ -90,16 +61,16 @@ def _credentials(request: HttpRequest) -> Access:
     if expected_user and expected_password:
         user_ok = hmac.compare_digest(user.encode(), expected_user.encode())
         if hmac.compare_digest(password.encode(), expected_password.encode()) and user_ok:
-            return Access()
+            return KeyAccess()
     if password.startswith(KEY_PREFIX):
         try:
-            return Access(api_key_authenticate(password))
+            return KeyAccess(api_key_authenticate(password))
         except ApiError:
             pass
     raise CompatError(INVALID_CREDENTIALS, "The credentials are not accepted.")
 
 
-def check_rate(request: HttpRequest, access: Access) -> None:
+def check_rate(request: HttpRequest, access: KeyAccess) -> None:
     """Count the request against its key's API_RATE_LIMIT_PER_MINUTE, shared with /api/v1/; without a key
     (the configured credentials, or auth off), against its client's INGEST_RATE_LIMIT_PER_MINUTE."""
     try:

@@ -23,7 +23,7 @@ from compat.parsing import MAX_UNIX
 from compat.service import Stored, hit_for
 from compat.websites import domain_of, website_create, websites_mark_long_lived_ids
 from tracker import pipeline
-from tracker.hits import DropReason, Hit
+from tracker.ingest.hits import DropReason, Hit
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "footfall:import:microanalytics")
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}\Z")

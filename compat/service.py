@@ -6,10 +6,10 @@ Writes. Each analytic becomes a Hit whose platform, referrer domain and path are
 whose country comes from the ip (compat.visitors); the ip itself is never put on the hit. The
 hit carries the visitor's referer, so Footfall's own source shows on the dashboards, but no
 user agent: µAnalytics stores what its client sends, curl included, and Footfall's bot filter
-would drop it. Hits go through ingest.accept like /api/events: the buffer, the spool and the
-pipeline. In the embedded mode that is inline; with Redis they are processed in the request too
-(MICROANALYTICS_INLINE_WRITES, on by default), so the very next read sees them as the contract
-says; turned off, they wait for a worker's next batch.
+would drop it. Hits go to the buffer like /api/events' (buffer.push): in the embedded mode that
+is inline; with Redis they are processed in the request too (MICROANALYTICS_INLINE_WRITES, on by
+default), so the very next read sees them as the contract says; turned off, they take the stream
+(or the spool) and wait for a worker's next batch.
 
 Reads count from raw events (dashboard.stats.raw), not rollups: µAnalytics' unique visitors
 are distinct tokens per calendar month, which a day-by-day rollup merge cannot give for tokens
@@ -30,10 +30,9 @@ from urllib.parse import quote
 import orjson
 import pycountry
 from django.conf import settings
-from django.db import DatabaseError
 
 from compat import visitors
-from compat.auth import Access, denied
+from compat.auth import denied, websites_owner
 from compat.errors import INSERT_FAILED, INVALID_DATABASE_NAME, CompatError
 from compat.parsing import (
     Analytic,
@@ -53,14 +52,16 @@ from compat.websites import (
     website_get,
     websites_mark_long_lived_ids,
 )
-from dashboard.stats import raw
-from dashboard.stats.counts import Counts
-from dashboard.stats.query import DateRange, Filter, Operator, StatsQuery
-from tracker import buffer, ingest, pipeline
+from sites.models import Site
+from sites.selectors import KeyAccess
+from stats import raw
+from stats.counts import Counts
+from stats.dimensions import ENGAGEMENT
+from stats.query import DateRange, Filter, Operator, StatsQuery
+from tracker import buffer
 from tracker.buffer import BufferUnavailable
-from tracker.hits import Hit
-from tracker.models import Event, Site
-from tracker.rollups import ENGAGEMENT
+from tracker.ingest.hits import Hit
+from tracker.models import Event
 
 MAX_EVENT = 120
 URL_SAFE = ":/?&=#%+@!$'()*,;~"
@@ -131,25 +132,15 @@ def hit_for(site: Site, stored: Stored, *, event_uuid: str | None = None, countr
         site_id=site.id,
         name=_clean(stored.event)[:MAX_EVENT],
         timestamp=stored.time,
-        url=_page_url(site, path),
-        referrer=_clean(stored.referer)[:MAX_REFERRER],
+        raw_url=_page_url(site, path),
+        raw_referrer=_clean(stored.referer)[:MAX_REFERRER],
         visitor_hash=visitors.ip_token(site.id, stored.time, stored.ip),
         country=visitors.country_of(stored.ip) if country is None else country,
-        fixed={"path": path, "os": _clean(stored.platform), "referrer_domain": _clean(stored.referer_domain)},
+        fixed={"path": path, "os": _clean(stored.platform), "referrer": _clean(stored.referer_domain)},
     )
 
 
-def _deliver(hits: list[Hit]) -> None:
-    if settings.MICROANALYTICS_INLINE_WRITES and buffer.stream_mode():
-        try:
-            pipeline.process_batch(hits)
-        except DatabaseError as exc:
-            raise BufferUnavailable("the database is unavailable") from exc
-        return
-    ingest.accept(ingest.Batch(hits=hits, accepted=len(hits)))
-
-
-def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: Access) -> int:
+def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: KeyAccess) -> int:
     """Store (website, analytic) pairs, all or none; create missing websites. Return how many were stored.
 
     Websites are created, and committed, before the hits are handed on, so a worker never meets
@@ -170,13 +161,15 @@ def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: Access) 
     created: list[Site] = []
     for name, known in found.items():
         if known is None:
-            known, new = website_create(name=name, owner=access.owner())
+            known, new = website_create(name=name, owner=websites_owner(access))
             if new:
                 created.append(known)
         sites[name] = known
     websites_mark_long_lived_ids(sites.values())
     try:
-        _deliver([hit_for(sites[name], stored) for name, stored in pairs])
+        buffer.push(
+            [hit_for(sites[name], stored) for name, stored in pairs], inline=settings.MICROANALYTICS_INLINE_WRITES
+        )
     except BufferUnavailable as exc:
         for site in created:
             if not Event.objects.filter(site=site).exists():
@@ -187,7 +180,7 @@ def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: Access) 
     return len(pairs)
 
 
-def website_remove(name: str, *, access: Access) -> None:
+def website_remove(name: str, *, access: KeyAccess) -> None:
     """Delete a website; one the credentials can neither read, write nor delete is as good as missing."""
     site = website_get(name)
     if site is None or not (access.can_read(site.id) or access.can_write(site.id) or access.can_delete(site.id)):
@@ -200,7 +193,7 @@ def website_remove(name: str, *, access: Access) -> None:
 # --- reads ------------------------------------------------------------------------------------------
 
 
-def readable_site(name: str, *, access: Access) -> Site:
+def readable_site(name: str, *, access: KeyAccess) -> Site:
     """Return the website's site, or raise InvalidDatabaseName whether it is missing or out of reach."""
     site = website_get(name)
     if site is None or not access.can_read(site.id):

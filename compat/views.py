@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from compat import service
-from compat.auth import Access, authenticate
+from compat.auth import authenticate
 from compat.errors import (
     INSERT_FAILED,
     INVALID_PROPERTY,
@@ -27,6 +27,7 @@ from compat.errors import (
     json_response,
 )
 from compat.parsing import Analytic, parse_analytic, parse_body, parse_list, read_params
+from sites.selectors import KeyAccess
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def website(request: HttpRequest, website: str) -> HttpResponseBase:
     raise _not_allowed(request)
 
 
-def _bulk_all(request: HttpRequest, access: Access) -> HttpResponseBase:
+def _bulk_all(request: HttpRequest, access: KeyAccess) -> HttpResponseBase:
     """POST /bulk: items name their website; those without one are skipped."""
     now = timezone.now()
     pairs = [(item.website, service.stored_from(item, now=now, bulk=True)) for item in _bulk(request) if item.website]

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from tracker import geo
+from tracker.pipeline.enrich import geo
 
 NO_ADDRESS = 0  # the token of "": every analytic without an ip counts as one visitor per month
 _MASK = (1 << 64) - 1

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from compat.errors import INVALID_DATABASE_NAME, CompatError
-from tracker.models import Membership, Site, validate_domain
-from tracker.sites import normalise_domain, site_delete
+from sites.models import Membership, Site, normalise_domain, validate_domain
+from tracker.lifecycle.deletion import site_delete
 
 MAX_NAME = 253  # the site domain's column
 

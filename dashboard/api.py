@@ -31,23 +31,17 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from analytics_site.errors import ApiError
 from dashboard import schema
-from dashboard.stats import report
-from dashboard.stats.query import QueryError, StatsQuery, build_query
-from tracker import export
-from tracker.errors import ApiError
-from tracker.keys import (
-    api_key_create_by_key,
-    api_key_from_request,
-    api_key_get_for_key,
-    api_key_list_for_key,
-    api_key_revoke,
-    require_scope,
-    site_ids_for_key,
-)
-from tracker.models import ApiKey, Site
+from sites.keys import api_key_create_by_key, api_key_from_request, api_key_revoke
+from sites.models import ApiKey, Site, normalise_domain
+from sites.selectors import api_key_get_for_key, api_key_list_for_key, require_scope, site_ids_for_key
+from sites.services import site_create
+from stats import report
+from stats.query import QueryError, StatsQuery, build_query
+from tracker.lifecycle import export
+from tracker.lifecycle.deletion import site_delete
 from tracker.ratelimit import check_api_key_rate
-from tracker.sites import normalise_domain, site_create, site_delete
 
 
 class ApiKeyAuthentication(BaseAuthentication):

@@ -6,10 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from analytics_site.errors import ApiError, error_response
 from dashboard.api import export_response
-from dashboard.selectors import site_for_user
-from tracker import export
-from tracker.errors import ApiError, error_response
+from sites.selectors import site_for_user
+from tracker.lifecycle import export
 
 
 @login_required

@@ -15,8 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from dashboard.stats.query import INTERVALS, METRICS, PERIODS, PROP_PREFIX, PROPERTIES
-from tracker.export import COLUMNS, FORMATS
+from stats.dimensions import BY_NAME as PROPERTIES
+from stats.dimensions import PROPS_PREFIX as PROP_PREFIX
+from stats.query import INTERVALS, METRICS, PERIODS
+from tracker.lifecycle.export import COLUMNS, FORMATS
 
 TAG_STATS = "stats"
 TAG_SITES = "sites"

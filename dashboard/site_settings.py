@@ -18,11 +18,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard.selectors import site_for_owner
-from tracker import access
-from tracker.keys import api_key_create, api_key_revoke
-from tracker.models import ApiKey, Event, Membership, Site
-from tracker.sites import site_delete, site_delete_data
+from sites import services as access
+from sites.keys import api_key_create, api_key_revoke
+from sites.models import ApiKey, Membership, Site
+from sites.selectors import site_for_owner
+from tracker.lifecycle.deletion import site_delete, site_delete_data
+from tracker.models import Event
 
 TIMEZONES = sorted(zoneinfo.available_timezones())
 

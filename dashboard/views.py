@@ -12,15 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dashboard.selectors import site_for_user, sites_for_user, user_owns
-from dashboard.stats import articles, report
-from dashboard.stats.query import QueryError, StatsQuery, build_query
-from tracker.access import site_for_share_token
-from tracker.errors import ApiError, error_response
-from tracker.ingest import client_ip
-from tracker.models import Event, Site
+from analytics_site.errors import ApiError, error_response
+from sites.models import Site
+from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
+from stats import articles, report
+from stats.query import QueryError, StatsQuery, build_query
+from tracker.demo.traffic import DEMO_DOMAIN
+from tracker.ingest.validation import client_ip
+from tracker.models import Event
 from tracker.ratelimit import check_dashboard_rate, client_pseudonym
-from tracker.sites import DEMO_DOMAIN
 
 MAX_LIMIT = 1000
 
@@ -225,27 +225,20 @@ def site_data(request: HttpRequest, domain: str, kind: str) -> HttpResponse:
     return _data(request, site_for_user(request.user, domain), kind)
 
 
-def _shared_site(token: str) -> Site:
-    site = site_for_share_token(token)
-    if site is None:
-        raise Http404("No such link.")
-    return site
-
-
 @require_GET
 def shared_dashboard(request: HttpRequest, token: str) -> HttpResponse:
     """The site's dashboard for anyone holding the link: read-only, no settings, no login."""
-    return _render_site(request, _shared_site(token), token)
+    return _render_site(request, site_for_share_token(token), token)
 
 
 @require_GET
 def shared_article(request: HttpRequest, token: str) -> HttpResponse:
-    return _render_article(request, _shared_site(token), token)
+    return _render_article(request, site_for_share_token(token), token)
 
 
 @require_GET
 def shared_data(request: HttpRequest, token: str, kind: str) -> HttpResponse:
-    return _data(request, _shared_site(token), kind, token)
+    return _data(request, site_for_share_token(token), kind, token)
 
 
 @login_required

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker.snippet import BUILD, GZIP_BUDGET, SOURCE, gzipped_size, minify
+from tracker.ingest.snippet import BUILD, GZIP_BUDGET, SOURCE, gzipped_size, minify
 
 
 def main() -> int:

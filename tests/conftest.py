@@ -12,10 +12,14 @@ import redis
 from django.core.cache import cache
 from django.db import connection
 
+from sites import selectors
 from tests.principals import Principals, principals_create
-from tracker import buffer, geo, hashing, sites
+from tracker import buffer
+from tracker.pipeline.enrich import geo, hashing
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
+# stats.example with known numbers (site, recent_visitors, secrets), shared by several test folders.
+pytest_plugins = ["tests.known_site"]
 
 
 def need_service(reason: str) -> None:
@@ -30,9 +34,9 @@ def _fresh_process_caches() -> Iterator[None]:
     cache.clear()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
-    sites.forget_cached_sites()
+    selectors.forget_cached_sites()
     yield
-    sites.forget_cached_sites()
+    selectors.forget_cached_sites()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from tracker.models import Event, Membership, Session, Site
+from sites.models import Membership, Site
+from tracker.models import Event, Session
 
 TIME_ZERO = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

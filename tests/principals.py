@@ -24,9 +24,9 @@ from django.contrib.auth.models import User
 from django.http import HttpResponse
 from django.test import Client
 
+from sites.keys import KEY_PREFIX, api_key_create
+from sites.models import ApiKey, Membership, ShareLink, Site
 from tests.factories import EventFactory, MembershipFactory, SiteFactory, UserFactory
-from tracker.keys import KEY_PREFIX, api_key_create
-from tracker.models import ApiKey, Membership, ShareLink, Site
 
 SITE = "stats.example"
 ELSEWHERE = "elsewhere.example"

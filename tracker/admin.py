@@ -1,11 +1,14 @@
+"""Django admin for sites (whose deletion removes everything collected) and the collected data."""
+
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tracker.models import ApiKey, ArchiveFile, Event, Membership, Rollup, Salt, Session, Site, SpooledHit
-from tracker.sites import site_delete
+from sites.models import ApiKey, Membership, Site
+from tracker.lifecycle.deletion import site_delete
+from tracker.models import ArchiveFile, Event, Rollup, Salt, Session, SpooledHit
 
 # What ModelAdmin.get_deleted_objects returns: lines to show, counts, missing permissions, protected.
 DeletedObjects = tuple[list[Any], dict[str, int], set[str], list[Any]]
@@ -53,27 +56,6 @@ class SiteAdmin(admin.ModelAdmin):
             site_delete(site)
 
 
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "site", "role", "created"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "site__domain"]
-    autocomplete_fields = ["user", "site"]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "scopes", "created", "last_used", "revoked"]
-    list_filter = ["revoked", "created"]
-    search_fields = ["name", "prefix", "user__username"]
-    readonly_fields = ["prefix", "secret_hash", "created", "last_used"]
-    filter_horizontal = ["sites"]
-
-    def has_add_permission(self, request: object) -> bool:
-        # Keys are created with `manage.py create_api_key`, which shows the secret once.
-        return False
-
-
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = [
@@ -85,11 +67,11 @@ class SessionAdmin(admin.ModelAdmin):
         "pageviews",
         "duration",
         "is_bounce",
-        "source",
+        "referrer_source",
         "country",
     ]
     list_filter = ["site", "is_bounce", "device_type", "country"]
-    search_fields = ["entry_path", "exit_path", "source"]
+    search_fields = ["entry_path", "exit_path", "referrer_source"]
     date_hierarchy = "started"
     show_full_result_count = False
 

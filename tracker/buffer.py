@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from tracker import pipeline
-from tracker.hits import Hit
+from tracker.ingest.hits import Hit
 from tracker.models import SpooledHit
 
 logger = logging.getLogger(__name__)
@@ -72,11 +72,12 @@ def stream_mode() -> bool:
     return bool(settings.REDIS_URL)
 
 
-def push(hits: list[Hit]) -> None:
-    """Make the hits durable (or process them inline); raise BufferUnavailable if impossible."""
+def push(hits: list[Hit], *, inline: bool = False) -> None:
+    """Make the hits durable, or process them at once (`inline`, and always without Redis); raise
+    BufferUnavailable if neither can be done. The hits must hold no client address any more."""
     if not hits:
         return
-    if not stream_mode():
+    if inline or not stream_mode():
         try:
             pipeline.process_batch(hits)
         except DatabaseError as exc:

@@ -16,8 +16,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from analytics_site.errors import ApiError
 from tracker.buffer import redis_client, stream_mode
-from tracker.errors import ApiError
 
 WINDOW_SECONDS = 60
 

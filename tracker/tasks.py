@@ -25,7 +25,7 @@ def drain_spool_task() -> int:
 def rotate_salts_task() -> int:
     from django.utils import timezone
 
-    from tracker.hashing import rotate_salts
+    from tracker.pipeline.enrich.hashing import rotate_salts
 
     return rotate_salts(timezone.now())
 
@@ -41,7 +41,7 @@ def rollup_task() -> int:
 @shared_task(ignore_result=True)
 def archive_task() -> int:
     """Write batches of stored events to the archive once enough events or seconds gathered."""
-    from tracker.archive import archive_pending
+    from tracker.lifecycle.archive import archive_pending
 
     return archive_pending().events
 
@@ -49,7 +49,7 @@ def archive_task() -> int:
 @shared_task(ignore_result=True)
 def compact_archive_task() -> int:
     """Merge each finished hour's archive batches into one file per site and hour."""
-    from tracker.archive import compact
+    from tracker.lifecycle.archive import compact
 
     return compact().hours
 
@@ -57,6 +57,6 @@ def compact_archive_task() -> int:
 @shared_task(ignore_result=True)
 def retention_task() -> int:
     """Delete raw events and sessions past each site's retention, and archive files past the archive's."""
-    from tracker.retention import apply_retention
+    from tracker.lifecycle.retention import apply_retention
 
     return sum(result.events for result in apply_retention())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker import views
+from tracker.ingest import views
 
 urlpatterns = [
     path("api/event", views.event, name="ingest-event"),

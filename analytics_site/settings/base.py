@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # For its `export_schema` command, which writes dashboard/graphql/schema.graphql.
     "strawberry_django",
+    "sites",
     "tracker",
     "dashboard",
     "compat",

@@ -18,7 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
-from tracker.errors import ApiError
+from analytics_site.errors import ApiError
 
 PARSE_FAILED = "graphql_parse_failed"
 VALIDATION_FAILED = "graphql_validation_failed"

@@ -33,7 +33,7 @@ from graphql import (
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from dashboard.graphql.errors import coded_error
-from tracker.keys import site_ids_for_key
+from sites.selectors import site_ids_for_key
 
 MAX_TOKENS = 2_000
 # One level more than the deepest selection the schema has (site → aggregate → visitors → value).

@@ -27,11 +27,11 @@ from dashboard import schema as openapi
 from dashboard.api import require_breakdown, site_for_key, sites_for_key, stats_params, stats_query
 from dashboard.graphql.errors import FootfallSchema, StableErrorCodes
 from dashboard.graphql.limits import DepthLimit, StatsFieldLimit, TokenLimit
-from dashboard.stats import report
-from dashboard.stats.counts import MetricValue
-from dashboard.stats.query import METRICS, StatsQuery
-from tracker import models
-from tracker.keys import require_scope
+from sites import models
+from sites.selectors import require_scope
+from stats import report
+from stats.counts import MetricValue
+from stats.query import METRICS, StatsQuery
 
 
 @dataclass

@@ -29,9 +29,9 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView
 from strawberry.http.base import BaseRequestProtocol
 
+from analytics_site.errors import ApiError
 from dashboard.graphql.schema import GraphQLContext, schema
-from tracker.errors import ApiError
-from tracker.keys import api_key_from_request
+from sites.keys import api_key_from_request
 from tracker.ratelimit import check_api_key_rate
 
 # Codes for the HTTP errors strawberry raises before a document runs (bad body, batches, methods).

@@ -210,7 +210,7 @@ ADMIN_RULES = [
         r"admin/autocomplete/",
         Row(
             "get",
-            "admin/autocomplete/?app_label=tracker&model_name=membership&field_name=user",
+            "admin/autocomplete/?app_label=sites&model_name=membership&field_name=user",
             staff_only(staff=FORBIDDEN),
         ),
     ),
@@ -234,8 +234,8 @@ ADMIN_RULES = [
     ),
     # Keys are created with `manage.py create_api_key`, which shows the secret once.
     AdminRule(
-        r"admin/tracker/apikey/add/",
-        Row("get", "admin/tracker/apikey/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
+        r"admin/sites/apikey/add/",
+        Row("get", "admin/sites/apikey/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     AdminRule(MODEL, Row("get", "admin/{app}/{model}/", staff_only(staff=FORBIDDEN))),
     AdminRule(MODEL + "add/", Row("get", "admin/{app}/{model}/add/", staff_only(staff=FORBIDDEN))),

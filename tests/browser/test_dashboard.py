@@ -13,7 +13,7 @@ from playwright.sync_api import Dialog, Page, expect
 
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tracker import pipeline, rollups
-from tracker.hits import Hit
+from tracker.ingest.hits import Hit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ def visit(site, visitor: int, minutes_ago: int, path: str, **fields) -> Hit:
         site_id=site.id,
         name=fields.pop("name", "pageview"),
         timestamp=timezone.now() - timedelta(minutes=minutes_ago),
-        url=f"https://{site.domain}{path}",
+        raw_url=f"https://{site.domain}{path}",
         visitor_hash=visitor,
         **fields,
     )
@@ -44,10 +44,10 @@ def owner_site(db):
     days = 24 * 60
     pipeline.process_batch(
         [
-            visit(site, 1, 3 * days, "/blog/hello", referrer="https://www.google.com/"),
+            visit(site, 1, 3 * days, "/blog/hello", raw_referrer="https://www.google.com/"),
             visit(site, 1, 3 * days - 1, "/about"),
             visit(site, 2, 2 * days, "/blog/hello", country="DE"),
-            visit(site, 3, 1 * days, XSS_PATH, referrer=XSS_REFERRER),
+            visit(site, 3, 1 * days, XSS_PATH, raw_referrer=XSS_REFERRER),
             visit(site, 4, 10, "/blog/hello", country="FR"),
             visit(site, 4, 9, "/", name='<b onmouseover="alert(3)">Signup</b>', props={"plan": "<i>pro</i>"}),
         ]

@@ -7,8 +7,8 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
+from sites.keys import api_key_create
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
-from tracker.keys import api_key_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

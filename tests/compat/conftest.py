@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker import geo
+from tracker.pipeline.enrich import geo
 
 ROOT = "/compat/microanalytics/"
 

@@ -10,15 +10,16 @@ import orjson
 import pytest
 
 from compat.visitors import token_text
-from dashboard.stats import report
-from dashboard.stats.query import DateRange, StatsQuery
+from sites.keys import api_key_create
+from sites.models import ApiKey, Membership, Site
+from stats import report
+from stats.query import DateRange, StatsQuery
 from tests.compat.conftest import ROOT, basic
 from tests.factories import SiteFactory, UserFactory
 from tracker import buffer, pipeline
 from tracker.buffer import BufferUnavailable
-from tracker.hits import Hit
-from tracker.keys import api_key_create
-from tracker.models import ApiKey, Event, Membership, Session, Site
+from tracker.ingest.hits import Hit
+from tracker.models import Event, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -392,7 +393,7 @@ def test_snippet_events_can_be_read_through_the_api(client):
         site_id=site.id,
         name="pageview",
         timestamp=datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=UTC),
-        url="https://snippet.example/post",
+        raw_url="https://snippet.example/post",
         visitor_hash=42,
         country="DE",
     )
@@ -474,7 +475,7 @@ def test_without_a_key_requests_count_per_client(client, settings):
 
 
 def test_unavailable_buffer_is_insert_failed_and_creates_no_website(client, monkeypatch):
-    def refuse(hits):
+    def refuse(hits, **options):
         raise BufferUnavailable("down")
 
     monkeypatch.setattr(buffer, "push", refuse)

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 
 from compat.visitors import token_text
+from sites.models import Site
 from tracker import rollups
-from tracker.models import Event, RollupDirty, Session, Site
+from tracker.models import Event, RollupDirty, Session
 
 pytestmark = pytest.mark.django_db
 

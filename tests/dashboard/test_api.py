@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from sites.keys import api_key_create
+from sites.models import ApiKey, Membership
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tracker import ratelimit
-from tracker.keys import api_key_create
-from tracker.models import ApiKey, Membership
 
 pytestmark = pytest.mark.django_db
 

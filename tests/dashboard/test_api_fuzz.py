@@ -27,9 +27,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from sites.keys import api_key_create
 from tests.dashboard.test_schema import OPERATIONS
 from tests.factories import MembershipFactory, UserFactory
-from tracker.keys import api_key_create
 
 CASES = int(os.environ.get("FOOTFALL_API_FUZZ_CASES", "550"))
 PER_OPERATION = math.ceil(CASES / len(OPERATIONS))

@@ -8,10 +8,11 @@ import io
 import orjson
 import pytest
 
+from sites.keys import api_key_create
+from sites.models import ApiKey, Membership, Site
 from tests.factories import MembershipFactory, UserFactory
-from tracker import export
-from tracker.keys import api_key_create
-from tracker.models import ApiKey, Event, Membership, Site
+from tracker.lifecycle import export
+from tracker.models import Event
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.contrib.staticfiles import finders
 
 from dashboard.api import StatsQuerySerializer
 from dashboard.schema import STATS_PARAMETERS
-from dashboard.stats.query import INTERVALS, METRICS, PERIODS
+from stats.query import INTERVALS, METRICS, PERIODS
 
 OPERATIONS = {
     ("/api/v1/stats/aggregate", "get"),

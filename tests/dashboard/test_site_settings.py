@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from sites.keys import api_key_authenticate
+from sites.models import ApiKey, Membership, ShareLink
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
-from tracker.keys import api_key_authenticate
-from tracker.models import ApiKey, Membership, ShareLink
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,8 @@ def test_export_links_and_retention(owner_client, site):
 
 
 def test_deleting_data_needs_the_domain_typed_and_keeps_the_site(owner_client, site):
-    from tracker.models import Event, Session, Site
+    from sites.models import Site
+    from tracker.models import Event, Session
 
     page = owner_client.post(f"{SETTINGS}delete-data", {"confirm": "wrong.example"}, follow=True).content.decode()
     assert "Type stats.example to confirm" in page
@@ -157,7 +158,7 @@ def test_deleting_data_needs_the_domain_typed_and_keeps_the_site(owner_client, s
 def test_deleting_the_site_needs_the_domain_and_an_owner(client, owner, site):
     from django.contrib.auth.models import User
 
-    from tracker.models import Site
+    from sites.models import Site
 
     client.force_login(User.objects.get(username="viewer"))
     assert client.post(f"{SETTINGS}delete-site", {"confirm": "stats.example"}).status_code == 403

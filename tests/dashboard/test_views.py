@@ -38,7 +38,7 @@ def test_empty_state_says_what_to_do(client):
 
 def test_demo_page_carries_the_snippet_and_lists_events(client):
     from tests.factories import EventFactory
-    from tracker.sites import DEMO_DOMAIN
+    from tracker.demo.traffic import DEMO_DOMAIN
 
     site = SiteFactory(domain=DEMO_DOMAIN)
     EventFactory(site=site, name="Signup", path="/demo/page-2", props={"plan": "<b>pro</b>"})
@@ -51,7 +51,7 @@ def test_demo_page_carries_the_snippet_and_lists_events(client):
 
 
 def test_demo_page_is_for_the_demo_sites_members(client):
-    from tracker.sites import DEMO_DOMAIN
+    from tracker.demo.traffic import DEMO_DOMAIN
 
     SiteFactory(domain=DEMO_DOMAIN)
     assert client.get("/demo/")["Location"].startswith("/accounts/login/")
@@ -227,7 +227,7 @@ def test_data_requests_are_rate_limited_per_user(client, dashboard_site, setting
 
 
 def test_share_link_data_is_rate_limited_per_client(client, dashboard_site, settings):
-    from tracker.access import share_link_create
+    from sites.services import share_link_create
 
     settings.DASHBOARD_RATE_LIMIT_PER_MINUTE = 1
     token = share_link_create(dashboard_site).token

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sites.models import Site
 from tests.factories import TIME_ZERO
 from tracker import pipeline
-from tracker.hits import Hit
-from tracker.models import Site
+from tracker.ingest.hits import Hit
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
@@ -23,7 +23,7 @@ def hit(site: Site, visitor: int, at: datetime, path: str, name: str = "pageview
         site_id=site.id,
         name=name,
         timestamp=at,
-        url=f"https://{site.domain}{path}",
+        raw_url=f"https://{site.domain}{path}",
         visitor_hash=visitor,
         country="DE" if visitor % 3 else "FR",
         **fields,
@@ -40,7 +40,7 @@ def visits(site: Site, *, start: datetime = TIME_ZERO, visitors: int = 6, hours:
             visitor = 1000 + n * 10 + h
             entry = f"/blog/post-{n}?utm_source=newsletter&utm_campaign=nov" if n % 3 == 0 else f"/page/{n}"
             referrer = "https://www.google.com/" if n % 3 == 1 else ""
-            hits.append(hit(site, visitor, at, entry, referrer=referrer))
+            hits.append(hit(site, visitor, at, entry, raw_referrer=referrer))
             hits.append(hit(site, visitor, at + timedelta(minutes=12), "/about"))  # the next hour
             hits.append(
                 hit(

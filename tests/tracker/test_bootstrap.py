@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tracker.models import Membership, Site
+from sites.models import Membership, Site
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ from django.db import DatabaseError, OperationalError, connection, connections
 from django.db.models import Sum
 
 from tests.factories import TIME_ZERO, SiteFactory
-from tracker import buffer, pipeline, storage
-from tracker.hits import Hit
+from tracker import buffer, pipeline
+from tracker.ingest.hits import Hit
 from tracker.models import Event, Session, SpooledHit
+from tracker.pipeline import storage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,7 @@ def make_hits(site, count: int, *, visitors: int = 3) -> list[Hit]:
             site_id=site.id,
             name="pageview",
             timestamp=TIME_ZERO + timedelta(seconds=i),
-            url=f"https://{site.domain}/page/{i % 7}",
+            raw_url=f"https://{site.domain}/page/{i % 7}",
             user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
             ip=f"198.51.100.{i % visitors}",
         )
@@ -58,7 +59,9 @@ def test_inline_mode_database_failure_is_unavailable(settings, monkeypatch):
 
 
 def test_hit_with_an_address_is_never_buffered():
-    hit = Hit(uuid=str(uuid.uuid4()), site_id=1, name="pageview", timestamp=TIME_ZERO, url="https://a/", ip="1.2.3.4")
+    hit = Hit(
+        uuid=str(uuid.uuid4()), site_id=1, name="pageview", timestamp=TIME_ZERO, raw_url="https://a/", ip="1.2.3.4"
+    )
     with pytest.raises(ValueError, match="pseudonymised"):
         hit.to_buffer()
 
@@ -249,9 +252,7 @@ def test_database_gone_for_every_attempt_leaves_the_batch_pending(
     assert stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"] == 0
 
 
-def test_spooled_batch_whose_connection_was_lost_is_stored_again(
-    settings, monkeypatch, terminate_own_backend
-):
+def test_spooled_batch_whose_connection_was_lost_is_stored_again(settings, monkeypatch, terminate_own_backend):
     settings.REDIS_URL = REFUSING_REDIS
     hits = make_hits(SiteFactory(), 8)
     buffer.push(hits)

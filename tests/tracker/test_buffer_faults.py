@@ -36,14 +36,15 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
+from sites.keys import api_key_create
+from sites.models import ApiKey
 from tests.conftest import need_service
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tests.redis_server import RedisServer, redis_server_binary
 from tests.worker import WORKER_APPLICATION_NAME, WorkerProcess, wait_until
 from tracker import buffer
-from tracker.keys import api_key_create
-from tracker.models import ApiKey, Event, Session, SpooledHit
-from tracker.sessions import SESSION_WRITE_LOCK
+from tracker.models import Event, Session, SpooledHit
+from tracker.pipeline.sessions import SESSION_WRITE_LOCK
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from analytics_site.errors import ApiError
 from tracker import ratelimit
-from tracker.errors import ApiError
 from tracker.ratelimit import _client_key, check_api_key_rate, check_ingest_rate
 
 

@@ -20,6 +20,7 @@ from tests.tracker.test_buffer import REFUSING_REDIS, make_hits
 from tests.worker import WorkerProcess, wait_until
 from tracker import buffer, pipeline, rollups, tasks
 from tracker.models import Event, RollupState, Session, SpooledHit
+from tracker.rollups import fill
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +57,7 @@ def test_rollup_task_rolls_up_every_site(settings):
             hit.timestamp = events_at
         pipeline.process_batch(hits)
     # Every day from the events' day to the last completed one, per site.
-    days = (rollups.local_day(timezone.now() - rollups.GRACE, "UTC") - events_at.date()).days
+    days = (rollups.local_day(timezone.now() - fill.GRACE, "UTC") - events_at.date()).days
     assert tasks.rollup_task() == 2 * days
     assert tasks.rollup_task() == 0
     assert RollupState.objects.count() == 2

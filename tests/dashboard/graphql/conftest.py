@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from sites.keys import api_key_create
+from sites.models import Membership
 from tests.factories import MembershipFactory, UserFactory
-from tracker.keys import api_key_create
-from tracker.models import Membership
 
 ENDPOINT = "/api/graphql"
 

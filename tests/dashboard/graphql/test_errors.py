@@ -7,10 +7,10 @@ import logging
 import pytest
 from graphql import GraphQLError, GraphQLSyntaxError, Source
 
+from analytics_site.errors import ApiError
 from dashboard.graphql.errors import INTERNAL, PARSE_FAILED, VALIDATION_FAILED, coded_error, error_code, with_code
-from dashboard.stats import report
+from stats import report
 from tests.dashboard.graphql.conftest import errors, post
-from tracker.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

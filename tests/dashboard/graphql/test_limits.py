@@ -8,9 +8,9 @@ import pytest
 from graphql import OperationDefinitionNode, get_introspection_query, parse
 
 from dashboard.graphql.limits import MAX_DEPTH, MAX_TOKENS, Shape, operation_shape
+from sites.keys import api_key_create
 from tests.dashboard.graphql.conftest import data, errors, post
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
-from tracker.keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, get_n
 from strawberry.printer import print_schema
 
 from dashboard.graphql.schema import schema
-from dashboard.stats.query import METRICS
+from stats.query import METRICS
 from tests.dashboard.graphql.conftest import data, errors, post
 from tests.dashboard.test_api import get
 

@@ -6,11 +6,11 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from sites.keys import api_key_revoke
+from sites.models import ApiKey
 from tests.dashboard.graphql.conftest import ENDPOINT, post
 from tests.dashboard.test_api import get
 from tests.factories import SiteFactory
-from tracker.keys import api_key_revoke
-from tracker.models import ApiKey
 
 pytestmark = pytest.mark.django_db
 

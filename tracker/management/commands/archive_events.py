@@ -7,9 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from tracker import archive
-from tracker.models import Site
-from tracker.sites import normalise_domain
+from sites.models import Site, normalise_domain
+from tracker.lifecycle import archive
 
 
 class Command(BaseCommand):

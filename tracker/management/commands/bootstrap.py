@@ -9,8 +9,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from tracker.models import Membership, Site
-from tracker.sites import DEMO_DOMAIN, site_create
+from sites.models import Membership, Site
+from sites.services import site_create
+from tracker.demo.traffic import DEMO_DOMAIN
 
 BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 

@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
+from sites.models import Site, normalise_domain
 from tracker import pipeline
-from tracker.models import Event, Site
-from tracker.sites import normalise_domain
-from tracker.traffic import TrafficGenerator
+from tracker.demo.traffic import TrafficGenerator
+from tracker.models import Event
 
 
 class Command(BaseCommand):

@@ -9,10 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from tracker import archive
+from sites.models import Site, normalise_domain
+from tracker.lifecycle import archive
 from tracker.management.commands._dates import parse_bound
-from tracker.models import Site
-from tracker.sites import normalise_domain
 
 
 class Command(BaseCommand):

@@ -10,9 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from sites.models import Site, normalise_domain
 from tracker import rollups
-from tracker.models import Site
-from tracker.sites import normalise_domain
 
 ANALYZE_AFTER_ROWS = 100_000
 

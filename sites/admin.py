@@ -1,0 +1,27 @@
+"""Django admin for members and API keys; sites themselves are in tracker/admin.py, which knows what
+deleting one takes (every event, visit, rollup row and archive file)."""
+
+from django.contrib import admin
+
+from sites.models import ApiKey, Membership
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "site", "role", "created"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "site__domain"]
+    autocomplete_fields = ["user", "site"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "scopes", "created", "last_used", "revoked"]
+    list_filter = ["revoked", "created"]
+    search_fields = ["name", "prefix", "user__username"]
+    readonly_fields = ["prefix", "secret_hash", "created", "last_used"]
+    filter_horizontal = ["sites"]
+
+    def has_add_permission(self, request: object) -> bool:
+        # Keys are created with `manage.py create_api_key`, which shows the secret once.
+        return False

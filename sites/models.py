@@ -1,0 +1,118 @@
+"""Who owns what: sites, their members (owners manage, viewers read), API keys and share links.
+
+Every collected row (tracker's events, sessions, rollups, archive files) belongs to a Site; who may
+see or change a site is answered by sites/selectors.py alone.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}.")
+
+
+# A host name as sites are stored: lower-case labels of letters, digits, "_" and "-" (not at either
+# end), joined by dots. It becomes a URL path segment and a file name, so nothing else may pass.
+_LABEL = r"\w(?:[\w-]{0,61}\w)?"
+DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\Z")
+
+
+def normalise_domain(domain: str) -> str:
+    """Return the form sites are stored under: lower case, trimmed, without "www."."""
+    return domain.strip().lower().rstrip(".").removeprefix("www.")
+
+
+def validate_domain(value: str) -> None:
+    if not DOMAIN.match(value) or value != value.lower():
+        raise ValidationError(
+            f"{value!r} is not a domain: use lower-case letters, digits, '-' and dots, e.g. blog.example."
+        )
+
+
+class Site(models.Model):
+    domain = models.CharField(
+        max_length=253, unique=True, validators=[validate_domain], help_text="As in data-domain, e.g. blog.example"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Delete raw events and sessions older than this; rollups stay. Empty: keep"
+    )
+    archive_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Delete archive files older than this. Empty: ARCHIVE_RETENTION_DAYS"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    long_lived_visitor_ids = models.BooleanField(
+        default=False,
+        help_text="Some of its visitor ids last longer than a day (µAnalytics' monthly tokens), so its "
+        "multi-day visitor counts come from raw events, not rollups",
+    )
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="membership_user_site_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.site} ({self.role})"
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        EVENTS_WRITE = "events:write", "Write events"
+        STATS_READ = "stats:read", "Read stats"
+        SITES_MANAGE = "sites:manage", "Manage sites"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Visible start of the key, to recognise it")
+    secret_hash = models.CharField(max_length=64, help_text="SHA-256 of the whole key; the key itself is never stored")
+    scopes = models.JSONField(default=list)
+    sites = models.ManyToManyField(Site, blank=True, related_name="api_keys", help_text="Empty: every site of the user")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ShareLink(models.Model):
+    """A secret link that shows a site's dashboard to anyone who has it, read-only, without login."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"share link of {self.site_id}"

@@ -1,0 +1,85 @@
+"""Changes to sites and who may see them: creating a site, members (owners manage, viewers read),
+revocable public share links, and removing a site with the keys narrowed to it.
+
+Deleting what a site collected is the write side's job (tracker/lifecycle/deletion.py), which ends
+with site_remove here.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils.timezone import now
+
+from sites.models import ApiKey, Membership, ShareLink, Site, normalise_domain
+
+
+class AccessError(ValueError):
+    """A membership change that would leave the site in a bad state; the message says why."""
+
+
+@transaction.atomic
+def site_create(*, owner: User, domain: str, name: str = "", timezone: str = "UTC") -> Site:
+    site = Site(domain=normalise_domain(domain), name=name or normalise_domain(domain), timezone=timezone)
+    site.full_clean()
+    site.save()
+    Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
+    return site
+
+
+def site_remove(site: Site) -> int:
+    """Delete the site row, its members and share links, and the keys narrowed to it alone; return how
+    many keys were deleted.
+
+    A key narrowed to this site alone goes (without its one site it would reach every site of its
+    user); a key narrowed to more sites loses this one. Call inside the caller's transaction.
+    """
+    keys = ApiKey.objects.filter(sites=site).prefetch_related("sites")
+    only_this = [key.id for key in keys if {s.id for s in key.sites.all()} == {site.id}]
+    ApiKey.objects.filter(id__in=only_this).delete()
+    for key in ApiKey.objects.filter(sites=site):
+        key.sites.remove(site)
+    site.delete()
+    return len(only_this)
+
+
+def membership_set(*, site: Site, username: str, role: str) -> Membership:
+    """Add an existing user to the site, or change their role."""
+    if role not in Membership.Role.values:
+        raise AccessError(f"Unknown role {role!r}.")
+    user = User.objects.filter(username=username.strip(), is_active=True).first()
+    if user is None:
+        raise AccessError(f"No active user {username!r}.")
+    with transaction.atomic():
+        membership, _ = Membership.objects.select_for_update().get_or_create(site=site, user=user)
+        if membership.role == Membership.Role.OWNER and role != Membership.Role.OWNER:
+            _keep_an_owner(site, leaving=membership)
+        membership.role = role
+        membership.save()
+    return membership
+
+
+def membership_remove(*, site: Site, membership_id: int) -> None:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(site=site, id=membership_id).first()
+        if membership is None:
+            raise AccessError("No such member.")
+        if membership.role == Membership.Role.OWNER:
+            _keep_an_owner(site, leaving=membership)
+        membership.delete()
+
+
+def _keep_an_owner(site: Site, *, leaving: Membership) -> None:
+    others = Membership.objects.filter(site=site, role=Membership.Role.OWNER).exclude(id=leaving.id)
+    if not others.exists():
+        raise AccessError("A site keeps at least one owner.")
+
+
+def share_link_create(site: Site) -> ShareLink:
+    return ShareLink.objects.create(site=site, token=secrets.token_urlsafe(24))
+
+
+def share_link_revoke(*, site: Site, link_id: int) -> None:
+    ShareLink.objects.filter(site=site, id=link_id, revoked__isnull=True).update(revoked=now())

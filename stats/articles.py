@@ -1,0 +1,66 @@
+"""Numbers about one page as an article: how far its readers scrolled and what they read next.
+
+Both are counted from raw events of the query's range (the page's share of a site is small).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from stats.dimensions import ENGAGEMENT, PAGEVIEW
+from stats.query import PROP_KEY, StatsQuery
+from stats.raw import events_in
+from tracker.models import Event
+
+SCROLL_BUCKETS = ((0, 25), (25, 50), (50, 75), (75, 90), (90, 101))
+
+
+def scroll_depths(query: StatsQuery) -> list[dict[str, Any]]:
+    """Return how many page reads (engagement reports) reached each depth band, deepest band last."""
+    reports = events_in(query, query.dates).filter(name=ENGAGEMENT, scroll_depth__isnull=False)
+    counts = reports.aggregate(
+        **{
+            f"b{low}": Count("id", filter=Q(scroll_depth__gte=low, scroll_depth__lt=high))
+            for low, high in SCROLL_BUCKETS
+        }
+    )
+    return [{"from": low, "to": min(high, 100), "reads": counts[f"b{low}"]} for low, high in SCROLL_BUCKETS]
+
+
+def next_pages(query: StatsQuery, path: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Return the pages read right after `path` in the same visit, by visitors, most first."""
+    following = (
+        Event.objects.filter(session_id=OuterRef("session_id"), name=PAGEVIEW, timestamp__gt=OuterRef("timestamp"))
+        .order_by("timestamp", "id")
+        .values("path")[:1]
+    )
+    views = events_in(query, query.dates).filter(name=PAGEVIEW, path=path).annotate(next_path=Subquery(following))
+    rows = (
+        views.exclude(next_path__isnull=True)
+        .values("next_path")
+        .annotate(visitors=Count("visitor_hash", distinct=True), pageviews=Count("id"))
+        .order_by("-visitors", "-pageviews", "next_path")[:limit]
+    )
+    return [{"page": row["next_path"], "visitors": row["visitors"], "pageviews": row["pageviews"]} for row in rows]
+
+
+# Enough recent events to find the keys in use without reading a year of them.
+PROP_KEY_SAMPLE = 10_000
+
+
+def prop_keys(query: StatsQuery) -> list[str]:
+    """Return the custom property keys of the range's events (those passing the filters), most used first.
+
+    Read from the latest PROP_KEY_SAMPLE events that carry properties: it lists keys to break
+    down by, while the breakdowns themselves count every event. Keys a query cannot name
+    (outside query.PROP_KEY) are left out.
+    """
+    carrying = events_in(query, query.dates).exclude(props={}).order_by("-timestamp")
+    counts: dict[str, int] = {}
+    for props in carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]:
+        for key in props or {}:
+            if PROP_KEY.match(key):
+                counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda key: (-counts[key], key))

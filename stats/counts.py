@@ -1,0 +1,63 @@
+"""Counts: the sums every metric is derived from, whether they come from rollups or raw events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class Counts:
+    visitors: int = 0
+    visits: int = 0
+    bounces: int = 0
+    duration: int = 0  # seconds, summed over the visits
+    pageviews: int = 0
+    events: int = 0  # every event but engagement reports
+    engaged_ms: int = 0
+    scroll_sum: int = 0
+    scroll_count: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
+
+
+FIELDS = tuple(f.name for f in fields(Counts))
+# Distinct counts: these do not add up over days, see tracker/rollups/ for how they are merged.
+DISTINCT = ("visitors", "visits", "bounces", "duration")
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float | int | None
+    comparison: float | int | None = None
+    change: float | int | None = None  # percent; for bounce_rate, percentage points
+
+
+def metrics(counts: Counts) -> dict[str, float | int | None]:
+    """Every metric of the stats API from the counts."""
+    visits = counts.visits
+    return {
+        "visitors": counts.visitors,
+        "visits": visits,
+        "pageviews": counts.pageviews,
+        "views_per_visit": round(counts.pageviews / visits, 2) if visits else 0,
+        "bounce_rate": round(100 * counts.bounces / visits) if visits else 0,
+        "visit_duration": round(counts.duration / visits) if visits else 0,
+        "events": counts.events,
+        "engaged_time": round(counts.engaged_ms / 1000 / visits) if visits else 0,
+        "scroll_depth": round(counts.scroll_sum / counts.scroll_count) if counts.scroll_count else None,
+    }
+
+
+def change(metric: str, value: float | int | None, before: float | int | None) -> float | int | None:
+    """The change from the comparison period, as Plausible shows it."""
+    if value is None or before is None:
+        return None
+    if metric == "bounce_rate":
+        return value - before
+    if before == 0:
+        return 100 if value else 0
+    return round(100 * (value - before) / before)

@@ -1,0 +1,198 @@
+"""Counts straight from raw events and sessions: the not-yet-rolled-up tail, and the reference
+that rollup-based answers must equal.
+
+Event filters (`event:*`) select events; visit filters (`visit:*`) select the visits those
+events belong to, by the session's own dimensions (its source is where the visit came from,
+even for its later pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from functools import reduce
+from operator import or_
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Trunc
+
+from stats.counts import Counts
+from stats.dimensions import BY_NAME, ENGAGEMENT, PAGEVIEW, prop_key, prop_text
+from stats.query import DateRange, Filter, Operator, StatsQuery
+from tracker.models import Event, Session
+
+
+def _column(prop: str) -> str:
+    """Return the lookup path from an event to a (not custom) property; a visit property is its session's."""
+    dimension = BY_NAME[prop]
+    return f"session__{dimension.column}" if dimension.reads_session else dimension.column
+
+
+def _lookup(prop: str, lookup: str, value: Any) -> Q:
+    """Return `prop <lookup> value` as a condition.
+
+    A custom property's key goes into the JSON path as one key, never through the ORM's `__`
+    syntax, so no key can name a nested path or another lookup.
+    """
+    key = prop_key(prop)
+    if key is None:
+        return Q(**{f"{_column(prop)}__{lookup}": value})
+    path = KeyTransform(key, "props")
+    lookup_class = path.get_lookup(lookup)
+    assert lookup_class is not None
+    return Q(lookup_class(path, value))
+
+
+def _condition(flt: Filter) -> Q:
+    if flt.operator is Operator.CONTAINS:
+        return reduce(or_, (_lookup(flt.name, "icontains", value) for value in flt.values))
+    matches = _lookup(flt.name, "in", list(flt.values))
+    return ~matches if flt.operator is Operator.IS_NOT else matches
+
+
+def events_in(query: StatsQuery, dates: DateRange) -> QuerySet[Event]:
+    """Return the site's events in the date range that pass the query's filters."""
+    start, end = dates.utc_bounds()
+    events = Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end)
+    for flt in query.filters:
+        events = events.filter(_condition(flt))
+    return events
+
+
+EVENT_COUNTS: dict[str, Any] = {
+    "visitors": Count("visitor_hash", distinct=True),
+    "visits": Count("session_id", distinct=True),
+    "pageviews": Count("id", filter=Q(name=PAGEVIEW)),
+    "events": Count("id", filter=~Q(name=ENGAGEMENT)),
+    "engaged_ms": Sum("engaged_ms", default=0),
+    "scroll_sum": Sum("scroll_depth", filter=Q(name=ENGAGEMENT), default=0),
+    "scroll_count": Count("scroll_depth", filter=Q(name=ENGAGEMENT)),
+}
+
+
+def totals(query: StatsQuery, dates: DateRange) -> Counts:
+    """Return the counts of the events in the range that pass the query's filters."""
+    events = events_in(query, dates)
+    counts = events.aggregate(**EVENT_COUNTS)
+    visits = Session.objects.filter(id__in=events.values("session_id")).aggregate(
+        bounces=Count("id", filter=Q(is_bounce=True)), duration=Sum("duration", default=0)
+    )
+    return Counts(**counts, **visits)
+
+
+def _wall(key: Any) -> Any:
+    """A group key as raw SQL gives it on every database: a truncated time as its wall-clock text."""
+    return str(key.replace(tzinfo=None)) if isinstance(key, datetime) else key
+
+
+def _visit_sums(keyed: QuerySet[Any]) -> dict[Any, tuple[int, int]]:
+    """Return (bounces, total duration) per group (keyed by _wall) over the distinct visits in the group.
+
+    Joined and summed in the database: on a busy day the (group, visit) pairs are too many to ship.
+    """
+    sql, params = keyed.values_list("group_key", "session_id").distinct().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.group_key, SUM(CASE WHEN s.is_bounce THEN 1 ELSE 0 END), SUM(s.duration) "  # noqa: S608
+            f"FROM ({sql}) AS x JOIN tracker_session AS s ON s.id = x.session_id GROUP BY x.group_key",
+            params,
+        )
+        return {_wall(group): (bounces, duration) for group, bounces, duration in cursor.fetchall()}
+
+
+def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
+    """Return the counts per value of `key` (an expression over events).
+
+    A visit counts towards every group one of its matching events falls in; bounces and
+    durations are taken from those visits.
+    """
+    keyed = events.annotate(group_key=key)
+    counts = {row.pop("group_key"): row for row in keyed.values("group_key").annotate(**EVENT_COUNTS)}
+    visits = _visit_sums(keyed)
+    grouped = {}
+    for group, row in counts.items():
+        bounces, duration = visits.get(_wall(group), (0, 0))
+        grouped[group] = Counts(**row, bounces=bounces, duration=duration)
+    return grouped
+
+
+def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Counts]:
+    """Return the counts per interval bucket (local time) that has events: a date, or a naive datetime for hours."""
+    zone = ZoneInfo(dates.timezone)
+    truncated = Trunc("timestamp", query.interval, tzinfo=zone)
+    buckets: dict[date | datetime, Counts] = {}
+    for moment, counts in _grouped(events_in(query, dates), truncated).items():
+        local = moment.astimezone(zone).replace(tzinfo=None)
+        buckets[local if query.interval == "hour" else local.date()] = counts
+    return buckets
+
+
+class EpochBucket(Func):
+    """The start, in Unix seconds, of the fixed-length bucket a time falls in; buckets are aligned to the epoch."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression: Any, seconds: int) -> None:
+        super().__init__(expression)
+        self.seconds = int(seconds)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "sqlite":
+            epoch = f"CAST(strftime('%%s', {column}) AS INTEGER)"
+        else:
+            epoch = f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+        n = self.seconds
+        # SQL's % truncates towards zero; this floors, so times before 1970 land in the right bucket.
+        return f"({epoch} - ((({epoch}) %% {n}) + {n}) %% {n})", (*params, *params, *params)
+
+
+def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, Counts]:
+    """Return the counts per bucket of `seconds` that has events, keyed by its start in Unix seconds.
+
+    Buckets are aligned to the Unix epoch, not to the range or to local midnight.
+    """
+    if seconds < 1:
+        raise ValueError("a bucket lasts at least one second")
+    return {
+        int(start): counts
+        for start, counts in _grouped(events_in(query, dates), EpochBucket("timestamp", seconds)).items()
+    }
+
+
+def event_rows(query: StatsQuery, dates: DateRange, fields: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Yield the given columns of the events in the range that pass the filters, oldest first, ties as
+    stored; read a chunk at a time (a server-side cursor on PostgreSQL)."""
+    return events_in(query, dates).order_by("timestamp", "id").values_list(*fields).iterator(chunk_size=2000)
+
+
+def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
+    """Return the counts per value of the query's breakdown property."""
+    assert query.breakdown is not None
+    events = events_in(query, dates)
+    key = prop_key(query.breakdown)
+    if key is None:
+        return {value or "": counts for value, counts in _grouped(events, F(_column(query.breakdown))).items()}
+    # Custom property values are grouped as text, whatever JSON type they were sent as.
+    grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"))
+    return {str(prop_text(value)): counts for value, counts in grouped.items()}
+
+
+def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
+    """Return how many visitors sent an event in the last few minutes."""
+    since = now - timedelta(minutes=minutes)
+    return Event.objects.filter(site_id=site_id, timestamp__gte=since, timestamp__lte=now).aggregate(
+        n=Count("visitor_hash", distinct=True)
+    )["n"]

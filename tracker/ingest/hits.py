@@ -1,0 +1,109 @@
+"""The record one event becomes at ingest and carries through the buffer and the pipeline.
+
+What a client sent is kept under `raw_*` names (`raw_url`, `raw_referrer`); every field the
+pipeline fills in is named as the Event column it is stored in, so a row is built by name
+(tracker/pipeline/storage.py) and a reordered model cannot shift values between columns.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+
+class DropReason(enum.StrEnum):
+    """Why the pipeline discarded a hit; a closed set, counted per batch."""
+
+    BOT = "bot"
+    DUPLICATE = "duplicate"
+    UNKNOWN_SITE = "unknown_site"
+
+
+# Fields set at ingest. Only these travel through the buffer; the client address never does.
+BUFFERED_FIELDS = (
+    "uuid",
+    "site_id",
+    "name",
+    "timestamp",
+    "raw_url",
+    "raw_referrer",
+    "props",
+    "engaged_ms",
+    "scroll_depth",
+    "user_agent",
+    "hash_mode",
+    "visitor_hash",
+    "prev_visitor_hash",
+    "country",
+    "fixed",
+)
+# Dimensions a server-side client may fix itself instead of having the pipeline derive them,
+# with their column lengths: the µAnalytics API receives paths rather than URLs, and platforms
+# and referrer domains already derived by its own rules.
+FIXABLE = {"path": 2000, "os": 64, "referrer": 253}
+# Payloads buffered before the fields took their column names (a stream or spool that outlived an
+# upgrade): their name -> today's.
+_EARLIER_NAMES = {"url": "raw_url", "referrer": "raw_referrer"}
+_EARLIER_FIXED = {"referrer_domain": "referrer"}
+
+
+@dataclass(slots=True)
+class Hit:
+    uuid: str
+    site_id: int
+    name: str
+    timestamp: datetime
+    raw_url: str
+    raw_referrer: str = ""
+    props: dict[str, Any] = field(default_factory=dict)
+    engaged_ms: int | None = None
+    scroll_depth: int | None = None
+    user_agent: str = ""
+    hash_mode: bool = False
+    # Derived from the client address at the edge, after which the address is dropped.
+    ip: str | None = None
+    visitor_hash: int = 0
+    prev_visitor_hash: int | None = None
+    country: str = ""
+    # FIXABLE dimensions set by the sender; they replace what the pipeline derives.
+    fixed: dict[str, str] = field(default_factory=dict)
+    # Filled in by the pipeline, named as the Event columns.
+    hostname: str = ""
+    path: str = ""
+    url: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    referrer: str = ""
+    referrer_source: str = ""
+    browser: str = ""
+    browser_version: str = ""
+    os: str = ""
+    os_version: str = ""
+    device_type: str = ""
+    session_id: int | None = None
+    drop: DropReason | None = None
+
+    def to_buffer(self) -> bytes:
+        """Serialise the ingest fields for the buffer; refuses a hit that still holds an address."""
+        if self.ip is not None:
+            raise ValueError("a hit must be pseudonymised before it is buffered")
+        data = {name: getattr(self, name) for name in BUFFERED_FIELDS}
+        data["timestamp"] = self.timestamp.timestamp()
+        return orjson.dumps(data)
+
+    @classmethod
+    def from_buffer(cls, raw: bytes | str) -> Hit:
+        data = orjson.loads(raw)
+        for earlier, name in _EARLIER_NAMES.items():
+            if earlier in data and name not in data:
+                data[name] = data.pop(earlier)
+        data["fixed"] = {_EARLIER_FIXED.get(k, k): v for k, v in (data.get("fixed") or {}).items()}
+        data["timestamp"] = datetime.fromtimestamp(data["timestamp"], tz=UTC)
+        return cls(**data)

@@ -1,0 +1,57 @@
+"""Deleting a site's data, or the site with it: events, visits, rollups and archive files, in bounded
+batches so no lock is held for long, then (for the site) its members and keys (sites.services)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from sites.models import Site
+from sites.selectors import forget_cached_sites
+from sites.services import site_remove
+from tracker.lifecycle import archive
+from tracker.lifecycle.retention import delete_in_batches
+from tracker.models import Event, Rollup, RollupDirty, RollupState, Session
+from tracker.pipeline import sessions
+
+
+def _delete_raw_data(site: Site) -> dict[str, int]:
+    """Delete the site's archive files, events, sessions and rollups, in bounded batches."""
+    archive.stop_archiving(site)
+    counts = {"archive_files": archive.delete_site_files(site)}
+    counts["events"] = delete_in_batches(Event.objects.filter(site_id=site.id))
+    counts["sessions"] = delete_in_batches(Session.objects.filter(site_id=site.id))
+    counts["rollups"] = Rollup.objects.filter(site=site).delete()[0]
+    RollupDirty.objects.filter(site=site).delete()
+    RollupState.objects.filter(site=site).delete()
+    return counts
+
+
+def site_delete_data(site: Site) -> dict[str, int]:
+    """Delete everything the site collected (events, sessions, rollups, archive files); keep the site,
+    its members and keys. Collection goes on: events from now on are stored and archived as before.
+
+    Returns the number of rows (and files) deleted by kind.
+    """
+    counts = _delete_raw_data(site)
+    with transaction.atomic():
+        # Events stored while the batches ran: few, so deleted under the pipeline's lock, which also
+        # makes the archive resume exactly after them.
+        sessions.lock_session_writes()
+        counts["events"] += Event.objects.filter(site_id=site.id).delete()[0]
+        counts["sessions"] += Session.objects.filter(site_id=site.id).delete()[0]
+    archive.resume_archiving(site)
+    archive.delete_site_files(site)  # files of events stored during the deletion, if any were written
+    return counts
+
+
+def site_delete(site: Site) -> dict[str, int]:
+    """Delete the site and everything of it: events, sessions, rollups, archive files, members, and keys
+    narrowed to it alone (sites.services.site_remove)."""
+    counts = _delete_raw_data(site)
+    with transaction.atomic():
+        # No batch of the pipeline is between its site check and its commit meanwhile.
+        sessions.lock_session_writes()
+        # What is left is small: events stored while the batches ran, memberships, the cursor.
+        counts["keys"] = site_remove(site)
+    forget_cached_sites()
+    return counts
