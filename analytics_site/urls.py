@@ -19,7 +19,7 @@ handler500 = "analytics_site.error_pages.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tracker.urls")),
-    path("api/v1/", include("dashboard.api_urls")),
+    path("api/v1/", include("dashboard.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/graphql", graphql_api, name="graphql"),

@@ -11,7 +11,7 @@ is inline; with Redis they are processed in the request too (MICROANALYTICS_INLI
 default), so the very next read sees them as the contract says; turned off, they take the stream
 (or the spool) and wait for a worker's next batch.
 
-Reads count from raw events (dashboard.stats.raw), not rollups: µAnalytics' unique visitors
+Reads are counted by the stats layer from raw events (stats.sources.RAW), not rollups: µAnalytics' unique visitors
 are distinct tokens per calendar month, which a day-by-day rollup merge cannot give for tokens
 that live a month. Footfall's engagement reports are not analytics and are left out.
 """
@@ -19,10 +19,10 @@ that live a month. Footfall's engagement reports are not analytics and are left 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +31,7 @@ import orjson
 import pycountry
 from django.conf import settings
 
+import stats
 from compat import visitors
 from compat.auth import denied, websites_owner
 from compat.errors import INSERT_FAILED, INVALID_DATABASE_NAME, CompatError
@@ -54,10 +55,9 @@ from compat.websites import (
 )
 from sites.models import Site
 from sites.selectors import KeyAccess
-from stats import raw
-from stats.counts import Counts
+from stats import DateRange, Filter, Kind, Operator, Result, StatsQuery
 from stats.dimensions import ENGAGEMENT
-from stats.query import DateRange, Filter, Operator, StatsQuery
+from stats.sources import RAW
 from tracker import buffer
 from tracker.buffer import BufferUnavailable
 from tracker.ingest.hits import Hit
@@ -212,16 +212,26 @@ def span_of(params: ReadParams) -> DateRange:
     return DateRange.between(start, end)
 
 
-def _query(site: Site, span: DateRange, **fields: Any) -> StatsQuery:
-    return StatsQuery(site_id=site.id, dates=span, filters=ANALYTICS, **fields)
+def _run(site: Site, span: DateRange, kind: Kind, **fields: Any) -> Result:
+    """Count the site's analytics over the span from raw events: events (µAnalytics' total) and visitors."""
+    query = StatsQuery(
+        site_id=site.id,
+        dates=span,
+        metrics=("events", "visitors"),
+        filters=ANALYTICS,
+        kind=kind,
+        sparse=True,
+        limit=None,
+        **fields,
+    )
+    return stats.run(query, source=RAW)
 
 
 def _months(site: Site, span: DateRange) -> list[DateRange]:
     """Return the parts of the span in each UTC calendar month that holds analytics."""
     start, end = span.utc_bounds()
     parts = []
-    for month in sorted(raw.by_bucket(_query(site, span, interval="month"), span)):
-        assert isinstance(month, date)
+    for month, _ in _run(site, span, Kind.TIMESERIES, interval="month").rows:
         first = datetime(month.year, month.month, 1, tzinfo=UTC)
         following = _END if month.year == 9999 and month.month == 12 else (first + timedelta(days=32)).replace(day=1)
         parts.append(DateRange.between(max(start, first), min(end, following)))
@@ -230,11 +240,9 @@ def _months(site: Site, span: DateRange) -> list[DateRange]:
 
 def analytics_list(site: Site, params: ReadParams) -> Generator[bytes]:
     """Yield every analytic in range as a JSON object, oldest first, read a chunk at a time."""
-    span = span_of(params)
+    query = StatsQuery(site_id=site.id, dates=span_of(params), filters=ANALYTICS)
     fields = ("timestamp", "name", "path", "visitor_hash", "os", "referrer", "country")
-    for moment, name, path, visitor_hash, platform, referrer, country in raw.event_rows(
-        _query(site, span), span, fields
-    ):
+    for moment, name, path, visitor_hash, platform, referrer, country in stats.event_rows(query, fields):
         yield orjson.dumps(
             {
                 "time": format_time(moment),
@@ -250,19 +258,19 @@ def analytics_list(site: Site, params: ReadParams) -> Generator[bytes]:
 
 def analytics_count(site: Site, params: ReadParams) -> dict[str, int]:
     """Return the total and the unique visitors (distinct tokens per calendar month, summed)."""
-    span = span_of(params)
-    months = raw.by_bucket(_query(site, span, interval="month"), span).values()
-    return {"total": sum(c.events for c in months), "unique": sum(c.visitors for c in months)}
+    months = [values for _, values in _run(site, span_of(params), Kind.TIMESERIES, interval="month").rows]
+    return {"total": sum(m["events"] for m in months), "unique": sum(m["visitors"] for m in months)}
 
 
-def _by_month(site: Site, params: ReadParams, count: Any) -> dict[Any, Counts]:
-    """Sum count(query, part) over the span, per calendar month when unique visitors are wanted."""
+def _by_month(site: Site, params: ReadParams, kind: Kind, **fields: Any) -> dict[Any, Counter[str]]:
+    """Count each row's events and visitors over the span, summed over the calendar months it spans when
+    unique visitors are wanted (µAnalytics counts a token once per month)."""
     span = span_of(params)
     parts = _months(site, span) if params.unique else [span]
-    summed: dict[Any, Counts] = defaultdict(Counts)
+    summed: dict[Any, Counter[str]] = defaultdict(Counter)
     for part in parts:
-        for key, counts in count(part).items():
-            summed[key] += counts
+        for key, values in _run(site, part, kind, **fields).rows:
+            summed[key].update(values)
     return summed
 
 
@@ -277,31 +285,30 @@ def country_name(code: str) -> str:
 
 def analytics_groups(site: Site, group: str, params: ReadParams) -> list[dict[str, Any]]:
     """Return {id, label, total, unique} per value, by total descending, then id."""
-    prop = GROUPS[group]
-    grouped = _by_month(site, params, lambda part: raw.by_value(_query(site, part, breakdown=prop), part))
-    merged: dict[str, Counts] = defaultdict(Counts)
+    grouped = _by_month(site, params, Kind.BREAKDOWN, breakdown=GROUPS[group])
+    merged: dict[str, Counter[str]] = defaultdict(Counter)
     for value, counts in grouped.items():
-        merged[value.lower() if group == "countries" else value] += counts
+        merged[value.lower() if group == "countries" else value].update(counts)
     rows = []
-    for value, counts in sorted(merged.items(), key=lambda item: (-item[1].events, item[0])):
-        if counts.events:
+    for value, counts in sorted(merged.items(), key=lambda item: (-item[1]["events"], item[0])):
+        if counts["events"]:
             label = (country_name(value) if value else "") if group == "countries" else value
-            unique = counts.visitors if params.unique else 0
-            rows.append({"id": value, "label": label, "total": counts.events, "unique": unique})
+            unique = counts["visitors"] if params.unique else 0
+            rows.append({"id": value, "label": label, "total": counts["events"], "unique": unique})
     return rows
 
 
 def analytics_series(site: Site, params: ReadParams) -> list[dict[str, Any]]:
     """Return {start, end, total, unique} per epoch-aligned bucket holding analytics, oldest first."""
     seconds = params.interval
-    buckets = _by_month(site, params, lambda part: raw.by_seconds(_query(site, part), part, seconds))
+    buckets = _by_month(site, params, Kind.TIMESERIES, interval=f"{seconds}s")
     return [
         {
             "start": format_unix(start),
             "end": format_unix(start + seconds),
-            "total": counts.events,
-            "unique": counts.visitors if params.unique else 0,
+            "total": counts["events"],
+            "unique": counts["visitors"] if params.unique else 0,
         }
         for start, counts in sorted(buckets.items())
-        if counts.events
+        if counts["events"]
     ]

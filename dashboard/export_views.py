@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from analytics_site.errors import ApiError, error_response
-from dashboard.api import export_response
 from sites.selectors import site_for_user
 from tracker.lifecycle import export
 
@@ -25,4 +24,4 @@ def site_export(request: HttpRequest, domain: str) -> HttpResponseBase:
         bounds = export.parse_date_param(date, site.timezone)
     except export.ExportRangeError as exc:
         return error_response(ApiError("invalid_query", str(exc), field="date"))
-    return export_response(site, fmt, bounds)
+    return export.download(site, fmt, bounds)

@@ -12,17 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+import stats
 from analytics_site.errors import ApiError, error_response
+from dashboard.results import aggregate_json, breakdown_json, timeseries_json
 from sites.models import Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
-from stats import articles, report
-from stats.query import QueryError, StatsQuery, build_query
+from stats import Kind, QueryError, StatsQuery, articles, build_query
 from tracker.demo.traffic import DEMO_DOMAIN
 from tracker.ingest.validation import client_ip
 from tracker.models import Event
 from tracker.ratelimit import check_dashboard_rate, client_pseudonym
-
-MAX_LIMIT = 1000
 
 
 @login_required
@@ -136,52 +135,39 @@ def article_dashboard(request: HttpRequest, domain: str) -> HttpResponse:
     return _render_article(request, site_for_user(request.user, domain))
 
 
-def _query(request: HttpRequest, site: Site) -> StatsQuery:
-    params = {k: str(v) for k, v in request.GET.items() if k not in ("limit", "page", "path")}
-    return build_query(site_id=site.id, timezone=site.timezone, params=params, now=timezone.now())
+def _query(request: HttpRequest, site: Site, kind: Kind) -> StatsQuery:
+    params = {k: str(v) for k, v in request.GET.items() if k != "path"}
+    return build_query(site_id=site.id, timezone=site.timezone, params=params, now=timezone.now(), kind=kind)
 
 
-def _positive(request: HttpRequest, name: str, default: int, most: int) -> int:
-    text = request.GET.get(name, str(default))
-    if not text.isdigit() or not 1 <= int(text) <= most:
-        raise ApiError("invalid_query", f"{name} must be a whole number from 1 to {most}.", field=name)
-    return int(text)
+def _aggregate(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return aggregate_json(stats.run(_query(request, site, Kind.AGGREGATE)))
 
 
-def _aggregate(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    return {"results": report.aggregate_results(report.aggregate(query), compared=query.comparison is not None)}
+def _timeseries(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return timeseries_json(stats.run(_query(request, site, Kind.TIMESERIES)))
 
 
-def _timeseries(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    data: dict[str, Any] = {"results": report.timeseries(query)}
-    if query.comparison is not None:
-        # The previous period's buckets, drawn beside the current ones.
-        before = StatsQuery(**{**query.__dict__, "dates": query.comparison, "comparison": None})
-        data["comparison"] = report.timeseries(before)
-    return data
+def _breakdown(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return breakdown_json(stats.run(_query(request, site, Kind.BREAKDOWN)), more=True)
 
 
-def _breakdown(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    if query.breakdown is None:
-        raise ApiError("invalid_query", "A breakdown needs a property, e.g. property=event:page.", field="property")
-    limit = _positive(request, "limit", 10, MAX_LIMIT)
-    page = _positive(request, "page", 1, 10_000)
-    # One row more than shown tells the page whether there is more.
-    rows = report.breakdown(query, limit=page * limit + 1)
-    return {"results": rows[(page - 1) * limit : page * limit], "more": len(rows) > page * limit}
+def _scroll(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return {"results": articles.scroll_depths(_query(request, site, Kind.AGGREGATE))}
 
 
-def _scroll(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    return {"results": articles.scroll_depths(query)}
+def _next(request: HttpRequest, site: Site) -> dict[str, Any]:
+    query = _query(request, site, Kind.AGGREGATE)
+    rows = articles.next_pages(query, _article_path(request), limit=query.limit or 10)
+    return {"results": rows, "more": False}
 
 
-def _next(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    limit = _positive(request, "limit", 10, MAX_LIMIT)
-    return {"results": articles.next_pages(query, _article_path(request), limit=limit), "more": False}
+def _props(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return {"results": articles.prop_keys(_query(request, site, Kind.AGGREGATE))}
 
 
-def _props(query: StatsQuery, request: HttpRequest) -> dict[str, Any]:
-    return {"results": articles.prop_keys(query)}
+def _realtime(request: HttpRequest, site: Site) -> dict[str, Any]:
+    return {"visitors": stats.realtime_visitors(site.id, timezone.now())}
 
 
 DATA = {
@@ -191,6 +177,7 @@ DATA = {
     "scroll": _scroll,
     "next": _next,
     "props": _props,
+    "realtime": _realtime,
 }
 
 
@@ -208,11 +195,9 @@ def _data(request: HttpRequest, site: Site, kind: str, token: str | None = None)
     """The stats of one dashboard panel as JSON; errors in the API's JSON shape."""
     try:
         check_dashboard_rate(_reader(request, token))
-        if kind == "realtime":
-            return JsonResponse({"visitors": report.realtime_visitors(site.id, timezone.now())})
         if kind not in DATA:
             raise Http404
-        return JsonResponse(DATA[kind](_query(request, site), request))
+        return JsonResponse(DATA[kind](request, site))
     except QueryError as exc:
         return error_response(ApiError("invalid_query", exc.message, field=exc.field))
     except ApiError as exc:

@@ -133,7 +133,9 @@ def site_ids_for_key(key: ApiKey, *, owner_only: bool) -> set[int]:
     return set(sites.values_list("id", flat=True))
 
 
-def site_for_key(key: ApiKey, domain: str, *, scope: str = ApiKey.Scope.STATS_READ, field: str = "site_id") -> Site:
+def site_for_key(
+    key: ApiKey, domain: str, *, scope: str = ApiKey.Scope.STATS_READ, field: str | None = "site_id"
+) -> Site:
     """Return the site the key may use with this scope; 404 whether it is missing or out of reach.
 
     `field` names the parameter that carried the domain, for the error.
@@ -147,7 +149,7 @@ def site_for_key(key: ApiKey, domain: str, *, scope: str = ApiKey.Scope.STATS_RE
 
 def site_for_key_owner(key: ApiKey, domain: str) -> Site:
     """Return the site if the key's user owns it (sites:manage); 404 out of reach, 403 for a viewer's key."""
-    site = site_for_key(key, domain, scope=ApiKey.Scope.SITES_MANAGE, field="domain")
+    site = site_for_key(key, domain, scope=ApiKey.Scope.SITES_MANAGE, field=None)
     if site.id not in site_ids_for_key(key, owner_only=True):
         raise ApiError("not_owner", "Only an owner of the site can do this.", status=403)
     return site

@@ -53,11 +53,22 @@ def metrics(counts: Counts) -> dict[str, float | int | None]:
 
 
 def change(metric: str, value: float | int | None, before: float | int | None) -> float | int | None:
-    """The change from the comparison period, as Plausible shows it."""
+    """The change from the comparison period in percent (bounce rate: in points); None where there is
+    nothing to compare with, since no percentage of zero says anything."""
     if value is None or before is None:
         return None
     if metric == "bounce_rate":
         return value - before
     if before == 0:
-        return 100 if value else 0
+        return None
     return round(100 * (value - before) / before)
+
+
+def compared(now: Counts, before: Counts, names: tuple[str, ...]) -> dict[str, MetricValue]:
+    """Each metric now, then, and its change; a comparison period without any visit changes nothing."""
+    values, earlier = metrics(now), metrics(before)
+    empty = before.visits == 0 and before.events == 0
+    return {
+        name: MetricValue(values[name], earlier[name], None if empty else change(name, values[name], earlier[name]))
+        for name in names
+    }

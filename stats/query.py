@@ -46,6 +46,9 @@ MAX_FILTER_VALUE = 2000
 MAX_FILTERS = 20
 PERIODS = ("day", "7d", "30d", "month", "6mo", "12mo", "custom")
 MAX_CUSTOM_DAYS = 3 * 366
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_PAGE = 1_000_000
 # Days whose periods and comparisons (a year or a few months either side) stay valid dates.
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(9000, 12, 31)
@@ -119,6 +122,13 @@ class DateRange:
         return self.start is None and self.end is None
 
     @property
+    def starts_at_midnight(self) -> bool:
+        """Whether the range starts with a whole local day (it may end within its last day)."""
+        if self.start is None:
+            return True
+        return self.start == datetime.combine(self.first, time.min, ZoneInfo(self.timezone)).astimezone(UTC)
+
+    @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
@@ -138,6 +148,14 @@ class DateRange:
         return DateRange(_minus_year(self.first), _minus_year(self.last), self.timezone)
 
 
+class Kind(enum.StrEnum):
+    """What a query answers: totals over the range, a row per interval bucket, or a row per value."""
+
+    AGGREGATE = "aggregate"
+    TIMESERIES = "timeseries"
+    BREAKDOWN = "breakdown"
+
+
 @dataclass(frozen=True)
 class StatsQuery:
     site_id: int
@@ -147,6 +165,10 @@ class StatsQuery:
     interval: str = "day"
     breakdown: str | None = None
     comparison: DateRange | None = None
+    kind: Kind = Kind.AGGREGATE
+    limit: int | None = DEFAULT_LIMIT  # a breakdown's rows per page; None: every row
+    page: int = 1
+    sparse: bool = False  # a timeseries' rows only for buckets that hold events
 
 
 def _minus_year(day: date) -> date:
@@ -271,8 +293,17 @@ def parse_metrics(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(metrics))
 
 
+def seconds_of(interval: str) -> int | None:
+    """The length of an interval of fixed seconds aligned to the Unix epoch (`"300s"`, as the µAnalytics
+    API buckets time), else None. Not offered by the query parser: interfaces build it themselves."""
+    match = re.fullmatch(r"([0-9]+)s", interval)
+    return int(match[1]) if match else None
+
+
 def parse_interval(text: str | None, dates: DateRange) -> str:
-    interval = text or ("hour" if dates.days == 1 else "month" if dates.days > 190 else "day")
+    default = "hour" if dates.days == 1 else "month" if dates.days > 190 else "day"
+    # Plausible's Stats API v1 names the daily interval `date`.
+    interval = "day" if text == "date" else text or default
     if interval not in INTERVALS:
         raise QueryError("interval", f"Unknown interval {interval!r}; use one of {', '.join(INTERVALS)}.")
     return interval
@@ -286,14 +317,36 @@ def parse_breakdown(text: str | None) -> str | None:
     return text
 
 
-def parse_comparison(text: str | None, dates: DateRange) -> DateRange | None:
+def parse_comparison(text: str | None, dates: DateRange, *, now: datetime | None = None) -> DateRange | None:
+    """Return the range to compare with.
+
+    A range still in progress at `now` (today, this month, the last 7 days) is compared with the
+    same elapsed span of the earlier period, as Plausible does: this month's first six days and a
+    half with last month's, not with the whole of last month.
+    """
     if not text:
         return None
     if text == "previous_period":
-        return dates.previous_period()
-    if text == "year_over_year":
-        return dates.year_over_year()
-    raise QueryError("compare", f"Unknown comparison {text!r}; use previous_period or year_over_year.")
+        before = dates.previous_period()
+    elif text == "year_over_year":
+        before = dates.year_over_year()
+    else:
+        raise QueryError("compare", f"Unknown comparison {text!r}; use previous_period or year_over_year.")
+    start, end = dates.utc_bounds()
+    if now is None or not start <= now < end:
+        return before
+    elapsed = max(now - start, timedelta(seconds=1))
+    since = before.utc_bounds()[0]
+    return DateRange.between(since, since + elapsed, dates.timezone)
+
+
+def _whole_number(params: dict[str, str], name: str, default: int, most: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if not re.fullmatch(r"\s*[0-9]{1,9}\s*", text) or not 1 <= int(text) <= most:
+        raise QueryError(name, f"{name} must be a whole number from 1 to {most}.")
+    return int(text)
 
 
 def build_query(
@@ -302,16 +355,25 @@ def build_query(
     timezone: str,
     params: dict[str, str],
     now: datetime,
+    kind: Kind = Kind.AGGREGATE,
 ) -> StatsQuery:
-    """Build a query from Plausible-style parameters (period, date, metrics, filters, ...)."""
+    """Build a query from Plausible-style parameters (period, date, metrics, filters, interval, property,
+    compare, limit, page); every interface parses its parameters here, so the same text means the same
+    query and a bad value the same error."""
     today = now.astimezone(ZoneInfo(timezone)).date()
-    dates = parse_period(params.get("period", "30d"), params.get("date"), today=today, timezone=timezone)
+    dates = parse_period(params.get("period") or "30d", params.get("date"), today=today, timezone=timezone)
+    breakdown = parse_breakdown(params.get("property"))
+    if kind is Kind.BREAKDOWN and breakdown is None:
+        raise QueryError("property", "A breakdown needs a property, e.g. property=event:page.")
     return StatsQuery(
         site_id=site_id,
         dates=dates,
         metrics=parse_metrics(params.get("metrics")),
         filters=parse_filters(params.get("filters")),
         interval=parse_interval(params.get("interval"), dates),
-        breakdown=parse_breakdown(params.get("property")),
-        comparison=parse_comparison(params.get("compare"), dates),
+        breakdown=breakdown,
+        comparison=parse_comparison(params.get("compare"), dates, now=now),
+        kind=kind,
+        limit=_whole_number(params, "limit", DEFAULT_LIMIT, MAX_LIMIT),
+        page=_whole_number(params, "page", 1, MAX_PAGE),
     )

@@ -22,7 +22,7 @@ from django.db.models.functions import Trunc
 
 from stats.counts import Counts
 from stats.dimensions import BY_NAME, ENGAGEMENT, PAGEVIEW, prop_key, prop_text
-from stats.query import DateRange, Filter, Operator, StatsQuery
+from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.models import Event, Session
 
 
@@ -120,11 +120,15 @@ def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
     return grouped
 
 
-def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Counts]:
-    """Return the counts per interval bucket (local time) that has events: a date, or a naive datetime for hours."""
+def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
+    """Return the counts per interval bucket (local time) that has events: a date, a naive datetime for
+    hours, or for an interval of seconds (`"300s"`) the bucket's start in Unix seconds."""
+    seconds = seconds_of(query.interval)
+    if seconds is not None:
+        return {start: counts for start, counts in by_seconds(query, dates, seconds).items()}
     zone = ZoneInfo(dates.timezone)
     truncated = Trunc("timestamp", query.interval, tzinfo=zone)
-    buckets: dict[date | datetime, Counts] = {}
+    buckets: dict[date | datetime | int, Counts] = {}
     for moment, counts in _grouped(events_in(query, dates), truncated).items():
         local = moment.astimezone(zone).replace(tzinfo=None)
         buckets[local if query.interval == "hour" else local.date()] = counts

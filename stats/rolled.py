@@ -90,25 +90,31 @@ def _plan(query: StatsQuery, dates: DateRange) -> _Plan:
         .first()
     )
     rolled_until, zone, long_lived = state or (None, None, False)
-    # Rollup days are the site's whole days; a range in another zone, or one that starts or ends
-    # within a day, can only be counted from raw events. So can sites whose visitor ids outlive a
-    # day: rollups merge days exactly only for ids that do not (see tracker/rollups/).
-    raw_only = zone != dates.timezone or not dates.whole_days or long_lived
+    # Rollup days are the site's whole days; a range in another zone, or one that starts within a
+    # day, can only be counted from raw events. So can sites whose visitor ids outlive a day: rollups
+    # merge days exactly only for ids that do not (see tracker/rollups/). A range that ends within its
+    # last day (a period still in progress, compared with the same span before) reads that day raw.
+    raw_only = zone != dates.timezone or not dates.starts_at_midnight or long_lived
     if rolled_until is None or raw_only or dates.first >= rolled_until:
         return _Plan(None, dates, None)
     last_rolled = rolled_until - timedelta(days=1)
     marked = RollupDirty.objects.filter(site_id=query.site_id).values_list("period", "day")
     stale = frozenset(day for period, day in marked if period == Rollup.Period.MONTH)
     dirty = frozenset(day for period, day in marked if period == Rollup.Period.DAY)
-    if dates.last <= last_rolled:
-        return _Plan((dates.first, dates.last), None, None, last_rolled, stale, dirty)
-    start, end = DateRange(rolled_until, dates.last, dates.timezone).utc_bounds()
-    if not Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end).exists():
-        return _Plan((dates.first, last_rolled), None, None, last_rolled, stale, dirty)
-    if dates.first >= last_rolled:
+    partial = not dates.whole_days
+    if not partial:
+        if dates.last <= last_rolled:
+            return _Plan((dates.first, dates.last), None, None, last_rolled, stale, dirty)
+        start, end = DateRange(rolled_until, dates.last, dates.timezone).utc_bounds()
+        if not Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end).exists():
+            return _Plan((dates.first, last_rolled), None, None, last_rolled, stale, dirty)
+    # The raw tail starts on a whole, rolled-up day, whose row says what it carried from the day before.
+    junction = min(last_rolled, dates.last - timedelta(days=1) if partial else dates.last)
+    if dates.first >= junction:
         return _Plan(None, dates, None)
-    tail = DateRange(last_rolled, dates.last, dates.timezone)
-    return _Plan((dates.first, last_rolled - timedelta(days=1)), tail, last_rolled, last_rolled, stale, dirty)
+    since = DateRange(junction, junction, dates.timezone).utc_bounds()[0]
+    tail = DateRange.between(since, dates.utc_bounds()[1], dates.timezone)
+    return _Plan((dates.first, junction - timedelta(days=1)), tail, junction, last_rolled, stale, dirty)
 
 
 def _rows_within_page(site_id: int, page: str, plan: _Plan) -> bool:
@@ -227,8 +233,8 @@ def _bucket(day: date, interval: str) -> date:
     return day
 
 
-def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime, Counts]:
-    buckets: dict[date | datetime, Counts] = {}
+def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime | int, Counts]:
+    buckets: dict[date | datetime | int, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
         hours = Rollup.objects.filter(
@@ -241,9 +247,10 @@ def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime, Count
     return buckets
 
 
-def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Counts]:
+def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
     group = _group(query)
-    if group is None or (query.interval == "hour" and group.dimension):
+    unrolled = query.interval not in ("hour", "day", "week", "month")  # buckets of seconds
+    if group is None or unrolled or (query.interval == "hour" and group.dimension):
         return raw.by_bucket(query, dates)
     plan = _plan(query, dates)
     if query.interval == "hour":
@@ -252,7 +259,7 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Coun
     def first_day(bucket: date) -> date:
         return max(bucket, dates.first)
 
-    buckets: dict[date | datetime, Counts] = {}
+    buckets: dict[date | datetime | int, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
         units = _units(first, last, plan, months=query.interval == "month")
@@ -261,9 +268,8 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime, Coun
             counts = _counts(row) if row["day"] == first_day(bucket) else _counts(row) - _carried(row)
             buckets[bucket] = buckets.get(bucket, Counts()) + counts
     if plan.tail:
-        for bucket, counts in raw.by_bucket(query, plan.tail).items():
-            assert isinstance(bucket, date)
-            buckets[bucket] = buckets.get(bucket, Counts()) + counts
+        for start, counts in raw.by_bucket(query, plan.tail).items():
+            buckets[start] = buckets.get(start, Counts()) + counts
     if plan.junction:
         bucket = _bucket(plan.junction, query.interval)
         if first_day(bucket) != plan.junction:

@@ -184,7 +184,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "dashboard.api.exception_handler",
+    "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
 }
 
 LOGGING = {

@@ -1,8 +1,8 @@
 """The GraphQL schema: the key's sites and, for each, the Stats API's aggregate, timeseries and breakdown.
 
 Arguments are the Stats API's query parameters with the same text forms, checked by the same
-code (dashboard/api.py: `stats_params`, `stats_query`), and the numbers come from the stats layer
-(dashboard/stats/report.py), so an answer equals the REST API's for the same query. Names are the
+code (dashboard/api/params.py), and the numbers come from the stats layer (`stats.run`), so an
+answer equals the REST API's for the same query. Names are the
 REST API's too (snake_case): `metrics: "views_per_visit"` is the field `views_per_visit`.
 
 The metrics counted are those named in `metrics`, then every other metric field the query selects;
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 import strawberry_django
@@ -23,15 +23,16 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.nodes import SelectedField, Selection
 
-from dashboard import schema as openapi
-from dashboard.api import require_breakdown, site_for_key, sites_for_key, stats_params, stats_query
+import stats
+from dashboard.api import openapi
+from dashboard.api.params import stats_params, stats_query
 from dashboard.graphql.errors import FootfallSchema, StableErrorCodes
 from dashboard.graphql.limits import DepthLimit, StatsFieldLimit, TokenLimit
 from sites import models
-from sites.selectors import require_scope
-from stats import report
+from sites.selectors import require_scope, site_for_key, sites_for_key
+from stats import Kind, Result
 from stats.counts import MetricValue
-from stats.query import METRICS, StatsQuery
+from stats.query import METRICS
 
 
 @dataclass
@@ -78,36 +79,31 @@ DESCRIPTIONS = {
 }
 
 
-def _metric(name: str) -> Any:
-    return strawberry.field(description=DESCRIPTIONS[name])
+# The value type of each metric; views per visit is the only fraction.
+METRIC_TYPES: dict[str, type] = {name: float if name == "views_per_visit" else int for name in METRICS}
 
 
-@strawberry.type(description="Each metric over the period.")
-class Aggregate:
-    visitors: CountMetric | None = _metric("visitors")
-    visits: CountMetric | None = _metric("visits")
-    pageviews: CountMetric | None = _metric("pageviews")
-    views_per_visit: RatioMetric | None = _metric("views_per_visit")
-    bounce_rate: CountMetric | None = _metric("bounce_rate")
-    visit_duration: CountMetric | None = _metric("visit_duration")
-    events: CountMetric | None = _metric("events")
-    engaged_time: CountMetric | None = _metric("engaged_time")
-    scroll_depth: CountMetric | None = _metric("scroll_depth")
+def _metric_type(name: str, description: str | None, field_type: Any) -> Any:
+    """A type with one field per metric, each described; `field_type` maps a value type to the field's."""
+    namespace: dict[str, Any] = {
+        "__annotations__": {metric: field_type(value) for metric, value in METRIC_TYPES.items()},
+        **{metric: strawberry.field(description=DESCRIPTIONS[metric]) for metric in METRIC_TYPES},
+    }
+    return strawberry.type(type(name, (), namespace), description=description)
 
 
-@strawberry.type
-class MetricFields:
-    """One field per metric, shared by timeseries and breakdown rows (not a type of the schema itself)."""
-
-    visitors: int | None = _metric("visitors")
-    visits: int | None = _metric("visits")
-    pageviews: int | None = _metric("pageviews")
-    views_per_visit: float | None = _metric("views_per_visit")
-    bounce_rate: int | None = _metric("bounce_rate")
-    visit_duration: int | None = _metric("visit_duration")
-    events: int | None = _metric("events")
-    engaged_time: int | None = _metric("engaged_time")
-    scroll_depth: int | None = _metric("scroll_depth")
+# Built from the metric list, so a metric is declared once; to the type checker they are Any.
+if TYPE_CHECKING:
+    Aggregate = Any
+    MetricFields = Any
+else:
+    Aggregate = _metric_type(
+        "Aggregate",
+        "Each metric over the period.",
+        lambda value: (RatioMetric if value is float else CountMetric) | None,
+    )
+    # One field per metric, shared by timeseries and breakdown rows (not a type of the schema itself).
+    MetricFields = _metric_type("MetricFields", None, lambda value: value | None)
 
 
 @strawberry.type(description="The metrics of one bucket of the interval.")
@@ -162,8 +158,8 @@ def _selected_metrics(selections: list[Selection]) -> list[str]:
     return names
 
 
-def _stats_query(root: models.Site, info: Info, **params: Any) -> tuple[StatsQuery, dict[str, Any]]:
-    """Parse a stats field's arguments as the REST API parses its query string, for this site."""
+def _run(root: models.Site, info: Info, kind: Kind, **params: Any) -> Result:
+    """Parse a stats field's arguments as the REST API parses its query string, for this site, and run it."""
     require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
     # As a query string, so that every value means what it means to the REST API (an empty one is absent).
     text = QueryDict(mutable=True)
@@ -173,7 +169,7 @@ def _stats_query(root: models.Site, info: Info, **params: Any) -> tuple[StatsQue
     asked = ",".join(name for name in (data.get("metrics"), *selected) if name)
     if asked:
         data["metrics"] = asked
-    return stats_query(root, data, now=info.context.now), data
+    return stats.run(stats_query(root, data, kind=kind, now=info.context.now))
 
 
 def _aggregate_value(name: str, value: MetricValue | None) -> Any:
@@ -200,9 +196,10 @@ def resolve_aggregate(
     filters: Filters = None,
     compare: Compare = None,
 ) -> Aggregate | None:
-    query, _ = _stats_query(root, info, period=period, date=date, metrics=metrics, filters=filters, compare=compare)
-    values = report.aggregate(query)
-    return Aggregate(**{name: _aggregate_value(name, values.get(name)) for name in METRICS})
+    result = _run(
+        root, info, Kind.AGGREGATE, period=period, date=date, metrics=metrics, filters=filters, compare=compare
+    )
+    return Aggregate(**{name: _aggregate_value(name, result.values.get(name)) for name in METRICS})
 
 
 def resolve_timeseries(
@@ -214,8 +211,10 @@ def resolve_timeseries(
     filters: Filters = None,
     interval: Interval = None,
 ) -> list[TimeseriesRow] | None:
-    query, _ = _stats_query(root, info, period=period, date=date, metrics=metrics, filters=filters, interval=interval)
-    return [TimeseriesRow(date=row["date"].isoformat(), **_row_metrics(row)) for row in report.timeseries(query)]
+    result = _run(
+        root, info, Kind.TIMESERIES, period=period, date=date, metrics=metrics, filters=filters, interval=interval
+    )
+    return [TimeseriesRow(date=bucket.isoformat(), **_row_metrics(values)) for bucket, values in result.rows]
 
 
 def resolve_breakdown(
@@ -229,9 +228,10 @@ def resolve_breakdown(
     limit: Limit = 100,
     page: Page = 1,
 ) -> list[BreakdownRow] | None:
-    query, data = _stats_query(
+    result = _run(
         root,
         info,
+        Kind.BREAKDOWN,
         property=property,
         period=period,
         date=date,
@@ -240,14 +240,12 @@ def resolve_breakdown(
         limit=limit,
         page=page,
     )
-    require_breakdown(query)
-    rows = report.breakdown_values(query, limit=data["limit"], page=data["page"])
-    return [BreakdownRow(value=value, **_row_metrics(values)) for value, values in rows]
+    return [BreakdownRow(value=value, **_row_metrics(values)) for value, values in result.rows]
 
 
 def resolve_realtime_visitors(root: models.Site, info: Info) -> int:
     require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
-    return report.realtime_visitors(root.id, info.context.now)
+    return stats.realtime_visitors(root.id, info.context.now)
 
 
 @strawberry_django.type(models.Site, description="A site the API key reaches.")

@@ -10,8 +10,8 @@ from tests.analytics_site.test_access_matrix import ROUTES as ACCOUNT_ROUTES
 from tests.analytics_site.test_access_matrix import admin_rule
 from tests.compat.test_access_matrix import MOUNT
 from tests.compat.test_access_matrix import ROUTES as COMPAT_ROUTES
+from tests.dashboard.api.test_access_matrix import ROUTES as API_ROUTES
 from tests.dashboard.test_access_matrix import ROUTES as DASHBOARD_ROUTES
-from tests.dashboard.test_api_access_matrix import ROUTES as API_ROUTES
 from tests.routes import routes
 from tests.tracker.test_access_matrix import ROUTES as INGEST_ROUTES
 

@@ -12,10 +12,10 @@ import pytest
 from compat.visitors import token_text
 from sites.keys import api_key_create
 from sites.models import ApiKey, Membership, Site
-from stats import report
 from stats.query import DateRange, StatsQuery
 from tests.compat.conftest import ROOT, basic
 from tests.factories import SiteFactory, UserFactory
+from tests.stats import answers as report
 from tracker import buffer, pipeline
 from tracker.buffer import BufferUnavailable
 from tracker.ingest.hits import Hit

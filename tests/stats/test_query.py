@@ -14,6 +14,7 @@ from stats.query import (
     MAX_FILTERS,
     DateRange,
     Filter,
+    Kind,
     Operator,
     QueryError,
     build_query,
@@ -209,3 +210,23 @@ def test_alternatives_values_and_filters_are_capped():
         with pytest.raises(QueryError) as error:
             parse_filters(text)
         assert error.value.field == "filters"
+
+
+def test_plausibles_date_interval_is_the_day():
+    day = DateRange(TODAY, TODAY, "UTC")
+    assert parse_interval("date", day) == "day"
+
+
+@pytest.mark.parametrize(("name", "text"), [("limit", "0"), ("limit", "1001"), ("page", "x"), ("limit", "²")])
+def test_limit_and_page_are_checked_once_here(name, text):
+    with pytest.raises(QueryError) as error:
+        build_query(site_id=1, timezone="UTC", params={name: text}, now=datetime.now(UTC))
+    assert error.value.field == name
+
+
+def test_a_breakdown_needs_a_property():
+    with pytest.raises(QueryError) as error:
+        build_query(site_id=1, timezone="UTC", params={}, now=datetime.now(UTC), kind=Kind.BREAKDOWN)
+    assert error.value.field == "property"
+    query = build_query(site_id=1, timezone="UTC", params={"property": "event:page"}, now=datetime.now(UTC))
+    assert (query.limit, query.page) == (100, 1)

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stats import raw, report, rolled
 from stats.counts import MetricValue
 from stats.query import METRICS, DateRange, StatsQuery, parse_filters
+from stats.sources import RAW, ROLLED
 from tests.factories import SiteFactory
 from tests.known_site import hit
+from tests.stats import answers as report
 from tracker import pipeline, rollups
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,9 @@ ROLLED_UP_AT = {
 def source(request, site):
     at = ROLLED_UP_AT[request.param]
     if at is None:
-        return raw
+        return RAW
     rollups.roll_up_site(site, now=at)
-    return rolled
+    return ROLLED
 
 
 def values(site, source, metrics, filters="", dates=DAY, comparison=None) -> dict:

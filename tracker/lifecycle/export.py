@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 from sites.models import Site
 from tracker.models import Event
@@ -225,3 +227,11 @@ def filename(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> str:
         first, last = bounds.days
         span = f"-{first.isoformat()}" if first == last else f"-{first.isoformat()}_{last.isoformat()}"
     return f"footfall-{site.domain}{span}.{fmt}"
+
+
+def download(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> StreamingHttpResponse:
+    """Return the streamed download of the site's events, for the API and the members' page alike."""
+    response = StreamingHttpResponse(stream(site, fmt, bounds), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = str(content_disposition_header(True, filename(site, fmt, bounds)))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,9 +7,9 @@ import logging
 import pytest
 from graphql import GraphQLError, GraphQLSyntaxError, Source
 
+import stats
 from analytics_site.errors import ApiError
 from dashboard.graphql.errors import INTERNAL, PARSE_FAILED, VALIDATION_FAILED, coded_error, error_code, with_code
-from stats import report
 from tests.dashboard.graphql.conftest import errors, post
 
 pytestmark = pytest.mark.django_db
@@ -49,10 +49,10 @@ def test_with_code_hides_a_bugs_message():
 
 
 def test_a_failing_resolver_answers_internal_error_and_is_logged(client, reader, monkeypatch, caplog):
-    def broken(query):
+    def broken(query, **options):
         raise RuntimeError("database exploded at 10.0.0.1")
 
-    monkeypatch.setattr(report, "aggregate", broken)
+    monkeypatch.setattr(stats, "run", broken)
     with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
         response = post(client, AGGREGATE, reader)
     assert response.status_code == 200

@@ -11,8 +11,8 @@ from strawberry.printer import print_schema
 
 from dashboard.graphql.schema import schema
 from stats.query import METRICS
+from tests.dashboard.api.test_stats import get
 from tests.dashboard.graphql.conftest import data, errors, post
-from tests.dashboard.test_api import get
 
 pytestmark = pytest.mark.django_db
 

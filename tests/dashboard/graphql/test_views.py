@@ -8,8 +8,8 @@ from django.test import Client
 
 from sites.keys import api_key_revoke
 from sites.models import ApiKey
+from tests.dashboard.api.test_stats import get
 from tests.dashboard.graphql.conftest import ENDPOINT, post
-from tests.dashboard.test_api import get
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db

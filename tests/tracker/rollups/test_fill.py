@@ -227,8 +227,9 @@ def test_command_rejects_an_unknown_site(db):
 def test_the_fill_state_never_runs_ahead_of_the_clock(db):
     """A run before the first event's day starts the fill state at its own last completed day, not at
     the event's: days before the event that fill up later are then rolled up, not taken as done."""
-    from stats import raw, report, rolled
     from stats.query import DateRange, StatsQuery
+    from stats.sources import RAW, ROLLED
+    from tests.stats import answers as report
 
     site = SiteFactory(domain="early.example")
     pipeline.process_batch([hit(site, 1, NOON + timedelta(days=3))])
@@ -238,5 +239,5 @@ def test_the_fill_state_never_runs_ahead_of_the_clock(db):
     rollups.roll_up_site(site, now=NOON + timedelta(days=1))
     dates = DateRange(NOON.date(), NOON.date() + timedelta(days=4), "UTC")
     query = StatsQuery(site_id=site.id, dates=dates, metrics=("visitors", "pageviews"))
-    assert report.timeseries(query, source=rolled) == report.timeseries(query, source=raw)
-    assert report.aggregate(query, source=rolled)["visitors"].value == 3
+    assert report.timeseries(query, source=ROLLED) == report.timeseries(query, source=RAW)
+    assert report.aggregate(query, source=ROLLED)["visitors"].value == 3

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sites.keys import api_key_create
-from tests.dashboard.test_schema import OPERATIONS
+from tests.dashboard.api.test_openapi import OPERATIONS
 from tests.factories import MembershipFactory, UserFactory
 
 CASES = int(os.environ.get("FOOTFALL_API_FUZZ_CASES", "550"))

@@ -1,7 +1,7 @@
 """Who may call each Stats API route: no key, a session or a share token instead of one, and keys
 of each scope, narrowed to another site, or of a viewer.
 
-Table-driven: every route of dashboard/api_urls.py must have a row here. A site outside a key's
+Table-driven: every route of dashboard/api/urls.py must have a row here. A site outside a key's
 reach is answered 404 like a missing one, so names do not leak; every refusal is a JSON error in
 the project's shape.
 """
@@ -110,7 +110,7 @@ ROUTES = {route for route, _ in ROWS}
 
 
 def test_every_api_route_has_a_row():
-    assert routes(conf="dashboard.api_urls") == ROUTES
+    assert routes(conf="dashboard.api.urls") == ROUTES
 
 
 @parametrize_rows(ROWS)

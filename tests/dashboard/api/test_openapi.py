@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.staticfiles import finders
 
-from dashboard.api import StatsQuerySerializer
-from dashboard.schema import STATS_PARAMETERS
+from dashboard.api.openapi import STATS_PARAMETERS
+from dashboard.api.params import StatsQuerySerializer
 from stats.query import INTERVALS, METRICS, PERIODS
 
 OPERATIONS = {
@@ -64,12 +64,12 @@ def test_stats_parameters_match_the_serializer_and_the_stats_layer(openapi):
     timeseries = parameters(openapi, "/api/v1/stats/timeseries")
     aggregate = parameters(openapi, "/api/v1/stats/aggregate")
     assert set(aggregate) == {"site_id", "period", "date", "metrics", "filters", "compare"}
-    assert set(timeseries) == {"site_id", "period", "date", "metrics", "filters", "interval"}
+    assert set(timeseries) == {"site_id", "period", "date", "metrics", "filters", "interval", "compare"}
     assert set(breakdown) == {"site_id", "period", "date", "metrics", "filters", "property", "limit", "page"}
     assert aggregate["site_id"]["required"] is True
     assert breakdown["property"]["required"] is True
     assert aggregate["period"]["schema"]["enum"] == list(PERIODS)
-    assert timeseries["interval"]["schema"]["enum"] == list(INTERVALS)
+    assert timeseries["interval"]["schema"]["enum"] == [*INTERVALS, "date"]  # Plausible v1 names the day `date`
     assert aggregate["compare"]["schema"]["enum"] == ["previous_period", "year_over_year"]
     assert all(metric in aggregate["metrics"]["schema"]["pattern"] for metric in METRICS)
     assert breakdown["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}

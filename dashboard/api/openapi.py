@@ -1,6 +1,6 @@
 """The OpenAPI description of the Stats API (drf-spectacular): bearer keys, parameters, bodies, errors.
 
-The views in dashboard/api.py pass these to `extend_schema`. Parameter enums and patterns come
+The views of dashboard/api/ pass these to `extend_schema`. Parameter enums and patterns come
 from the stats layer's own lists, so the schema cannot drift from what the parser accepts.
 """
 
@@ -26,7 +26,7 @@ TAG_KEYS = "keys"
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "dashboard.api.ApiKeyAuthentication"
+    target_class = "dashboard.api.auth.ApiKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
@@ -129,8 +129,9 @@ FILTERS = _query(
 )
 INTERVAL = _query(
     "interval",
-    {"type": "string", "enum": list(INTERVALS)},
-    "The bucket size (default: `hour` for one day, `month` past 190 days, else `day`).",
+    {"type": "string", "enum": [*INTERVALS, "date"]},
+    "The bucket size (default: `hour` for one day, `month` past 190 days, else `day`); `date` is `day`, "
+    "as Plausible's API v1 names it.",
 )
 PROPERTY = _query(
     "property",
@@ -142,7 +143,9 @@ PROPERTY = _query(
 COMPARE = _query(
     "compare",
     {"type": "string", "enum": ["previous_period", "year_over_year"]},
-    "Also count the period before, or the same days a year earlier, and report the change.",
+    "Also count the period before, or the same days a year earlier, and report the change. A period still in "
+    "progress (today, this month) is compared with the same elapsed span of the earlier one. With no data "
+    "then, `comparison_value` is 0 and `change` null.",
 )
 LIMIT = _query(
     "limit",
@@ -176,25 +179,29 @@ class AggregateSerializer(serializers.Serializer):
     results = serializers.DictField(child=MetricValueSerializer(), help_text="One entry per requested metric.")
 
 
+TIMESERIES_ROWS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["date"],
+        "properties": {
+            "date": {
+                "type": "string",
+                "description": "The bucket's start: `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` for hours.",
+            }
+        },
+        "additionalProperties": NUMBER_OR_NULL,
+    },
+}
 TIMESERIES_RESPONSE = {
     "type": "object",
     "required": ["results"],
     "properties": {
         "results": {
-            "type": "array",
+            **TIMESERIES_ROWS,
             "description": "One row per bucket of the interval, empty buckets included, in the site's time zone.",
-            "items": {
-                "type": "object",
-                "required": ["date"],
-                "properties": {
-                    "date": {
-                        "type": "string",
-                        "description": "The bucket's start: `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:SS` for hours.",
-                    }
-                },
-                "additionalProperties": NUMBER_OR_NULL,
-            },
-        }
+        },
+        "comparison": {**TIMESERIES_ROWS, "description": "With `compare`: the comparison period's buckets."},
     },
 }
 
@@ -233,7 +240,7 @@ TIMESERIES: dict[str, Any] = {
     "tags": [TAG_STATS],
     "summary": "Metrics per time bucket",
     "description": "Needs `stats:read`.",
-    "parameters": [*COMMON_PARAMETERS, INTERVAL, *RESPONSE_HEADERS],
+    "parameters": [*COMMON_PARAMETERS, INTERVAL, COMPARE, *RESPONSE_HEADERS],
     "responses": with_errors({200: TIMESERIES_RESPONSE}, *STATS_ERRORS),
 }
 BREAKDOWN: dict[str, Any] = {

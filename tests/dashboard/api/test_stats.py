@@ -472,3 +472,24 @@ def test_values_with_separators_are_filtered_by_when_escaped(client, key):
         client, "aggregate", key, site_id="stats.example", filters=r"event:page==/blog/x|/no\;such\|page", **DAY
     )
     assert response.json()["results"]["visitors"]["value"] == 2
+
+
+def test_timeseries_with_a_comparison_lists_the_buckets_before(client, key):
+    response = get(client, "timeseries", key, site_id="stats.example", compare="previous_period", interval="day", **DAY)
+    assert response.json() == {
+        "results": [{"date": "2026-11-20", "visitors": 3}],
+        "comparison": [{"date": "2026-11-19", "visitors": 1}],
+    }
+
+
+def test_an_empty_comparison_period_has_no_change(client, key):
+    response = get(
+        client, "aggregate", key, site_id="stats.example", period="day", date="2026-11-19", compare="previous_period"
+    )
+    assert response.json() == {"results": {"visitors": {"value": 1, "comparison_value": 0, "change": None}}}
+
+
+def test_plausibles_date_interval_is_taken(client, key):
+    response = get(client, "timeseries", key, site_id="stats.example", interval="date", period="7d", date="2026-11-20")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 7

@@ -1,0 +1,18 @@
+"""The routes under /api/v1/."""
+
+from django.urls import path, re_path
+
+from dashboard.api import export, keys, sites, stats
+
+urlpatterns = [
+    path("sites", sites.SitesApi.as_view(), name="sites"),
+    re_path(r"^sites/(?P<domain>[\s\S]+)\Z", sites.SiteApi.as_view(), name="site"),
+    path("keys", keys.KeysApi.as_view(), name="keys"),
+    # Any text at all, slashes and newlines too, reaches the view, so every miss gets its JSON 404.
+    re_path(r"^keys/(?P<prefix>[\s\S]+)\Z", keys.KeyApi.as_view(), name="key"),
+    path("export", export.ExportApi.as_view(), name="export"),
+    path("stats/aggregate", stats.AggregateApi.as_view(), name="stats-aggregate"),
+    path("stats/timeseries", stats.TimeseriesApi.as_view(), name="stats-timeseries"),
+    path("stats/breakdown", stats.BreakdownApi.as_view(), name="stats-breakdown"),
+    path("stats/realtime/visitors", stats.RealtimeVisitorsApi.as_view(), name="stats-realtime-visitors"),
+]

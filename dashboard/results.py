@@ -1,0 +1,45 @@
+"""A stats Result as the JSON the REST API and the dashboard's pages read.
+
+Aggregates are {metric: {"value"[, "comparison_value", "change"]}}; timeseries rows {"date", metric...}
+in the site's time zone, with the comparison's rows beside them; breakdown rows name the value by the
+property's last part (`page`, `source`, a custom property's key), as Plausible's API does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stats import Result
+
+Json = dict[str, Any]
+
+
+def aggregate_json(result: Result) -> Json:
+    if result.query.comparison is None:
+        return {"results": {name: {"value": v.value} for name, v in result.values.items()}}
+    return {
+        "results": {
+            name: {"value": v.value, "comparison_value": v.comparison, "change": v.change}
+            for name, v in result.values.items()
+        }
+    }
+
+
+def _dated(rows: list[tuple[Any, Json]]) -> list[Json]:
+    return [{"date": bucket, **values} for bucket, values in rows]
+
+
+def timeseries_json(result: Result) -> Json:
+    data: Json = {"results": _dated(result.rows)}
+    if result.comparison_rows is not None:
+        data["comparison"] = _dated(result.comparison_rows)
+    return data
+
+
+def breakdown_json(result: Result, *, more: bool = False) -> Json:
+    """The rows, and with `more` whether further pages hold rows (the dashboard's "more" link)."""
+    name = str(result.query.breakdown).rsplit(":", 1)[-1]
+    data: Json = {"results": [{name: value, **values} for value, values in result.rows]}
+    if more:
+        data["more"] = result.more
+    return data

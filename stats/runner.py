@@ -1,0 +1,115 @@
+"""stats.run(query): the one way every interface gets numbers, as Plausible's QueryRunner.
+
+It counts the query's range through a CountSource (by default ROLLED, which plans rollups against
+raw events itself), counts the comparison range when the query has one, and turns the counts into
+metrics: totals with their comparison and change (an aggregate), a row per interval bucket with the
+comparison's buckets beside them (a timeseries), or a row per property value, largest first, a page
+of them (a breakdown). The REST and GraphQL APIs, the dashboard and the µAnalytics API only parse
+their parameters into a StatsQuery and render the Result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from stats import raw
+from stats.counts import Counts, MetricValue, compared, metrics
+from stats.query import DateRange, Kind, StatsQuery, seconds_of
+from stats.sources import ROLLED, CountSource
+
+Row = dict[str, Any]
+Bucket = date | datetime | int
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a query counted.
+
+    - aggregate: `values`, each metric with its comparison and change when compared;
+    - timeseries: `rows` of (bucket start, metrics), and `comparison_rows` of the comparison's buckets;
+    - breakdown: `rows` of (property value, metrics) for the page asked for, and whether `more` follow.
+    """
+
+    query: StatsQuery
+    values: dict[str, MetricValue] = field(default_factory=dict)
+    rows: list[tuple[Any, Row]] = field(default_factory=list)
+    comparison_rows: list[tuple[Any, Row]] | None = None
+    more: bool = False
+
+
+def run(query: StatsQuery, *, source: CountSource = ROLLED) -> Result:
+    if query.kind is Kind.TIMESERIES:
+        return _timeseries(query, source)
+    if query.kind is Kind.BREAKDOWN:
+        return _breakdown(query, source)
+    return _aggregate(query, source)
+
+
+def _aggregate(query: StatsQuery, source: CountSource) -> Result:
+    now = source.totals(query, query.dates)
+    if query.comparison is None:
+        values = metrics(now)
+        return Result(query, values={name: MetricValue(values[name]) for name in query.metrics})
+    return Result(query, values=compared(now, source.totals(query, query.comparison), query.metrics))
+
+
+def buckets(dates: DateRange, interval: str) -> list[date | datetime]:
+    """Every bucket start of the range, in the site's time zone, so empty buckets show as zeros."""
+    if interval == "hour":
+        zone = ZoneInfo(dates.timezone)
+        start, end = (moment.astimezone(zone) for moment in dates.utc_bounds())
+        hours = int((end - start).total_seconds() // 3600)
+        return [(start + timedelta(hours=h)).replace(tzinfo=None) for h in range(hours)]
+    days = [dates.first + timedelta(days=n) for n in range(dates.days)]
+    if interval == "day":
+        return list(days)
+    if interval == "week":
+        return sorted({day - timedelta(days=day.weekday()) for day in days})
+    return sorted({day.replace(day=1) for day in days})
+
+
+def _series(query: StatsQuery, dates: DateRange, source: CountSource) -> list[tuple[Any, Row]]:
+    """A row per bucket: every bucket of the range, or for a sparse query (and buckets of seconds, which
+    can be countless) only those that hold events."""
+    counted = source.by_bucket(query, dates)
+    sparse = query.sparse or seconds_of(query.interval) is not None
+    keys: Sequence[Bucket] = sorted(counted) if sparse else buckets(dates, query.interval)
+    empty = Counts()
+    rows = []
+    for bucket in keys:
+        values = metrics(counted.get(bucket, empty))
+        rows.append((bucket, {name: values[name] for name in query.metrics}))
+    return rows
+
+
+def _timeseries(query: StatsQuery, source: CountSource) -> Result:
+    rows = _series(query, query.dates, source)
+    before = None if query.comparison is None else _series(query, query.comparison, source)
+    return Result(query, rows=rows, comparison_rows=before)
+
+
+def _breakdown(query: StatsQuery, source: CountSource) -> Result:
+    values = {value: metrics(counts) for value, counts in source.by_value(query, query.dates).items()}
+    first = query.metrics[0]
+    ordered = sorted(values.items(), key=lambda item: (-(item[1][first] or 0), item[0]))
+    if query.limit is None:
+        start, end = 0, len(ordered)
+    else:
+        start = (query.page - 1) * query.limit
+        end = start + query.limit
+    rows = [(value, {name: row[name] for name in query.metrics}) for value, row in ordered[start:end]]
+    return Result(query, rows=rows, more=len(ordered) > end)
+
+
+def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
+    """Return how many visitors sent an event in the last few minutes (always from raw events)."""
+    return raw.realtime_visitors(site_id, now, minutes)
+
+
+def event_rows(query: StatsQuery, fields: Sequence[str]) -> Any:
+    """Yield the given columns of the query's events, oldest first (the µAnalytics API lists them)."""
+    return raw.event_rows(query, query.dates, fields)
