@@ -49,7 +49,6 @@ from compat.parsing import (
 from compat.websites import (
     check_name,
     website_create,
-    website_delete,
     website_get,
     websites_mark_long_lived_ids,
 )
@@ -61,6 +60,7 @@ from stats.sources import RAW
 from tracker import buffer
 from tracker.buffer import BufferUnavailable
 from tracker.ingest.hits import Hit
+from tracker.lifecycle.deletion import site_delete
 from tracker.models import Event
 
 MAX_EVENT = 120
@@ -173,7 +173,7 @@ def analytics_store(analytics: Iterable[tuple[str, Stored]], *, access: KeyAcces
     except BufferUnavailable as exc:
         for site in created:
             if not Event.objects.filter(site=site).exists():
-                website_delete(site=site)
+                site_delete(site)
         raise CompatError(
             INSERT_FAILED, f"The analytics could not be stored: {exc}", retry_after=exc.retry_after
         ) from exc
@@ -187,7 +187,7 @@ def website_remove(name: str, *, access: KeyAccess) -> None:
         raise CompatError(INVALID_DATABASE_NAME, f"No website {name!r}.")
     if not access.can_delete(site.id):
         raise denied(name)
-    website_delete(site=site)
+    site_delete(site)
 
 
 # --- reads ------------------------------------------------------------------------------------------

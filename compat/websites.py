@@ -3,8 +3,8 @@
 A name must be a domain, as every site's is, and is read as sites' domains are (lower case,
 without "www."), so `Blog.example` and `blog.example` are one website, the site the snippet feeds
 as `blog.example`. µAnalytics itself takes any name without a slash; Footfall refuses what is no
-domain with InvalidDatabaseName, since a site's domain becomes a URL and a file name. Creating
-on first write and deleting are services; the lookup is a selector.
+domain with InvalidDatabaseName, since a site's domain becomes a URL and a file name. Creating one
+on first write is a service of the sites app and the lookup one of its selectors.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from compat.errors import INVALID_DATABASE_NAME, CompatError
-from sites.models import Membership, Site, normalise_domain, validate_domain
-from tracker.lifecycle.deletion import site_delete
+from sites.models import Site, normalise_domain, validate_domain
+from sites.selectors import site_by_domain
+from sites.services import site_get_or_create
 
 MAX_NAME = 253  # the site domain's column
 
@@ -47,26 +47,12 @@ def check_name(name: str) -> str:
 
 def website_get(name: str) -> Site | None:
     domain = domain_of(name)
-    return None if domain is None else Site.objects.filter(domain=domain).first()
+    return None if domain is None else site_by_domain(domain)
 
 
 def website_create(*, name: str, owner: User | None) -> tuple[Site, bool]:
     """Return the website's site, creating it (owned by `owner`) if it does not exist; and whether it was created."""
-    domain = check_name(name)
-    try:
-        with transaction.atomic():
-            site = Site.objects.create(domain=domain, name=domain[:200], timezone="UTC")
-            if owner is not None:
-                Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
-    except IntegrityError:  # created meanwhile by another request
-        return Site.objects.get(domain=domain), False
-    return site, True
-
-
-def website_delete(*, site: Site) -> None:
-    """Delete the site as every other way of deleting one does: its data, archive files, members, and the
-    keys narrowed to it alone (which would otherwise reach every site of their user)."""
-    site_delete(site)
+    return site_get_or_create(domain=check_name(name), owner=owner)
 
 
 def websites_mark_long_lived_ids(sites: Iterable[Site]) -> None:

@@ -1,12 +1,15 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, members, API keys, share links.
+"""A site's settings page, for its owners: snippet and install check, time zone, members, API keys, share links,
+retention and deletion.
 
-Each form posts to its own small view that changes one thing through a service and redirects
-back (a new key's secret is the exception: it is shown once, on the page the POST renders).
+Each form posts to its own small action that changes one thing through a service; the browser then
+goes back to the page (a new key's secret travels there in the session, shown once).
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -18,10 +21,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from sites import services as access
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Membership, Site
-from sites.selectors import site_for_owner
+from sites.selectors import api_keys_reaching_site, site_for_owner
+from sites.services import (
+    AccessError,
+    membership_remove,
+    membership_set,
+    share_link_create,
+    share_link_revoke,
+    site_update,
+)
 from tracker.lifecycle.deletion import site_delete, site_delete_data
 from tracker.models import Event
 
@@ -62,7 +72,11 @@ class KeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
 
 
-def _page(request: HttpRequest, site: Site, **extra: Any) -> HttpResponse:
+# A new key's secret waits here, in the session, for the one page view after the POST that shows it.
+NEW_KEY = "new_api_key"
+
+
+def _page(request: HttpRequest, site: Site) -> HttpResponse:
     last_event = Event.objects.filter(site=site).order_by("-timestamp").values_list("timestamp", flat=True).first()
     context = {
         "site": site,
@@ -72,12 +86,12 @@ def _page(request: HttpRequest, site: Site, **extra: Any) -> HttpResponse:
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
-        "keys": ApiKey.objects.filter(user=_user(request), sites=site).order_by("-created"),
+        "keys": api_keys_reaching_site(_user(request), site).prefetch_related("sites"),
         "share_links": site.share_links.filter(revoked__isnull=True),
         "retention_form": RetentionForm(
             initial={"retention_days": site.retention_days, "archive_retention_days": site.archive_retention_days}
         ),
-        **extra,
+        "new_key": request.session.pop(NEW_KEY, None),
     }
     return render(request, "dashboard/pages/site_settings.html", context)
 
@@ -88,13 +102,28 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-def _back(site: Site) -> HttpResponse:
-    return redirect("dashboard:settings", site.domain)
+Action = Callable[..., HttpResponse | None]
 
 
-def _invalid(request: HttpRequest, form: forms.Form) -> None:
+def owner_action(action: Action) -> Callable[..., HttpResponse]:
+    """A POST of the site's owners: the action gets the site, and the browser goes back to the settings page
+    unless the action answers otherwise."""
+
+    @login_required
+    @require_POST
+    @wraps(action)
+    def view(request: HttpRequest, domain: str, **arguments: Any) -> HttpResponse:
+        site = site_for_owner(request.user, domain)
+        return action(request, site, **arguments) or redirect("dashboard:settings", site.domain)
+
+    return view
+
+
+def _valid(request: HttpRequest, form: forms.Form) -> bool:
+    """Whether the form is valid; if not, its errors are shown on the next page."""
     for field, errors in form.errors.items():
         messages.error(request, f"{field}: {' '.join(str(error) for error in errors)}")
+    return form.is_valid()
 
 
 @login_required
@@ -102,128 +131,86 @@ def settings_page(request: HttpRequest, domain: str) -> HttpResponse:
     return _page(request, site_for_owner(request.user, domain))
 
 
-@login_required
-@require_POST
-def set_timezone(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
+@owner_action
+def set_timezone(request: HttpRequest, site: Site) -> None:
     form = TimezoneForm(request.POST)
-    if form.is_valid():
-        site.timezone = form.cleaned_data["timezone"]
-        site.save(update_fields=["timezone"])
+    if _valid(request, form):
+        site_update(site=site, timezone=form.cleaned_data["timezone"])
         messages.success(request, f"Days now start at midnight in {site.timezone}.")
-    else:
-        _invalid(request, form)
-    return _back(site)
 
 
-@login_required
-@require_POST
-def set_member(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
+@owner_action
+def set_member(request: HttpRequest, site: Site) -> None:
     form = MemberForm(request.POST)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(site)
+    if not _valid(request, form):
+        return
     try:
-        membership = access.membership_set(site=site, **form.cleaned_data)
+        membership = membership_set(site=site, **form.cleaned_data)
         messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}.")
-    except access.AccessError as exc:
+    except AccessError as exc:
         messages.error(request, str(exc))
-    return _back(site)
 
 
-@login_required
-@require_POST
-def remove_member(request: HttpRequest, domain: str, membership_id: int) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
+@owner_action
+def remove_member(request: HttpRequest, site: Site, membership_id: int) -> None:
     try:
-        access.membership_remove(site=site, membership_id=membership_id)
+        membership_remove(site=site, membership_id=membership_id)
         messages.success(request, "Member removed.")
-    except access.AccessError as exc:
+    except AccessError as exc:
         messages.error(request, str(exc))
-    return _back(site)
 
 
-@login_required
-@require_POST
-def create_key(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
+@owner_action
+def create_key(request: HttpRequest, site: Site) -> None:
     form = KeyForm(request.POST)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(site)
-    key, secret = api_key_create(user=_user(request), sites=[site], **form.cleaned_data)
-    # Shown once, on this response only; the key itself keeps nothing but its hash.
-    return _page(request, site, new_key=key, new_secret=secret)
+    if _valid(request, form):
+        key, secret = api_key_create(user=_user(request), sites=[site], **form.cleaned_data)
+        # Shown once, on the page the browser is sent to; the key itself keeps nothing but its hash.
+        request.session[NEW_KEY] = {"name": key.name, "secret": secret}
 
 
-@login_required
-@require_POST
-def revoke_key(request: HttpRequest, domain: str, prefix: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
-    key = ApiKey.objects.filter(user=_user(request), sites=site, prefix=prefix).first()
+@owner_action
+def revoke_key(request: HttpRequest, site: Site, prefix: str) -> None:
+    key = api_keys_reaching_site(_user(request), site).filter(prefix=prefix).first()
     if key is None:
         messages.error(request, "No such key.")
     else:
         api_key_revoke(key=key)
         messages.success(request, f"Key {key.name} revoked.")
-    return _back(site)
 
 
-@login_required
-@require_POST
-def create_share_link(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
-    access.share_link_create(site)
+@owner_action
+def create_share_link(request: HttpRequest, site: Site) -> None:
+    share_link_create(site)
     messages.success(request, "Share link created. Anyone with it can read this site's dashboard.")
-    return _back(site)
 
 
-@login_required
-@require_POST
-def revoke_share_link(request: HttpRequest, domain: str, link_id: int) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
-    access.share_link_revoke(site=site, link_id=link_id)
+@owner_action
+def revoke_share_link(request: HttpRequest, site: Site, link_id: int) -> None:
+    share_link_revoke(site=site, link_id=link_id)
     messages.success(request, "Share link revoked.")
-    return _back(site)
 
 
-@login_required
-@require_POST
-def set_retention(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
+@owner_action
+def set_retention(request: HttpRequest, site: Site) -> None:
     form = RetentionForm(request.POST)
-    if form.is_valid():
-        site.retention_days = form.cleaned_data["retention_days"]
-        site.archive_retention_days = form.cleaned_data["archive_retention_days"]
-        site.save(update_fields=["retention_days", "archive_retention_days"])
+    if _valid(request, form):
+        site_update(site=site, **form.cleaned_data)
         messages.success(request, "Retention saved; older raw events go within the hour (rollups stay).")
-    else:
-        _invalid(request, form)
-    return _back(site)
 
 
-@login_required
-@require_POST
-def delete_data(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
-    form = ConfirmForm(request.POST, site=site)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(site)
-    events = site_delete_data(site).get("events", 0)
-    messages.success(request, f"Deleted {events:,} events of {site.domain} and everything made from them.")
-    return _back(site)
+@owner_action
+def delete_data(request: HttpRequest, site: Site) -> None:
+    if _valid(request, ConfirmForm(request.POST, site=site)):
+        events = site_delete_data(site).get("events", 0)
+        messages.success(request, f"Deleted {events:,} events of {site.domain} and everything made from them.")
 
 
-@login_required
-@require_POST
-def delete_site(request: HttpRequest, domain: str) -> HttpResponse:
-    site = site_for_owner(request.user, domain)
-    form = ConfirmForm(request.POST, site=site)
-    if not form.is_valid():
-        _invalid(request, form)
-        return _back(site)
+@owner_action
+def delete_site(request: HttpRequest, site: Site) -> HttpResponse | None:
+    if not _valid(request, ConfirmForm(request.POST, site=site)):
+        return None
+    domain = site.domain
     site_delete(site)
     messages.success(request, f"{domain} and all its data are deleted.")
     return redirect("dashboard:site-list")

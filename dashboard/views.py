@@ -21,7 +21,7 @@ from stats import Kind, QueryError, StatsQuery, articles, build_query
 from tracker.demo.traffic import DEMO_DOMAIN
 from tracker.ingest.validation import client_ip
 from tracker.models import Event
-from tracker.ratelimit import check_dashboard_rate, client_pseudonym
+from tracker.ratelimit import DASHBOARD, check_rate, client_pseudonym
 
 
 @login_required
@@ -194,7 +194,7 @@ def _reader(request: HttpRequest, token: str | None) -> str:
 def _data(request: HttpRequest, site: Site, kind: str, token: str | None = None) -> HttpResponse:
     """The stats of one dashboard panel as JSON; errors in the API's JSON shape."""
     try:
-        check_dashboard_rate(_reader(request, token))
+        check_rate(DASHBOARD, _reader(request, token))
         if kind not in DATA:
             raise Http404
         return JsonResponse(DATA[kind](request, site))

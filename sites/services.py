@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
 from sites.models import ApiKey, Membership, ShareLink, Site, normalise_domain
@@ -26,6 +26,37 @@ def site_create(*, owner: User, domain: str, name: str = "", timezone: str = "UT
     site.full_clean()
     site.save()
     Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
+    return site
+
+
+def site_get_or_create(*, domain: str, owner: User | None) -> tuple[Site, bool]:
+    """Return the site of this domain, creating it (owned by `owner`, if any) when there is none; and whether
+    it was created. Safe against a concurrent creation of the same site."""
+    domain = normalise_domain(domain)
+    try:
+        with transaction.atomic():
+            site = Site(domain=domain, name=domain[:200], timezone="UTC")
+            site.full_clean(validate_unique=False)
+            site.save()
+            if owner is not None:
+                Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
+    except IntegrityError:  # created meanwhile by another request
+        return Site.objects.get(domain=domain), False
+    return site, True
+
+
+SETTINGS = ("timezone", "retention_days", "archive_retention_days")
+
+
+def site_update(*, site: Site, **values: object) -> Site:
+    """Change the site's settings (time zone, retention); raise ValidationError for a bad value."""
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"not a setting: {', '.join(sorted(unknown))}")
+    for name, value in values.items():
+        setattr(site, name, value)
+    site.full_clean(validate_unique=False)
+    site.save(update_fields=list(values))
     return site
 
 

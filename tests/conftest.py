@@ -14,7 +14,7 @@ from django.db import connection
 
 from sites import selectors
 from tests.principals import Principals, principals_create
-from tracker import buffer
+from tracker import connections
 from tracker.pipeline.enrich import geo, hashing
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
@@ -75,7 +75,7 @@ def stream_mode(settings, redis_url: str) -> Iterator[redis.Redis]:
     """Switch the buffer to a Redis stream of this test's own; delete it afterwards."""
     settings.REDIS_URL = redis_url
     settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
-    client = buffer.redis_client(redis_url)
+    client = connections.redis_client(redis_url)
     yield client
     client.delete(settings.BUFFER_STREAM)
 

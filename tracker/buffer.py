@@ -18,7 +18,6 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import redis
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from tracker import pipeline
+from tracker.connections import redis_client, stream_mode
 from tracker.ingest.hits import Hit
 from tracker.models import SpooledHit
 
@@ -57,19 +57,6 @@ class BufferFull(BufferUnavailable):
     """The stream holds BUFFER_MAX_LENGTH unprocessed hits."""
 
     retry_after = 60
-
-
-@lru_cache(maxsize=4)
-def redis_client(url: str) -> redis.Redis:
-    # Short timeouts: a hung Redis must turn into spooling quickly, not into hung requests.
-    # One dedicated connection per process (redis-py locks it): no pool checkout per request.
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30, single_connection_client=True
-    )
-
-
-def stream_mode() -> bool:
-    return bool(settings.REDIS_URL)
 
 
 def push(hits: list[Hit], *, inline: bool = False) -> None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 
 from analytics_site.errors import ApiError
-from tracker.buffer import redis_client, stream_mode
+from tracker.connections import redis_client, stream_mode
 
 WINDOW_SECONDS = 60
 
@@ -25,14 +25,6 @@ WINDOW_SECONDS = 60
 def client_pseudonym(ip: str) -> str:
     """Return a keyed hash of the address that names it in counters (the address itself never is)."""
     return hashlib.blake2b(ip.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=12).hexdigest()
-
-
-def _client_key(ip: str, window: int) -> str:
-    return f"footfall:rl:{window}:{client_pseudonym(ip)}"
-
-
-def _api_key_counter(prefix: str, window: int) -> str:
-    return f"footfall:rl:api:{window}:{prefix}"
 
 
 def _count(key: str) -> int:
@@ -53,42 +45,43 @@ def _count(key: str) -> int:
         return 1
 
 
-def _check(*, limit: int, counter: Callable[[int], str], message: str) -> None:
-    """Count one request in the current window of `counter`; raise a 429 ApiError past `limit`."""
-    if limit <= 0:
+@dataclass(frozen=True)
+class Limit:
+    """A request limit: its counters' name, the setting holding its requests per minute, what a refusal says."""
+
+    name: str
+    setting: str
+    message: str
+
+
+INGEST = Limit("ingest", "INGEST_RATE_LIMIT_PER_MINUTE", "More than {limit} requests a minute from this client.")
+API_KEY = Limit("api", "API_RATE_LIMIT_PER_MINUTE", "More than {limit} requests a minute with this API key.")
+DASHBOARD = Limit(
+    "dashboard", "DASHBOARD_RATE_LIMIT_PER_MINUTE", "More than {limit} dashboard requests a minute; wait a moment."
+)
+
+
+def check_rate(limit: Limit, subject: str) -> None:
+    """Count one request of `subject` in the current window; raise a 429 ApiError past the limit (0: none).
+
+    `subject` names the caller in the counter's key: an API key's prefix, a user, or a keyed hash of a
+    client address (client_pseudonym), never the address itself.
+    """
+    most = getattr(settings, limit.setting)
+    if most <= 0:
         return
     now = int(time.time())
     window = now // WINDOW_SECONDS
-    if _count(counter(window)) > limit:
+    if _count(f"footfall:rl:{limit.name}:{window}:{subject}") > most:
+        message = limit.message.format(limit=most)
         raise ApiError("rate_limited", message, status=429, retry_after=WINDOW_SECONDS - now % WINDOW_SECONDS)
 
 
 def check_ingest_rate(ip: str) -> None:
     """Raise a 429 ApiError when this client exceeded INGEST_RATE_LIMIT_PER_MINUTE."""
-    limit = settings.INGEST_RATE_LIMIT_PER_MINUTE
-    _check(
-        limit=limit,
-        counter=lambda window: _client_key(ip, window),
-        message=f"More than {limit} requests a minute from this client.",
-    )
+    check_rate(INGEST, client_pseudonym(ip))
 
 
 def check_api_key_rate(prefix: str) -> None:
     """Raise a 429 ApiError when the API key with this prefix exceeded API_RATE_LIMIT_PER_MINUTE."""
-    limit = settings.API_RATE_LIMIT_PER_MINUTE
-    _check(
-        limit=limit,
-        counter=lambda window: _api_key_counter(prefix, window),
-        message=f"More than {limit} requests a minute with this API key.",
-    )
-
-
-def check_dashboard_rate(subject: str) -> None:
-    """Raise a 429 ApiError when this dashboard reader (a user, or a share link's client) exceeded
-    DASHBOARD_RATE_LIMIT_PER_MINUTE data requests."""
-    limit = settings.DASHBOARD_RATE_LIMIT_PER_MINUTE
-    _check(
-        limit=limit,
-        counter=lambda window: f"footfall:rl:dashboard:{window}:{subject}",
-        message=f"More than {limit} dashboard requests a minute; wait a moment.",
-    )
+    check_rate(API_KEY, prefix)

@@ -53,9 +53,9 @@ ROUTES: dict[str, Row] = {
     "sites/<str:domain>/settings/members/<int:membership_id>/remove": site(
         "post", "settings/members/{membership}/remove", MANAGE_ACTION
     ),
-    # The new key is shown on the page the POST renders, once.
+    # The new key is shown once, on the settings page the POST redirects to.
     "sites/<str:domain>/settings/keys": site(
-        "post", "settings/keys", MANAGE_PAGE, {"name": "k", "scopes": ["stats:read"]}
+        "post", "settings/keys", MANAGE_ACTION, {"name": "k", "scopes": ["stats:read"]}
     ),
     "sites/<str:domain>/settings/keys/<str:prefix>/revoke": site("post", "settings/keys/nope/revoke", MANAGE_ACTION),
     "sites/<str:domain>/settings/share": site("post", "settings/share", MANAGE_ACTION),

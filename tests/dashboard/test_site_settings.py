@@ -86,7 +86,9 @@ def test_members_are_added_changed_and_removed_but_one_owner_stays(owner_client,
 
 
 def test_a_new_key_is_shown_once_and_can_be_revoked(owner_client, owner, site):
-    page = owner_client.post(f"{SETTINGS}keys", {"name": "reports", "scopes": ["stats:read"]}).content.decode()
+    created = owner_client.post(f"{SETTINGS}keys", {"name": "reports", "scopes": ["stats:read"]})
+    assert (created.status_code, created["Location"]) == (302, SETTINGS)  # a reload posts nothing again
+    page = owner_client.get(SETTINGS).content.decode()
     key = ApiKey.objects.get(user=owner, name="reports")
     secret = page.split('id="new-secret">')[1].split("<")[0]
     assert api_key_authenticate(secret) == key
@@ -166,3 +168,19 @@ def test_deleting_the_site_needs_the_domain_and_an_owner(client, owner, site):
     response = client.post(f"{SETTINGS}delete-site", {"confirm": "stats.example"})
     assert response["Location"] == "/"
     assert not Site.objects.filter(id=site.id).exists()
+
+
+def test_keys_that_reach_the_site_are_listed_with_how_far_they_reach(owner_client, owner, site):
+    from sites.keys import api_key_create
+    from tests.factories import SiteFactory
+
+    api_key_create(user=owner, name="everywhere", scopes=["stats:read"])
+    api_key_create(user=owner, name="narrow", scopes=["stats:read"], sites=[site])
+    api_key_create(user=owner, name="elsewhere", scopes=["stats:read"], sites=[SiteFactory()])
+    page = owner_client.get(SETTINGS).content.decode()
+    keys = page.split('id="keys"')[1].split("</section>")[0]
+    assert "everywhere" in keys
+    assert "all your sites" in keys
+    assert "narrow" in keys
+    assert "this site" in keys
+    assert "elsewhere" not in keys

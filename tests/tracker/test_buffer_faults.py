@@ -42,7 +42,7 @@ from tests.conftest import need_service
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tests.redis_server import RedisServer, redis_server_binary
 from tests.worker import WORKER_APPLICATION_NAME, WorkerProcess, wait_until
-from tracker import buffer
+from tracker import buffer, connections
 from tracker.models import Event, Session, SpooledHit
 from tracker.pipeline.sessions import SESSION_WRITE_LOCK
 
@@ -378,7 +378,7 @@ def test_redis_hung_then_killed_for_ingest_and_worker(
     run = run_factory("(b) Redis hung, then killed")
 
     def stream() -> redis.Redis:
-        return buffer.redis_client(settings.REDIS_URL)
+        return connections.redis_client(settings.REDIS_URL)
 
     try:
         worker.start()

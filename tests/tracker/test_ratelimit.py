@@ -9,7 +9,7 @@ import pytest
 
 from analytics_site.errors import ApiError
 from tracker import ratelimit
-from tracker.ratelimit import _client_key, check_api_key_rate, check_ingest_rate
+from tracker.ratelimit import check_api_key_rate, check_ingest_rate
 
 
 def exhaust(limit: int, ip: str) -> list[bool]:
@@ -42,9 +42,19 @@ def test_limit_in_redis_is_shared(settings, stream_mode):
     assert exhaust(2, client) == [True, True, False, False]
 
 
-def test_counter_keys_never_contain_the_address():
-    key = _client_key("198.51.100.11", 1)
+def test_counter_keys_never_contain_the_address(settings, monkeypatch):
+    settings.INGEST_RATE_LIMIT_PER_MINUTE = 5
+    keys: list[str] = []
+
+    def count(key: str) -> int:
+        keys.append(key)
+        return 1
+
+    monkeypatch.setattr(ratelimit, "_count", count)
+    check_ingest_rate("198.51.100.11")
+    (key,) = keys
     assert "198.51.100.11" not in key
+    assert key.endswith(ratelimit.client_pseudonym("198.51.100.11"))
 
 
 def test_redis_outage_fails_open(settings):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from sites.models import Site
 from tracker import rollups
+from tracker.lifecycle.archive import apply_archive_retention
 from tracker.models import Event, RollupState, Session
 
 logger = logging.getLogger(__name__)
@@ -78,8 +79,6 @@ def apply_site_retention(site: Site, *, now: datetime | None = None) -> Retentio
 
 def apply_retention(*, now: datetime | None = None) -> list[RetentionResult]:
     """Apply every site's retention (raw rows) and the archive's."""
-    from tracker.lifecycle.archive import apply_archive_retention
-
     results = [apply_site_retention(site, now=now) for site in Site.objects.filter(retention_days__isnull=False)]
     apply_archive_retention(now=now)
     return results

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from sites.models import Site, normalise_domain
+from sites.selectors import site_by_domain
 from tracker.lifecycle import export
 from tracker.management.commands._dates import parse_bound
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="-", help="File to write (default: stdout)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        site = Site.objects.filter(domain=normalise_domain(options["site"])).first()
+        site = site_by_domain(options["site"])
         if site is None:
             raise CommandError(f"No site {options['site']!r}.")
         bounds = export.ExportRange(

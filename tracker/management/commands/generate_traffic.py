@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from sites.models import Site, normalise_domain
+from sites.selectors import site_by_domain
 from tracker import pipeline
 from tracker.demo.traffic import TrafficGenerator
 from tracker.models import Event
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the site already has events")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        site = Site.objects.filter(domain=normalise_domain(options["site"])).first()
+        site = site_by_domain(options["site"])
         if site is None:
             raise CommandError(f"No site {options['site']!r}; create it first.")
         if options["days"] < 1 or options["visitors"] < 1 or options["batch"] < 1:

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from sites.models import Site, normalise_domain
+from sites.selectors import site_by_domain
 from tracker.lifecycle import archive
 from tracker.management.commands._dates import parse_bound
 
@@ -28,7 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         sites = None
         if options["site"]:
-            sites = list(Site.objects.filter(domain=normalise_domain(options["site"])))
+            found = site_by_domain(options["site"])
+            sites = [found] if found else []
             if not sites:
                 raise CommandError(f"No site {options['site']!r}: create it first, then restore its archive.")
         since = parse_bound(options["since"], "UTC", end=False)

@@ -1,0 +1,22 @@
+"""Redis, for every part that uses it (the event stream, request limits): one connection per process and URL."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+
+
+@lru_cache(maxsize=4)
+def redis_client(url: str) -> redis.Redis:
+    # Short timeouts: a hung Redis must turn into spooling quickly, not into hung requests.
+    # One dedicated connection per process (redis-py locks it): no pool checkout per request.
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30, single_connection_client=True
+    )
+
+
+def stream_mode() -> bool:
+    """Whether Redis is configured (REDIS_URL); without it Footfall runs embedded, processing events inline."""
+    return bool(settings.REDIS_URL)
