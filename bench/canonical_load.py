@@ -17,12 +17,12 @@ Bulk load
       referrer), so a referrer equal to the site's domain (internal navigation) and a missing
       one (direct) both store ("", ""); props {}; country, browser, os and device_type from
       the row.
-    - visitor hashes as tracker/hashing.py makes them: tracker.hashing.visitor_hash with a
+    - visitor hashes as tracker/pipeline/enrich/hashing.py makes them: its visitor_hash with a
       salt per UTC day (derived from the day here, so runs are reproducible; the product's
       salts are random) over the site id and a stand-in for the address and user agent
       built from visitor_id. Every event carries the hash of its own day and of the day
       before, as the ingest's hash_visitor step sets them.
-    - sessions as tracker/sessions.py assigns them: an event joins the session found under
+    - sessions as tracker/pipeline/sessions.py assigns them: an event joins the session found under
       today's hash, else under yesterday's (visits across midnight keep their first day's
       hash), when it lies within SESSION_TIMEOUT_MINUTES of it; otherwise it starts one.
       Entry/exit page, page views, events, duration (whole seconds, first to last event) and
@@ -640,8 +640,6 @@ def _describe(kind: str, key: Any, fields: Sequence[str], want: tuple[Any, ...],
 
 def check_against_pipeline(data: Dataset, *, events: int) -> CheckResult:
     """Compare the bulk path with tracker.pipeline.process_batch on the CSV's first events."""
-    from unittest import mock
-
     from django.conf import settings
     from django.db import transaction
 
@@ -649,6 +647,7 @@ def check_against_pipeline(data: Dataset, *, events: int) -> CheckResult:
     from tracker import pipeline
     from tracker.ingest.hits import Hit
     from tracker.models import Event, Session
+    from tracker.pipeline.steps import STEPS, drop_bots, parse_ua
 
     rows = first_rows(data.csv_path, events)
     with transaction.atomic():
@@ -680,13 +679,10 @@ def check_against_pipeline(data: Dataset, *, events: int) -> CheckResult:
                 country=row[10],
             )
             hits.append(Hit.from_buffer(hit.to_buffer()))  # as the worker reads it back from the buffer
-        steps = tuple(
-            agent_from_row if s is pipeline.parse_ua else s for s in pipeline.STEPS if s is not pipeline.drop_bots
-        )
+        steps = tuple(agent_from_row if s is parse_ua else s for s in STEPS if s is not drop_bots)
         batch_size = settings.BUFFER_BATCH_SIZE
-        with mock.patch.object(pipeline, "STEPS", steps):
-            for start in range(0, len(hits), batch_size):
-                pipeline.process_batch(hits[start : start + batch_size])
+        for start in range(0, len(hits), batch_size):
+            pipeline.process_batch(hits[start : start + batch_size], steps=steps)
         want_events, want_sessions, event_fields = _snapshot(site.id)
 
         Event.objects.filter(site_id=site.id).delete()

@@ -23,7 +23,7 @@ What is measured
     is patched for the whole run.
 
     Baseline in the same run: the aggregate, the timeseries and the event:page, visit:source
-    and visit:country breakdowns computed straight from raw events with dashboard/stats/raw.py
+    and visit:country breakdowns computed straight from raw events with stats/raw.py
     (--raw-reps, default 3, after a warm-up), with their p50 and the ratio raw/API. The API's
     answers must equal the raw ones (the raw module is the reference that rollup-based answers
     must match); any difference is printed and makes the run exit 1.
@@ -173,14 +173,16 @@ def render(data: Any) -> Any:
 
 def raw_answer(case: Case, query: Any) -> dict[str, Any]:
     """Compute a case straight from raw events, shaped as the API answers it."""
-    from stats import raw, report
+    import stats
+    from dashboard.results import aggregate_json, breakdown_json, timeseries_json
+    from stats.sources import RAW
 
+    result = stats.run(query, source=RAW)
     if case.endpoint == "aggregate":
-        return {"results": report.aggregate_results(report.aggregate(query, source=raw), compared=False)}
+        return aggregate_json(result)
     if case.endpoint == "timeseries":
-        return {"results": report.timeseries(query, source=raw)}
-    limit = int(case.params.get("limit", BREAKDOWN_LIMIT))
-    return {"results": report.breakdown(query, limit=limit, page=1, source=raw)}
+        return timeseries_json(result)
+    return breakdown_json(result)
 
 
 def differences(api: Any, reference: Any, path: str = "") -> list[str]:
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     from sites.keys import api_key_create
     from sites.models import ApiKey, Site
     from sites.services import site_create
-    from stats.query import build_query
+    from stats import Kind, build_query
 
     user, _ = User.objects.get_or_create(username=BENCH_USERNAME)
     site = Site.objects.filter(domain=canonical.SITE_DOMAIN).first()
@@ -366,10 +368,11 @@ def main(argv: list[str] | None = None) -> int:
         return call
 
     def raw_call(case: Case, dates: dict[str, str]) -> Callable[[], Any]:
-        params = {**dates, **{k: v for k, v in case.params.items() if k != "limit"}}
+        params = {**dates, **case.params}
+        kind = Kind(case.endpoint)
 
         def call() -> Any:
-            query = build_query(site_id=site.id, timezone=site.timezone, params=params, now=args.now)
+            query = build_query(site_id=site.id, timezone=site.timezone, params=params, now=args.now, kind=kind)
             return render(raw_answer(case, query))
 
         return call
@@ -412,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print_table(["endpoint", "range", "n", "p50 ms", "p95 ms", f"p95 < {BUDGET_P95_MS:.0f} ms"], rows)
 
-    print("\nBaseline: the same numbers straight from raw events (dashboard/stats/raw.py)")
+    print("\nBaseline: the same numbers straight from raw events (stats/raw.py)")
     mismatches: dict[str, list[str]] = {}
     rows = []
     for (label, range_name), raw_timing in baseline.items():

@@ -115,7 +115,7 @@ class Rollup(models.Model):
 
     Sums add up over any set of rows. Distinct visitors and visits do not, so each row also
     keeps the `*_carried` part: those already counted in the same group on the day before
-    (for a month row, on the last day of the month before). See tracker/rollups.py.
+    (for a month row, on the last day of the month before). See tracker/rollups/.
     """
 
     class Period(models.TextChoices):

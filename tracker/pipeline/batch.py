@@ -19,7 +19,7 @@ from sites.models import Site
 from tracker import rollups
 from tracker.ingest.hits import DropReason, Hit
 from tracker.pipeline import sessions, storage
-from tracker.pipeline.steps import STEPS, Timings, run_steps
+from tracker.pipeline.steps import STEPS, Step, Timings, run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +82,12 @@ def store_enriched(hits: Sequence[Hit]) -> BatchResult:
     return result
 
 
-def process_batch(hits: Sequence[Hit]) -> BatchResult:
-    """Enrich a batch and store it: sessions upserted and events inserted in one transaction."""
+def process_batch(hits: Sequence[Hit], *, steps: Sequence[Step] = STEPS) -> BatchResult:
+    """Enrich a batch through the steps and store it: sessions upserted and events inserted in one transaction."""
     result = BatchResult(received=len(hits))
     enriched: list[Hit] = []
     for hit in hits:
-        hit = run_steps(hit, STEPS, result.step_seconds)
+        hit = run_steps(hit, steps, result.step_seconds)
         if hit.drop is None:
             enriched.append(hit)
         else:

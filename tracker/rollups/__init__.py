@@ -7,8 +7,8 @@ breaks down by (stats.dimensions.WITHIN_PAGES); hour rows for the whole site; mo
 from day rows. All are in the site's time zone. Which properties are rolled up, and how rows are
 named, is declared in stats/dimensions.py, which the readers read too.
 
-grouping.py reads and groups a day's events, rows.py writes the rows, and this package's face
-fill.py keeps the fill state and runs it all.
+grouping.py reads and groups a day's events, rows.py writes the rows, and fill.py keeps the fill
+state and runs it all.
 
 A fill state per site (`RollupState.rolled_until`) says how far the rollups got, as Zulip's
 analytics does: a run rolls up the local days completed since, and days marked dirty
