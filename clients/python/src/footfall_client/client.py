@@ -324,11 +324,16 @@ class Client:
         if thread is None:
             return
         thread.join(wait)
-        if thread.is_alive():
-            self._abort.set()
-            with self._wakeup:
-                self._wakeup.notify_all()
-            thread.join(min(1.0, self.timeout))
+        if not thread.is_alive():
+            return
+        self._abort.set()
+        with self._wakeup:
+            self._give_up_queue()
+        # Long enough for a sender woken from a retry wait to record its batch as failed.
+        thread.join(0.5)
+        in_flight = self.stats.queued
+        if in_flight:
+            logger.error("Footfall client closed while %d events were still being sent", in_flight)
 
     @property
     def stats(self) -> ClientStats:
