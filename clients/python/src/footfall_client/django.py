@@ -200,6 +200,8 @@ class FootfallMiddleware:
     ) -> None:
         self.get_response = get_response
         self.options = read_options()
+        if self.options.enabled:
+            get_client()  # a wrong FOOTFALL setting fails at start-up, not in a log line per request
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
