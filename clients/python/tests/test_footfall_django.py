@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -192,7 +193,9 @@ def test_the_middleware_works_in_async_stacks(configure, footfall):
     middleware = FootfallMiddleware(async_page)
     pending = middleware(requests.get("/async", HTTP_USER_AGENT=BROWSER))
     assert asyncio.iscoroutine(pending)
-    response = asyncio.run(pending)
+    # A loop of its own in a thread of its own: other tests' libraries may run one in this thread.
+    with ThreadPoolExecutor(1) as executor:
+        response = executor.submit(asyncio.run, pending).result(timeout=WAIT)
     assert response.status_code == 200
     assert [event["url"] for event in sent(footfall)] == ["http://testserver/async"]
 

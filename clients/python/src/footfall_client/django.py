@@ -230,5 +230,7 @@ class FootfallMiddleware:
                     ip=visitor_ip(request, self.options.proxy_depth),
                     user_agent=request.headers.get("User-Agent", ""),
                 )
+        except (TypeError, ValueError) as exc:  # a page Footfall would reject, such as a URL over 2,000 characters
+            logger.warning("Footfall: page view of %s not recorded: %s", request.path[:200], exc)
         except Exception:
-            logger.exception("Footfall: page view of %s not recorded", request.path)
+            logger.exception("Footfall: page view of %s not recorded", request.path[:200])
