@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -341,3 +343,29 @@ def test_sync_mode_retries_then_raises_delivery_error(make_client, footfall):
         client.pageview(URL)
     assert (raised.value.status, raised.value.code) == (401, "invalid_api_key")
     assert len(footfall.received) == 2
+
+
+FORKING_SCRIPT = """
+import os, sys
+from footfall_client import Client
+
+client = Client(sys.argv[1], "key", domain="shop.example", flush_interval=3600)
+client.pageview("https://shop.example/parent/1")
+client.pageview("https://shop.example/parent/2")
+pid = os.fork()
+if pid == 0:
+    client.pageview("https://shop.example/child")
+    os._exit(0 if client.flush(10) and client.stats.accepted == 1 else 1)
+_, status = os.waitpid(pid, 0)
+assert os.waitstatus_to_exitcode(status) == 0
+assert client.flush(10) and client.stats.accepted == 2
+"""
+
+
+def test_a_forked_child_sends_only_its_own_events(footfall):
+    done = subprocess.run(
+        [sys.executable, "-c", FORKING_SCRIPT, footfall.url], capture_output=True, text=True, timeout=WAIT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    urls = sorted(str(event["url"]) for event in footfall.events)
+    assert urls == ["https://shop.example/child", "https://shop.example/parent/1", "https://shop.example/parent/2"]
