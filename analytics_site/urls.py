@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from analytics_site import login_guard
 from dashboard import two_factor
 from dashboard.graphql.views import graphql_api
 
@@ -29,6 +30,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/two-factor/start", two_factor.two_factor_start, name="two-factor-start"),
     path("accounts/two-factor/confirm", two_factor.two_factor_confirm, name="two-factor-confirm"),
     path("accounts/two-factor/disable", two_factor.two_factor_disable, name="two-factor-disable"),
+    # A new password lifts the account's login lockouts.
+    path("accounts/password_change/", login_guard.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        login_guard.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # Admin's own login would skip the second factor: it sends people to the login above.
     path("admin/login/", two_factor.admin_login, name="admin-login"),

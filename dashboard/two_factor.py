@@ -34,6 +34,8 @@ from django_otp import user_has_device
 from django_otp.forms import OTPAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from analytics_site.login_guard import attempts_left
+
 
 class LoginForm(OTPAuthenticationForm):
     """Username and password, plus a code only for users who set up an authenticator."""
@@ -54,8 +56,17 @@ class LoginForm(OTPAuthenticationForm):
         super().clean_otp(user)
 
 
+LAST_ATTEMPT = "One more wrong password locks this account on this device for an hour. Forgot it? Reset it below."
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        username = form.data.get("username", "")
+        if username and attempts_left(self.request, username) == 1:
+            form.add_error(None, LAST_ATTEMPT)
+        return super().form_invalid(form)
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -154,6 +155,12 @@ def _text(value: Any, name: str, *, required: bool, limit: int, truncate: bool =
     return value
 
 
+# Apps send their own schemes (app://localhost/settings), as Plausible's Events API takes them; these
+# never name a page of a site.
+REFUSED_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about", "filesystem"})
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
+
+
 def _url(value: Any) -> str:
     url = _text(value, "url", required=True, limit=MAX_URL)
     try:
@@ -161,8 +168,10 @@ def _url(value: Any) -> str:
         host = parts.hostname
     except ValueError as exc:
         raise invalid("url", "'url' is not a valid URL.") from exc
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise invalid("url", "'url' must be an absolute http or https URL.")
+    scheme = parts.scheme.lower()
+    web = scheme in ("http", "https")
+    if not SCHEME.match(scheme) or scheme in REFUSED_SCHEMES or not host or not (web or parts.path.startswith("/")):
+        raise invalid("url", "'url' must be an absolute URL with a host (and a path, for an app's own scheme).")
     return url
 
 

@@ -89,7 +89,12 @@ def test_array_reports_rejected_events_and_keeps_the_rest(client, site):
     response = post(client, [pageview(), pageview(url="ftp://x")])
     assert response.status_code == 202
     assert response.json()["rejected"] == [
-        {"index": 1, "code": "invalid_field", "message": "'url' must be an absolute http or https URL.", "field": "url"}
+        {
+            "index": 1,
+            "code": "invalid_field",
+            "message": "'url' must be an absolute URL with a host (and a path, for an app's own scheme).",
+            "field": "url",
+        }
     ]
     assert Event.objects.count() == 1
 
@@ -125,6 +130,9 @@ def test_event_for_several_domains_lands_on_each(client, site):
         (pageview(name=5), "invalid_field", "name"),
         (pageview(url="/relative"), "invalid_field", "url"),
         (pageview(url="javascript:alert(1)"), "invalid_field", "url"),
+        (pageview(url="javascript://blog.example/%0Aalert(1)"), "invalid_field", "url"),
+        (pageview(url="data://blog.example/x"), "invalid_field", "url"),
+        (pageview(url="app:/settings"), "invalid_field", "url"),
         (pageview(url="https://[::1/"), "invalid_field", "url"),
         (pageview(url="https://blog.example/" + "a" * 2000), "invalid_field", "url"),
         (pageview(url="https://blog.example/\x00"), "invalid_field", "url"),
@@ -304,3 +312,16 @@ def test_database_down_during_site_lookup_is_503(client, monkeypatch):
     monkeypatch.setattr(ingest_module, "site_ids_by_domain", broken)
     response = post(client, pageview())
     assert (response.status_code, error_code(response)) == (503, "buffer_unavailable")
+
+
+def test_apps_own_url_schemes_are_taken_as_plausible_takes_them(client, site):
+    SiteFactory(domain="localhost")
+    response = post(client, pageview(domain="localhost", url="app://localhost/settings?utm_source=store"))
+    assert response.status_code == 202
+    event = Event.objects.get()
+    assert (event.hostname, event.path, event.url, event.utm_source) == (
+        "localhost",
+        "/settings",
+        "app://localhost/settings",
+        "store",
+    )
