@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from sites.keys import api_key_create, api_key_revoke
@@ -32,6 +33,7 @@ from sites.services import (
     share_link_revoke,
     site_update,
 )
+from stats.arrivals import arrivals
 from tracker.lifecycle.deletion import site_delete, site_delete_data
 from tracker.models import Event
 
@@ -92,6 +94,7 @@ def _page(request: HttpRequest, site: Site) -> HttpResponse:
             initial={"retention_days": site.retention_days, "archive_retention_days": site.archive_retention_days}
         ),
         "new_key": request.session.pop(NEW_KEY, None),
+        "arrivals": arrivals(site.id, timezone.now()),
     }
     return render(request, "dashboard/pages/site_settings.html", context)
 

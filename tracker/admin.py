@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from sites.models import ApiKey, Membership, Site
 from tracker.lifecycle.deletion import site_delete
-from tracker.models import ArchiveFile, Event, Rollup, Salt, Session, SpooledHit
+from tracker.models import ArchiveFile, DropCount, Event, Rollup, Salt, Session, SpooledHit
 
 # What ModelAdmin.get_deleted_objects returns: lines to show, counts, missing permissions, protected.
 DeletedObjects = tuple[list[Any], dict[str, int], set[str], list[Any]]
@@ -96,3 +96,16 @@ class SaltAdmin(admin.ModelAdmin):
 class SpooledHitAdmin(admin.ModelAdmin):
     list_display = ["id", "created"]
     exclude = ["payload"]
+
+
+@admin.register(DropCount)
+class DropCountAdmin(admin.ModelAdmin):
+    list_display = ["hour", "site", "reason", "events"]
+    list_filter = ["reason", "site"]
+    date_hierarchy = "hour"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # counted by the pipeline alone
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

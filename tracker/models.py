@@ -110,6 +110,22 @@ class SpooledHit(models.Model):
         return f"spooled hit {self.pk}"
 
 
+class DropCount(models.Model):
+    """Accepted events the pipeline dropped, per site, UTC hour and reason (bots, duplicates), so an owner can
+    tell events that do not arrive from events that arrive and are dropped."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField(help_text="The UTC hour the events were received in")
+    reason = models.CharField(max_length=20)
+    events = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "hour", "reason"], name="dropcount_site_hour_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.hour:%Y-%m-%d %H}h {self.reason}: {self.events}"
+
+
 class Rollup(models.Model):
     """Counts of one site over one local hour, day or month, for the whole site or one property value.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -42,7 +42,7 @@ from tests.principals import (
     parametrize_rows,
 )
 from tests.routes import routes
-from tracker.models import Salt, SpooledHit
+from tracker.models import DropCount, Salt, SpooledHit
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +233,11 @@ ADMIN_RULES = [
         Row("get", "admin/axes/{model}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     # Keys are created with `manage.py create_api_key`, which shows the secret once.
+    # Dropped events are counted by the pipeline alone.
+    AdminRule(
+        r"admin/tracker/dropcount/add/",
+        Row("get", "admin/tracker/dropcount/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
+    ),
     AdminRule(
         r"admin/sites/apikey/add/",
         Row("get", "admin/sites/apikey/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
@@ -294,6 +299,7 @@ def admin_fields(principals: Principals) -> dict[str, object]:
     Salt.objects.create(day=date(2026, 11, 20), secret=b"\x00" * 32)
     SessionFactory(site=principals.site)
     SpooledHit.objects.create(payload=b"{}")
+    DropCount.objects.create(site=principals.site, hour=datetime(2026, 11, 20, tzinfo=UTC), reason="bot", events=1)
     fields: dict[str, object] = {
         "site_type": ContentType.objects.get_for_model(principals.site).id,
         "site": principals.site.pk,

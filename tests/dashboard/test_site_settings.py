@@ -184,3 +184,17 @@ def test_keys_that_reach_the_site_are_listed_with_how_far_they_reach(owner_clien
     assert "narrow" in keys
     assert "this site" in keys
     assert "elsewhere" not in keys
+
+
+def test_the_page_tells_stored_from_dropped_events(owner_client, site):
+    from django.utils import timezone
+
+    from tracker.models import DropCount
+
+    DropCount.objects.create(
+        site=site, hour=timezone.now().replace(minute=0, second=0, microsecond=0), reason="bot", events=3
+    )
+    page = owner_client.get(SETTINGS).content.decode()
+    arrivals = page.split('id="arrivals"')[1].split("</p>")[0]
+    assert "<b>3</b>" in arrivals
+    assert "from bots" in arrivals

@@ -20,7 +20,7 @@ from django.utils import timezone
 from sites.models import Site
 from tracker import rollups
 from tracker.lifecycle.archive import apply_archive_retention
-from tracker.models import Event, RollupState, Session
+from tracker.models import DropCount, Event, RollupState, Session
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,13 @@ def apply_site_retention(site: Site, *, now: datetime | None = None) -> Retentio
     return result
 
 
+# Dropped-event counts are for noticing a problem now, not history.
+DROP_COUNT_DAYS = 30
+
+
 def apply_retention(*, now: datetime | None = None) -> list[RetentionResult]:
-    """Apply every site's retention (raw rows) and the archive's."""
+    """Apply every site's retention (raw rows) and the archive's; forget old dropped-event counts."""
     results = [apply_site_retention(site, now=now) for site in Site.objects.filter(retention_days__isnull=False)]
     apply_archive_retention(now=now)
+    DropCount.objects.filter(hour__lt=(now or timezone.now()) - timedelta(days=DROP_COUNT_DAYS)).delete()
     return results

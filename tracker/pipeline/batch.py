@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.db import transaction
 
@@ -29,38 +30,53 @@ class BatchResult:
     received: int = 0
     stored: int = 0
     dropped: Counter[DropReason] = field(default_factory=Counter)
+    drops: Counter[storage.DropKey] = field(default_factory=Counter)  # per site, hour and reason
     step_seconds: Timings = field(default_factory=lambda: defaultdict(float))
 
 
-def _drop_unknown_sites(hits: list[Hit], result: BatchResult) -> list[Hit]:
-    """Drop hits of sites deleted since they were accepted."""
-    known = set(Site.objects.filter(id__in={h.site_id for h in hits}).values_list("id", flat=True))
-    kept = [h for h in hits if h.site_id in known]
-    if len(kept) < len(hits):
-        result.dropped[DropReason.UNKNOWN_SITE] += len(hits) - len(kept)
-    return kept
+def _known_sites(hits: Sequence[Hit]) -> set[int]:
+    """The sites of these hits that exist (a site deleted since its hits were accepted does not)."""
+    return set(Site.objects.filter(id__in={h.site_id for h in hits}).values_list("id", flat=True))
 
 
-def _drop_duplicates(hits: list[Hit], result: BatchResult) -> list[Hit]:
+def _drop(hit: Hit, reason: DropReason, result: BatchResult, known: set[int]) -> None:
+    """Count a dropped hit: in the batch's result, and per site and hour for its owners to see."""
+    result.dropped[reason] += 1
+    if hit.site_id in known:
+        hour = hit.timestamp.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        result.drops[hit.site_id, hour, reason.value] += 1
+
+
+def _drop_duplicates(hits: list[Hit], result: BatchResult, known: set[int]) -> list[Hit]:
     """Drop retries and replays: uuids seen earlier in the batch or already stored."""
     stored = storage.existing_event_uuids([h.uuid for h in hits])
     kept: list[Hit] = []
     for hit in hits:
         if hit.uuid in stored:
-            result.dropped[DropReason.DUPLICATE] += 1
+            _drop(hit, DropReason.DUPLICATE, result, known)
         else:
             stored.add(hit.uuid)
             kept.append(hit)
     return kept
 
 
-def _store(enriched: list[Hit], result: BatchResult) -> None:
-    """Store enriched hits: sessions upserted, events inserted, rollup days marked, in one transaction."""
-    if not enriched:
+def _store(enriched: list[Hit], dropped: list[Hit], result: BatchResult) -> None:
+    """Store enriched hits: sessions upserted, events inserted, rollup days and drops counted, in one transaction.
+
+    `dropped` are the hits the steps dropped, counted here for their sites.
+    """
+    if not enriched and not dropped:
         return
     with transaction.atomic():
         sessions.lock_session_writes()
-        enriched = _drop_duplicates(_drop_unknown_sites(enriched, result), result)
+        known = _known_sites([*enriched, *dropped])
+        for hit in dropped:
+            _drop(hit, hit.drop or DropReason.BOT, result, known)
+        for hit in enriched:
+            if hit.site_id not in known:
+                _drop(hit, DropReason.UNKNOWN_SITE, result, known)
+        enriched = _drop_duplicates([h for h in enriched if h.site_id in known], result, known)
+        storage.add_drop_counts(result.drops)
         started = time.perf_counter()
         visits = sessions.assign_sessions(enriched)
         result.step_seconds["assign_session"] += time.perf_counter() - started
@@ -78,7 +94,7 @@ def store_enriched(hits: Sequence[Hit]) -> BatchResult:
     skipped, visits are rebuilt or extended, and the rollup days they touch are marked dirty.
     """
     result = BatchResult(received=len(hits))
-    _store(list(hits), result)
+    _store(list(hits), [], result)
     return result
 
 
@@ -86,13 +102,11 @@ def process_batch(hits: Sequence[Hit], *, steps: Sequence[Step] = STEPS) -> Batc
     """Enrich a batch through the steps and store it: sessions upserted and events inserted in one transaction."""
     result = BatchResult(received=len(hits))
     enriched: list[Hit] = []
+    dropped: list[Hit] = []
     for hit in hits:
         hit = run_steps(hit, steps, result.step_seconds)
-        if hit.drop is None:
-            enriched.append(hit)
-        else:
-            result.dropped[hit.drop] += 1
-    _store(enriched, result)
+        (enriched if hit.drop is None else dropped).append(hit)
+    _store(enriched, dropped, result)
     logger.debug(
         "batch received=%d stored=%d dropped=%s",
         result.received,

@@ -8,7 +8,7 @@ would instead build CASE expressions whose cost grows with the square of the bat
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ import psycopg
 from django.db import connection
 
 from tracker.ingest.hits import Hit
-from tracker.models import Event, Rollup, Session
+from tracker.models import DropCount, Event, Rollup, Session
 
 # Attribute names, which are also the column names (no model sets db_column).
 EVENT_FIELDS = [f.attname for f in Event._meta.concrete_fields if not f.primary_key]
@@ -227,4 +227,23 @@ def insert_rollups(rows: Iterable[Rollup]) -> None:
         cursor.executemany(
             f"INSERT INTO {Rollup._meta.db_table} ({', '.join(ROLLUP_FIELDS)}) VALUES ({placeholders})",  # noqa: S608
             [(*row[:day], adapt(row[day]), *row[day + 1 :]) for row in values],
+        )
+
+
+DropKey = tuple[int, datetime, str]  # (site id, UTC hour, reason)
+
+
+def add_drop_counts(counts: Mapping[DropKey, int]) -> None:
+    """Add to the dropped events per site, hour and reason (one statement; sites must exist)."""
+    if not counts:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(site_id, adapt(hour), reason, n) for (site_id, hour, reason), n in counts.items()]
+    table = DropCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (site_id, hour, reason, events) VALUES "  # noqa: S608 (model names)
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (site_id, hour, reason) DO UPDATE SET events = {table}.events + excluded.events",
+            [value for row in rows for value in row],
         )

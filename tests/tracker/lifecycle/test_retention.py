@@ -75,3 +75,13 @@ def test_the_beat_task_applies_every_sites_retention(old_and_new):
     # The wall clock is days past TIME_ZERO: November's events are past a day's retention.
     assert tasks.retention_task.delay().get() > 0
     assert not Event.objects.filter(timestamp__lt=TIME_ZERO + timedelta(days=1)).exists()
+
+
+def test_dropped_event_counts_are_kept_for_thirty_days(db):
+    from tracker.models import DropCount
+
+    site = SiteFactory()
+    for days in (1, 29, 31):
+        DropCount.objects.create(site_id=site.id, hour=TIME_ZERO - timedelta(days=days), reason="bot", events=days)
+    retention.apply_retention(now=TIME_ZERO)
+    assert sorted(DropCount.objects.values_list("events", flat=True)) == [1, 29]

@@ -170,3 +170,21 @@ def test_process_batch_stores_fixed_dimensions_on_the_event_and_its_visit():
     pipeline.process_batch([hit(site_id=site.id, fixed={"path": "", "os": "Curl", "referrer": "a.example"})])
     event = Event.objects.get()
     assert (event.path, event.os, event.referrer) == ("", "Curl", "a.example")
+
+
+@pytest.mark.django_db
+def test_dropped_events_are_counted_per_site_hour_and_reason():
+    from datetime import UTC, datetime
+
+    from tracker.models import DropCount
+
+    site = SiteFactory()
+    repeated = hit(site_id=site.id)
+    pipeline.process_batch([repeated, hit(site_id=site.id, user_agent=GOOGLEBOT), hit(site_id=999_999)])
+    pipeline.process_batch([hit(site_id=site.id, uuid=repeated.uuid), hit(site_id=site.id, user_agent=GOOGLEBOT)])
+    hour = TIME_ZERO.astimezone(UTC).replace(minute=0)
+    assert {(d.site_id, d.hour, d.reason, d.events) for d in DropCount.objects.all()} == {
+        (site.id, hour, "bot", 2),
+        (site.id, hour, "duplicate", 1),
+    }
+    assert datetime(2026, 11, 20, 12, tzinfo=UTC) == hour  # the hour the events were received in
