@@ -2,6 +2,8 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -16,6 +18,14 @@ api_docs = require_safe(
     csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 )
 handler404 = "analytics_site.error_pages.page_not_found"
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the static files' manifest exists only after collectstatic.
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
 handler500 = "analytics_site.error_pages.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -24,6 +34,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("api/graphql", graphql_api, name="graphql"),
+    # Browsers ask for /favicon.ico whatever the page links.
+    path("favicon.ico", favicon, name="favicon"),
     # Django's login, with an authentication code for users who turned two-factor login on.
     path("accounts/login/", two_factor.LoginView.as_view(), name="login"),
     path("accounts/two-factor/", two_factor.two_factor, name="two-factor"),

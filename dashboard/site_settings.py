@@ -37,11 +37,23 @@ from stats.arrivals import arrivals
 from tracker.lifecycle.deletion import site_delete, site_delete_data
 from tracker.models import Event
 
-TIMEZONES = sorted(zoneinfo.available_timezones())
+REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+
+
+def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The IANA time zones grouped by region ("Europe": Berlin, Paris, ...), the rest (UTC, aliases) last."""
+    groups: dict[str, list[tuple[str, str]]] = {region: [] for region in (*REGIONS, "Other")}
+    for zone in sorted(zoneinfo.available_timezones()):
+        region, _, place = zone.partition("/")
+        if region in REGIONS and place:
+            groups[region].append((zone, place.replace("_", " ")))
+        else:
+            groups["Other"].append((zone, zone))
+    return list(groups.items())
 
 
 class TimezoneForm(forms.Form):
-    timezone = forms.ChoiceField(choices=[(zone, zone) for zone in TIMEZONES])
+    timezone = forms.ChoiceField(choices=timezone_choices)
 
 
 class MemberForm(forms.Form):

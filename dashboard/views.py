@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -17,18 +20,47 @@ from analytics_site.errors import ApiError, error_response
 from dashboard.results import aggregate_json, breakdown_json, timeseries_json
 from sites.models import Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
-from stats import Kind, QueryError, StatsQuery, articles, build_query
+from stats import DateRange, Kind, QueryError, StatsQuery, articles, build_query
 from tracker.demo.traffic import DEMO_DOMAIN
 from tracker.ingest.validation import client_ip
 from tracker.models import Event
 from tracker.ratelimit import DASHBOARD, check_rate, client_pseudonym
 
 
+@dataclass(frozen=True)
+class SiteSummary:
+    """A site as the site list shows it: visitors of the last 24 hours and 30 days, and a line of the days."""
+
+    site: Site
+    last_day: int
+    last_month: int
+    sparkline: str  # SVG polyline points in a 100 x 20 box
+
+
+def _sparkline(values: list[int]) -> str:
+    top = max(values, default=0) or 1
+    step = 100 / max(len(values) - 1, 1)
+    return " ".join(f"{n * step:.1f},{20 - 18 * value / top:.1f}" for n, value in enumerate(values))
+
+
+def _summary(site: Site, now: datetime) -> SiteSummary:
+    day = StatsQuery(site_id=site.id, dates=DateRange.between(now - timedelta(days=1), now, site.timezone))
+    month = build_query(site_id=site.id, timezone=site.timezone, params={"period": "30d", "interval": "day"}, now=now)
+    series = stats.run(replace(month, kind=Kind.TIMESERIES)).rows
+    return SiteSummary(
+        site=site,
+        last_day=int(stats.run(day).values["visitors"].value or 0),
+        last_month=int(stats.run(month).values["visitors"].value or 0),
+        sparkline=_sparkline([int(values["visitors"] or 0) for _, values in series]),
+    )
+
+
 @login_required
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
-    sites = list(sites_for_user(request.user))
-    return render(request, "dashboard/pages/site_list.html", {"sites": sites})
+    now = timezone.now()
+    summaries = [_summary(site, now) for site in sites_for_user(request.user)]
+    return render(request, "dashboard/pages/site_list.html", {"summaries": summaries})
 
 
 CARDS = [
@@ -40,7 +72,6 @@ CARDS = [
     ("visit_duration", "Visit duration"),
     ("engaged_time", "Engaged time"),
 ]
-# Breakdown panels: tabs of (property, label), and the second column.
 ARTICLE_CARDS = [
     ("visitors", "Readers"),
     ("pageviews", "Pageviews"),
@@ -48,35 +79,33 @@ ARTICLE_CARDS = [
     ("engaged_time", "Engaged time"),
     ("scroll_depth", "Scroll depth"),
 ]
+# Breakdown panels: each a list of tabs (property, label, the metric of the second column).
 PANELS = [
-    {
-        "tabs": [
-            ("visit:source", "Sources"),
-            ("visit:referrer", "Referrers"),
-            ("visit:utm_source", "UTM source"),
-            ("visit:utm_medium", "UTM medium"),
-            ("visit:utm_campaign", "UTM campaign"),
-        ],
-        "second_label": "Visits",
-    },
-    {
-        "tabs": [("event:page", "Top pages"), ("visit:entry_page", "Entry pages"), ("visit:exit_page", "Exit pages")],
-        "second_label": "Pageviews",
-    },
-    {"tabs": [("visit:country", "Countries")], "second_label": "Visits"},
-    {
-        "tabs": [("visit:browser", "Browsers"), ("visit:os", "Operating systems"), ("visit:device", "Devices")],
-        "second_label": "Visits",
-    },
-    {"tabs": [("event:name", "Custom events")], "second_label": "Events"},
+    [
+        ("visit:source", "Sources", "visits"),
+        ("visit:referrer", "Referrers", "visits"),
+        ("visit:utm_source", "UTM source", "visits"),
+        ("visit:utm_medium", "UTM medium", "visits"),
+        ("visit:utm_campaign", "UTM campaign", "visits"),
+    ],
+    [
+        ("event:page", "Top pages", "pageviews"),
+        ("visit:entry_page", "Entry pages", "visits"),
+        ("visit:exit_page", "Exit pages", "visits"),
+    ],
+    [("visit:country", "Countries", "visits")],
+    [
+        ("visit:browser", "Browsers", "visits"),
+        ("visit:os", "Operating systems", "visits"),
+        ("visit:device", "Devices", "visits"),
+    ],
+    [("event:name", "Custom events", "events")],
 ]
-
-
 ARTICLE_PANELS = [
-    {"tabs": [("visit:source", "Sources"), ("visit:referrer", "Referrers")], "second_label": "Visits"},
-    {"tabs": [("next", "Read next")], "second_label": "Pageviews"},
-    {"tabs": [("event:name", "Custom events")], "second_label": "Events"},
-    {"tabs": [("visit:country", "Countries"), ("visit:device", "Devices")], "second_label": "Visits"},
+    [("visit:source", "Sources", "visits"), ("visit:referrer", "Referrers", "visits")],
+    [("next", "Read next", "pageviews")],
+    [("event:name", "Custom events", "events")],
+    [("visit:country", "Countries", "visits"), ("visit:device", "Devices", "visits")],
 ]
 
 
@@ -144,8 +173,25 @@ def _aggregate(request: HttpRequest, site: Site) -> dict[str, Any]:
     return aggregate_json(stats.run(_query(request, site, Kind.AGGREGATE)))
 
 
+def _current_bucket(query: StatsQuery, now: datetime) -> str | None:
+    """The bucket still in progress, in the site's time zone, if the range holds it: the chart draws it as
+    partial and leaves the buckets after it empty."""
+    local = now.astimezone(ZoneInfo(query.dates.timezone))
+    if not query.dates.first <= local.date() <= query.dates.last:
+        return None
+    if query.interval == "hour":
+        return local.replace(minute=0, second=0, microsecond=0, tzinfo=None).isoformat()
+    day = local.date()
+    if query.interval == "week":
+        day -= timedelta(days=day.weekday())
+    elif query.interval == "month":
+        day = day.replace(day=1)
+    return day.isoformat()
+
+
 def _timeseries(request: HttpRequest, site: Site) -> dict[str, Any]:
-    return timeseries_json(stats.run(_query(request, site, Kind.TIMESERIES)))
+    query = _query(request, site, Kind.TIMESERIES)
+    return {**timeseries_json(stats.run(query)), "current": _current_bucket(query, timezone.now())}
 
 
 def _breakdown(request: HttpRequest, site: Site) -> dict[str, Any]:

@@ -30,7 +30,8 @@ def scroll_depths(query: StatsQuery) -> list[dict[str, Any]]:
 
 
 def next_pages(query: StatsQuery, path: str, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Return the pages read right after `path` in the same visit, by visitors, most first."""
+    """Return the pages read right after `path` in the same visit, by visitors, most first (a reload of the
+    page itself is no next read)."""
     following = (
         Event.objects.filter(session_id=OuterRef("session_id"), name=PAGEVIEW, timestamp__gt=OuterRef("timestamp"))
         .order_by("timestamp", "id")
@@ -39,6 +40,7 @@ def next_pages(query: StatsQuery, path: str, *, limit: int = 10) -> list[dict[st
     views = events_in(query, query.dates).filter(name=PAGEVIEW, path=path).annotate(next_path=Subquery(following))
     rows = (
         views.exclude(next_path__isnull=True)
+        .exclude(next_path=path)
         .values("next_path")
         .annotate(visitors=Count("visitor_hash", distinct=True), pageviews=Count("id"))
         .order_by("-visitors", "-pageviews", "next_path")[:limit]

@@ -18,6 +18,8 @@ from typing import Any
 PAGEVIEW = "pageview"
 ENGAGEMENT = "engagement"
 PROPS_PREFIX = "event:props:"
+# A visit that came from no other site: no referrer, so no source.
+DIRECT = "Direct / None"
 # Rollups keep rows within a page (WITHIN_PAGES) only on days with at least this many events of the
 # page: a long tail of pages read a few times a day would otherwise make more rows than events, and
 # their raw events are few. Readers count such days from raw events.
@@ -32,6 +34,8 @@ class Dimension:
     rolled: bool = True  # rollup rows per value, per day
     within_pages: bool = False  # rollup rows per value within each page (an article's breakdowns)
     label: str = ""
+    # What a breakdown calls the empty value, and filters take for it (Plausible's "Direct / None").
+    empty: str = ""
 
     @property
     def of_visit(self) -> bool:
@@ -54,8 +58,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("event:hostname", "hostname", "hostname", label="Hostname"),
     Dimension("visit:entry_page", "path", "entry_path", label="Entry page"),
     Dimension("visit:exit_page", "path", "exit_path", label="Exit page"),
-    Dimension("visit:source", "referrer_source", "referrer_source", within_pages=True, label="Source"),
-    Dimension("visit:referrer", "referrer", "referrer", within_pages=True, label="Referrer"),
+    Dimension("visit:source", "referrer_source", "referrer_source", within_pages=True, label="Source", empty=DIRECT),
+    Dimension("visit:referrer", "referrer", "referrer", within_pages=True, label="Referrer", empty=DIRECT),
     Dimension("visit:utm_source", "utm_source", "utm_source", label="UTM source"),
     Dimension("visit:utm_medium", "utm_medium", "utm_medium", label="UTM medium"),
     Dimension("visit:utm_campaign", "utm_campaign", "utm_campaign", label="UTM campaign"),
@@ -104,3 +108,15 @@ def prop_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def shown(name: str, value: str) -> str:
+    """The value as answers show it: an empty source or referrer is "Direct / None"."""
+    dimension = BY_NAME.get(name)
+    return dimension.empty if dimension and not value else value
+
+
+def stored(name: str, value: str) -> str:
+    """The value as events store it: the inverse of `shown`, for filters."""
+    dimension = BY_NAME.get(name)
+    return "" if dimension and dimension.empty and value == dimension.empty else value

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from stats.dimensions import BY_NAME, prop_key
+from stats.dimensions import BY_NAME, prop_key, stored
 
 
 class QueryError(ValueError):
@@ -279,7 +279,8 @@ def parse_filters(text: str | None) -> tuple[Filter, ...]:
         name = name.strip()
         if not is_property(name):
             raise QueryError("filters", _unknown_property(name))
-        filters.append(Filter(name, operator, _values(clause, raw_values)))
+        values = tuple(stored(name, value) for value in _values(clause, raw_values))
+        filters.append(Filter(name, operator, values))
     if len(filters) > MAX_FILTERS:
         raise QueryError("filters", f"A query takes at most {MAX_FILTERS} filters.")
     return tuple(filters)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from stats import raw
 from stats.counts import Counts, MetricValue, compared, metrics
+from stats.dimensions import shown
 from stats.query import DateRange, Kind, StatsQuery, seconds_of
 from stats.sources import ROLLED, CountSource
 
@@ -101,7 +102,8 @@ def _breakdown(query: StatsQuery, source: CountSource) -> Result:
     else:
         start = (query.page - 1) * query.limit
         end = start + query.limit
-    rows = [(value, {name: row[name] for name in query.metrics}) for value, row in ordered[start:end]]
+    prop = str(query.breakdown)
+    rows = [(shown(prop, value), {name: row[name] for name in query.metrics}) for value, row in ordered[start:end]]
     return Result(query, rows=rows, more=len(ordered) > end)
 
 

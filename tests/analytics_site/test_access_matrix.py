@@ -64,6 +64,7 @@ ROWS: list[tuple[str, Row]] = [
     # The schema describes the API, not anyone's data; the API itself takes a key.
     ("api/schema/", Row("get", "api/schema/?format=json", everyone(OK))),
     ("api/docs/", Row("get", "api/docs/", everyone(OK))),
+    ("favicon.ico", Row("get", "favicon.ico", everyone(Outcome(302, location="/static/favicon.svg")))),
     (
         "api/graphql",
         Row(

@@ -204,3 +204,93 @@ def test_clicking_a_value_with_filter_syntax_in_it_filters_by_that_one_value(pag
     expect(page.locator(".chip")).to_have_text(f"page is {odd} \N{MULTIPLICATION SIGN}")
     expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
     expect(page.locator("#error")).to_be_hidden()
+
+
+def test_first_use_details(page: Page, live_server, owner_site):
+    """Comparisons without data, column headers per tab, countries by name and flag, full values on hover,
+    a period the picker does not know, the bucket in progress."""
+    pipeline.process_batch([visit(owner_site, 9, 20, "/" + "long-path-" * 30, country="DE", name="pageview")])
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/?period=bogus")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator("select[name=period]")).to_have_value("30d")
+    # The 30 days before hold nothing: no "+100 %", a dash.
+    expect(page.locator(".metric[data-metric=visitors] .change")).to_have_text("—")
+    pages = page.locator("[data-panel]").nth(1)
+    expect(pages.locator("th.second")).to_have_text("Pageviews")
+    pages.locator("button[data-property='visit:entry_page']").click()
+    expect(pages.locator("th.second")).to_have_text("Visits")
+    long_value = pages.locator("td.name .value", has_text="long-path-")
+    assert "/long-path-" in (long_value.get_attribute("title") or "")
+    countries = page.locator("[data-panel]").nth(2)
+    expect(countries.locator("td.name .value", has_text="Germany")).to_have_count(1)
+    germany = countries.locator("td.name .value", has_text="Germany").inner_text()
+    assert "\N{REGIONAL INDICATOR SYMBOL LETTER D}" in germany
+    expect(page.locator("[data-panel]").nth(0).locator("td.name .value", has_text="Direct / None")).to_have_count(1)
+    screenshot(page, "first-use-dashboard")
+    # Today by the hour: the hours still to come are not drawn as zeros.
+    page.goto(f"{live_server.url}/sites/blog.example/?period=day")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    drawn = page.evaluate("() => Chart.getChart(document.getElementById('chart')).data.datasets[0].data")
+    now_hour = timezone.now().hour
+    assert drawn[now_hour] is not None
+    assert all(value is None for value in drawn[now_hour + 1 :])
+    screenshot(page, "today-by-the-hour")
+
+
+def test_settings_and_the_site_list_on_a_phone(page: Page, live_server, owner_site):
+    from sites.keys import api_key_create
+    from sites.models import ApiKey
+    from tests.factories import UserFactory as Users
+
+    owner = Users(username="owner")
+    api_key_create(user=owner, name="a key with a rather long name for a phone", scopes=list(ApiKey.Scope.values))
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server)
+    expect(page.locator(".site-row .figures")).to_contain_text("visitors in 24 hours")
+    expect(page.locator(".site-row svg.sparkline polyline")).to_have_count(1)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "site-list-phone")
+    page.goto(f"{live_server.url}/sites/blog.example/settings/")
+    expect(page.locator("#arrivals")).to_contain_text("In the last 24 hours")
+    assert page.locator("select[name=timezone] optgroup[label=Europe] option[value='Europe/Berlin']").count() == 1
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "site-settings-phone")
+
+
+def test_an_articles_page_reads_next_without_itself_and_scroll_in_percent(page: Page, live_server, owner_site):
+    pipeline.process_batch(
+        [
+            visit(owner_site, 4, 8, "/blog/hello"),  # read again: a reload, no next read
+            visit(owner_site, 4, 7, "/blog/hello", name="engagement", engaged_ms=4000, scroll_depth=80),
+            visit(owner_site, 4, 6, "/about"),
+        ]
+    )
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/pages/?path=%2Fblog%2Fhello")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".metric[data-metric=scroll_depth] .value")).to_have_text("80%")
+    next_reads = page.locator("[data-panel]").nth(1)
+    expect(next_reads.locator("td.name .value", has_text="/blog/hello")).to_have_count(0)
+    expect(next_reads.locator("td.name .value", has_text="/about")).to_have_count(1)
+
+
+def test_the_demo_page_wraps_long_values_and_the_favicon_is_served(page: Page, live_server):
+    from tests.factories import EventFactory
+    from tracker.demo.traffic import DEMO_DOMAIN
+
+    user = UserFactory(username="owner")
+    user.set_password("pw-for-tests")
+    user.save()
+    site = SiteFactory(domain=DEMO_DOMAIN)
+    MembershipFactory(user=user, site=site, role="owner")
+    EventFactory(site=site, name="Signup", props={"note": "x" * 3000})
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/demo/")
+    page.wait_for_selector(".demo-events")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert "xxxx" in (page.locator(".demo-events td.props").first.get_attribute("title") or "")
+    screenshot(page, "demo-page")
+    icon = page.request.get(f"{live_server.url}/favicon.ico")
+    assert icon.ok
+    assert icon.headers["content-type"].startswith("image/svg+xml")

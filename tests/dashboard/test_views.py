@@ -114,6 +114,7 @@ def test_timeseries_with_comparison_and_breakdown_with_more(client, dashboard_si
     assert series == {
         "results": [{"date": "2026-11-20", "visitors": 3}],
         "comparison": [{"date": "2026-11-19", "visitors": 1}],
+        "current": None,  # the day is past: no bucket of it is still in progress
     }
     first = data(client, "breakdown", property="event:page", metrics="visitors", limit=1).json()
     assert first == {"results": [{"page": "/blog/x", "visitors": 2}], "more": True}
@@ -235,3 +236,32 @@ def test_share_link_data_is_rate_limited_per_client(client, dashboard_site, sett
     assert client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 200
     assert client.get(url, REMOTE_ADDR="198.51.100.1").status_code == 429
     assert client.get(url, REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_the_bucket_in_progress_is_named_for_the_chart(client, dashboard_site):
+    from django.utils import timezone
+
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    today = timezone.now().date().isoformat()
+    hours = client.get("/sites/stats.example/data/timeseries", {"period": "day"}).json()
+    assert hours["current"] == timezone.now().replace(minute=0, second=0, microsecond=0, tzinfo=None).isoformat()
+    assert client.get("/sites/stats.example/data/timeseries", {"period": "7d"}).json()["current"] == today
+
+
+def test_the_site_list_shows_each_sites_visitors_and_a_line_of_its_days(client, dashboard_site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.known_site import hit
+    from tracker import pipeline
+
+    now = timezone.now()
+    recent = hit(dashboard_site, 42, 0, "/")
+    recent.timestamp = now - timedelta(hours=2)
+    pipeline.process_batch([recent])
+    client.force_login(dashboard_site.memberships.get(role="owner").user)
+    page = client.get("/").content.decode()
+    row = page.split('class="site-row"')[1]
+    assert "<b>1</b> visitors in 24 hours" in row
+    assert "<polyline points=" in row

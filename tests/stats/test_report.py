@@ -67,6 +67,8 @@ def test_every_metric_over_a_day(site, source):
         ("event:page!=/blog/x", {"visitors": 2, "pageviews": 2}),
         ("event:page~BLOG", {"visitors": 2, "pageviews": 2}),
         ("visit:source==Google", {"visitors": 1, "pageviews": 2}),  # the visit's later page counts too
+        ("visit:source==Direct / None", {"visitors": 1, "pageviews": 1}),  # as breakdowns name no source
+        ("visit:source!=Direct / None", {"visitors": 2, "pageviews": 3}),
         ("visit:utm_source==newsletter", {"visitors": 1, "pageviews": 1}),
         ("visit:entry_page==/blog/x", {"visitors": 2, "pageviews": 3}),
         ("event:name==Signup", {"visitors": 1, "pageviews": 0}),
@@ -179,7 +181,7 @@ def test_breakdown_by_visit_source_and_entry_page(site, source):
         query_for(site, metrics=("visitors", "visit_duration"), breakdown="visit:source"), source=source
     )
     assert sources == [  # ties in visitors are ordered by value; "" is a direct visit
-        {"source": "", "visitors": 1, "visit_duration": 5},
+        {"source": "Direct / None", "visitors": 1, "visit_duration": 5},
         {"source": "Google", "visitors": 1, "visit_duration": 150},
         {"source": "newsletter", "visitors": 1, "visit_duration": 10},  # utm_source wins over the referrer
     ]

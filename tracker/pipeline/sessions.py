@@ -54,28 +54,28 @@ def _new_session(hit: Hit) -> SessionRecord:
         visitor_hash=hit.visitor_hash,
         started=hit.timestamp,
         last_seen=hit.timestamp,
-        entry_path=hit.path,
-        exit_path=hit.path,
         **{column: getattr(hit, column) for column in VISIT_COLUMNS},
     )
 
 
 def _add_hit(session: SessionRecord, hit: Hit) -> None:
-    if hit.timestamp < session.started:
-        session.started = hit.timestamp
-        if hit.name == PAGEVIEW:
-            session.entry_path = hit.path
-    if hit.timestamp >= session.last_seen:
-        session.last_seen = hit.timestamp
-        if hit.name == PAGEVIEW:
-            session.exit_path = hit.path
+    """Count the hit in its visit. Entry and exit pages are those of the first and last page views, and
+    a bounce is a visit of one page view without ten seconds of engagement: a visit of custom events
+    alone (a server-side signup, say) has no entry page and is no bounce."""
+    earliest, latest = hit.timestamp < session.started, hit.timestamp >= session.last_seen
+    session.started = min(session.started, hit.timestamp)
+    session.last_seen = max(session.last_seen, hit.timestamp)
     if hit.name == PAGEVIEW:
         session.pageviews += 1
+        if earliest or not session.entry_path:
+            session.entry_path = hit.path
+        if latest or not session.exit_path:
+            session.exit_path = hit.path
     if hit.name != ENGAGEMENT:
         session.events += 1
     session.engaged_ms += hit.engaged_ms or 0
     session.duration = int((session.last_seen - session.started).total_seconds())
-    session.is_bounce = session.pageviews < 2 and session.engaged_ms < ENGAGED_MS_NOT_BOUNCE
+    session.is_bounce = session.pageviews == 1 and session.engaged_ms < ENGAGED_MS_NOT_BOUNCE
 
 
 def assign_sessions(hits: Iterable[Hit]) -> list[SessionRecord]:

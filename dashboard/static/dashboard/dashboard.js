@@ -16,11 +16,15 @@
   var chart = null;
   var generation = 0; // answers to an older state are dropped
 
-  var PERCENT = { bounce_rate: true };
+  var PERCENT = { bounce_rate: true, scroll_depth: true };
+  var PERIODS = ["day", "7d", "30d", "month", "6mo", "12mo", "custom"];
+  var countryNames = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames([navigator.language || "en"], { type: "region" }) : null;
   var DURATION = { visit_duration: true, engaged_time: true };
 
   function state() {
-    return new URLSearchParams(window.location.search);
+    var params = new URLSearchParams(window.location.search);
+    if (params.has("period") && PERIODS.indexOf(params.get("period")) < 0) params.delete("period");
+    return params;
   }
 
   function go(params) {
@@ -47,9 +51,23 @@
   }
 
   function format(metric, value) {
-    if (PERCENT[metric]) return value === null ? "–" : value + "%";
+    if (PERCENT[metric]) return value === null || value === undefined ? "–" : value + "%";
     if (DURATION[metric]) return duration(value);
     return compact(value);
+  }
+
+  // A country's name in the reader's language, with its flag (regional indicator letters, no images).
+  function country(code) {
+    if (!/^[A-Z]{2}$/.test(code)) return code;
+    var flag = String.fromCodePoint.apply(null, code.split("").map(function (c) { return 0x1f1a5 + c.charCodeAt(0); }));
+    var name = code;
+    try { name = (countryNames && countryNames.of(code)) || code; } catch (e) { /* an unknown code stays as sent */ }
+    return flag + " " + name;
+  }
+
+  function shown(property, value) {
+    if (value === "") return "(none)";
+    return property === "visit:country" ? country(value) : value;
   }
 
   // --- data -------------------------------------------------------------------------------
@@ -129,7 +147,10 @@
       chip.type = "button";
       chip.className = "chip";
       chip.title = "Remove this filter";
-      chip.textContent = unescapeValue(clause.replace(/^(event|visit):/, "").replace("==", " is ")) + " ×";
+      var at = clause.indexOf("==");
+      var property = at < 0 ? clause : clause.slice(0, at);
+      var text = at < 0 ? clause : property.replace(/^(event|visit):/, "") + " is " + shown(property, unescapeValue(clause.slice(at + 2)));
+      chip.textContent = text + " ×";
       chip.addEventListener("click", function () {
         setFilters(filters().filter(function (_, i) { return i !== index; }));
       });
@@ -149,8 +170,12 @@
       var result = results[metric] || {};
       card.querySelector(".value").textContent = format(metric, result.value);
       var change = card.querySelector(".change");
-      if (result.change === undefined || result.change === null) {
+      if (result.change === undefined) {
         change.textContent = "";
+      } else if (result.change === null) {
+        change.textContent = "—";  // nothing to compare with: no change to speak of
+        change.title = "Nothing to compare with in the previous period";
+        change.className = "change";
       } else {
         var better = metric === "bounce_rate" ? result.change < 0 : result.change > 0;
         change.textContent = (result.change > 0 ? "↑ " : result.change < 0 ? "↓ " : "") +
@@ -169,11 +194,14 @@
     var metric = chartMetric();
     var canvas = document.getElementById("chart");
     if (!window.Chart || !canvas) return;
+    // The bucket in progress is drawn dashed, and the ones after it (later today, this month) not at all.
+    var current = data.results.findIndex(function (row) { return String(row.date) === data.current; });
     var datasets = [{
       label: metric.replace(/_/g, " "),
-      data: data.results.map(function (row) { return row[metric]; }),
+      data: data.results.map(function (row, i) { return current >= 0 && i > current ? null : row[metric]; }),
       borderColor: getComputedStyle(root).getPropertyValue("--accent") || "#4f46e5",
-      tension: 0.25,
+      cubicInterpolationMode: "monotone",
+      segment: { borderDash: function (ctx) { return current >= 0 && ctx.p1DataIndex === current ? [5, 4] : undefined; } },
       fill: false,
     }];
     if (data.comparison) {
@@ -182,7 +210,7 @@
         data: data.comparison.map(function (row) { return row[metric]; }),
         borderColor: "#9aa3b2",
         borderDash: [4, 4],
-        tension: 0.25,
+        cubicInterpolationMode: "monotone",
         fill: false,
       });
     }
@@ -220,8 +248,8 @@
   function renderPanel(panel, limit) {
     var tab = panel.querySelector(".tabs .active");
     var property = tab.dataset.property;
-    var second = property === "event:name" || property.indexOf("event:props:") === 0 ? "events"
-      : property === "event:page" || property === "next" ? "pageviews" : "visits";
+    var second = tab.dataset.metric;
+    panel.querySelector("th.second").textContent = second.charAt(0).toUpperCase() + second.slice(1);
     var mine = generation;
     var request = property === "next"
       ? fetchJson("next", { limit: limit || 10 })
@@ -247,8 +275,8 @@
           var link = document.createElement("button");
           link.type = "button";
           link.className = "value";
-          link.textContent = value === "" ? "(none)" : value;
-          link.title = "Filter by this value";
+          link.textContent = shown(property, value);
+          link.title = shown(property, value) + " (click to filter by it)";
           if (property === "next") {
             link.title = "This page as an article";
             link.addEventListener("click", function () { window.location.href = articleLink(value).href; });
@@ -289,6 +317,7 @@
         var tab = document.createElement("button");
         tab.type = "button";
         tab.dataset.property = "event:props:" + key;
+        tab.dataset.metric = "events";
         tab.dataset.propTab = "true";
         tab.textContent = key;
         tab.title = "Values of the custom property " + key;
@@ -404,7 +433,8 @@
   });
 
   window.addEventListener("popstate", render);
-  window.addEventListener("load", render);
+  // The script is deferred: the page is parsed, so the data requests start at once, beside Chart.js.
+  render();
   refreshRealtime();
   window.setInterval(refreshRealtime, 30000);
 })();

@@ -81,6 +81,15 @@ def test_custom_events_count_as_events_not_pageviews(site):
     assert (session.pageviews, session.events, session.exit_path, session.is_bounce) == (1, 2, "/", True)
 
 
+def test_a_visit_of_custom_events_alone_has_no_entry_page_and_is_no_bounce(site):
+    pipeline.process_batch([hit(site, 0 * MINUTE, name="Signup", path="/pricing")])
+    session = Session.objects.get()
+    assert (session.pageviews, session.entry_path, session.exit_path, session.is_bounce) == (0, "", "", False)
+    pipeline.process_batch([hit(site, MINUTE, path="/welcome")])  # a page view later in the visit
+    session.refresh_from_db()
+    assert (session.entry_path, session.exit_path, session.is_bounce) == ("/welcome", "/welcome", True)
+
+
 def test_a_late_event_extends_the_session_backwards(site):
     pipeline.process_batch([hit(site, 10 * MINUTE, path="/second")])
     pipeline.process_batch([hit(site, 0 * MINUTE, path="/first")])
