@@ -38,9 +38,7 @@ class ChildProcess:
     def spawn(self, args: list[str], **popen: Any) -> None:
         # A process group of its own: a Celery worker forks its embedded beat, which must die with it.
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen
-            )
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **popen)
 
     @property
     def pid(self) -> int:

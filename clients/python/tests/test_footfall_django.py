@@ -173,7 +173,11 @@ def test_views_record_custom_events(configure, footfall):
 
     FootfallMiddleware(signup)(requests.post("/signup", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.9"))
     [event] = sent(footfall)
-    assert (event["name"], event["props"], event["url"]) == ("Signup", {"plan": "pro", "seats": 3}, "http://testserver/signup")
+    assert (event["name"], event["props"], event["url"]) == (
+        "Signup",
+        {"plan": "pro", "seats": 3},
+        "http://testserver/signup",
+    )
     assert (event["ip"], event["user_agent"]) == ("203.0.113.9", BROWSER)
 
 
