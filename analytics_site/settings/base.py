@@ -137,6 +137,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'footfall.sqlite3'}"),
 }
+# Connections are kept between requests (opening one costs more than most dashboard queries) and
+# checked before reuse, so a restarted database costs one failed check, not a failed request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets dashboard reads run while the inline pipeline writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
