@@ -372,6 +372,8 @@ def test_countries_map_loads_our_files_once_and_filters_on_click(page: Page, liv
            }"""
     )
     page.mouse.move(canvas["x"] + centre["x"], canvas["y"] + centre["y"])
+    tooltip = "() => Chart.getChart(document.querySelector('.map canvas')).tooltip.body?.[0]?.lines?.[0]"
+    page.wait_for_function(f"({tooltip})() === 'Germany: 1 visitor'")
     page.mouse.click(canvas["x"] + centre["x"], canvas["y"] + centre["y"])
     expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?filters=visit%3Acountry%3D%3DDE")
     page.wait_for_selector("#dashboard[data-loaded=true]")
