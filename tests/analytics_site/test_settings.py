@@ -37,7 +37,15 @@ def test_collectstatic_with_production_storage(tmp_path):
     result = manage("collectstatic", "--noinput", STATIC_ROOT=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = (tmp_path / "staticfiles.json").read_text()
-    for name in ("vendor/chartjs/chart.umd.min.js", "dashboard/dashboard.js", "tracker/script.js"):
+    names = (
+        "vendor/chartjs/chart.umd.min.js",
+        "vendor/chartjs-chart-geo/index.umd.min.js",
+        "vendor/world-atlas/countries-110m.json",
+        "dashboard/country-ids.json",
+        "dashboard/dashboard.js",
+        "tracker/script.js",
+    )
+    for name in names:
         assert f'"{name}"' in manifest
 
 

@@ -159,6 +159,14 @@ def test_article_page_from_a_page_row(page: Page, live_server, owner_site):
     expect(page.locator("#scroll tbody tr")).to_have_count(5)
     next_reads = page.locator("[data-panel]").nth(1)
     expect(next_reads.locator("td.name .value", has_text="/about")).to_have_count(1)
+    # The article's Countries tab has the map too; its Devices tab does not.
+    countries = page.locator("[data-panel]").nth(3)
+    countries.scroll_into_view_if_needed()
+    page.wait_for_selector(".map[data-drawn=true]", timeout=15_000)
+    countries.locator("button[data-property='visit:device']").click()
+    expect(countries.locator(".map")).to_be_hidden()
+    countries.locator("button[data-property='visit:country']").click()
+    expect(countries.locator(".map canvas")).to_be_visible()
     screenshot(page, "article-dashboard")
 
 
@@ -189,6 +197,25 @@ def test_phone_width_and_dark_mode(page: Page, live_server, owner_site):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(17, 19, 24)"  # the dark palette
+    # The countries' map, scrolled to, sits below their table and fits the phone too; drawn in the dark accent.
+    countries = page.locator("[data-panel]").nth(2)
+    countries.scroll_into_view_if_needed()
+    page.wait_for_selector(".map[data-drawn=true]", timeout=15_000)
+    table = countries.locator(".panel-rows").bounding_box()
+    canvas = countries.locator(".map canvas").bounding_box()
+    assert table
+    assert canvas
+    assert canvas["y"] >= table["y"] + table["height"]
+    assert canvas["x"] + canvas["width"] <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    germany = page.evaluate(
+        """() => {
+             const chart = Chart.getChart(document.querySelector('.map canvas'));
+             const index = chart.data.datasets[0].data.findIndex((point) => point.code === 'DE');
+             return chart.getDatasetMeta(0).data[index].options.backgroundColor;
+           }"""
+    )
+    assert germany.startswith("rgba(139, 133, 255,")  # --accent of the dark palette
     screenshot(page, "site-dashboard-phone-dark")
 
 
@@ -294,3 +321,71 @@ def test_the_demo_page_wraps_long_values_and_the_favicon_is_served(page: Page, l
     icon = page.request.get(f"{live_server.url}/favicon.ico")
     assert icon.ok
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_countries_map_loads_our_files_once_and_filters_on_click(page: Page, live_server, owner_site):
+    """The world map comes after the countries' rows, from our own static files only, once per page;
+    a click on a country filters the dashboard by it, as a click on its row does."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    countries = page.locator("[data-panel]").nth(2)
+    countries.scroll_into_view_if_needed()
+    page.wait_for_selector(".map[data-drawn=true] canvas", timeout=15_000)
+
+    # The map's data is the panel's: Germany and France have one visitor each, the rest none.
+    values = page.evaluate(
+        """() => Object.fromEntries(Chart.getChart(document.querySelector('.map canvas')).data.datasets[0].data
+             .filter((point) => point.value).map((point) => [point.code, point.value]))"""
+    )
+    assert values == {"DE": 1, "FR": 1}
+    # Beside the table on a wide screen.
+    table = countries.locator(".panel-rows").bounding_box()
+    canvas = countries.locator(".map canvas").bounding_box()
+    assert table
+    assert canvas
+    assert canvas["x"] >= table["x"] + table["width"]
+    assert canvas["width"] > 200
+    assert canvas["height"] > 100
+    screenshot(page, "countries-map")
+
+    # The map's files were fetched after the countries' rows, from the live server only.
+    def index(fragment: str) -> int:
+        return next(i for i, url in enumerate(requests) if fragment in url)
+
+    rows = index("property=visit%3Acountry")
+    assert index("/vendor/chartjs-chart-geo/index.umd.min.js") > rows
+    assert index("/vendor/world-atlas/countries-110m.json") > rows
+    assert index("/dashboard/country-ids.json") > rows
+
+    # A click on Germany's centre filters by Germany.
+    centre = page.evaluate(
+        """() => {
+             const chart = Chart.getChart(document.querySelector('.map canvas'));
+             const index = chart.data.datasets[0].data.findIndex((point) => point.code === 'DE');
+             const element = chart.getDatasetMeta(0).data[index];
+             return element.getCenterPoint();
+           }"""
+    )
+    page.mouse.move(canvas["x"] + centre["x"], canvas["y"] + centre["y"])
+    tooltip = "() => Chart.getChart(document.querySelector('.map canvas')).tooltip.body?.[0]?.lines?.[0]"
+    page.wait_for_function(f"({tooltip})() === 'Germany: 1 visitor'")
+    page.mouse.click(canvas["x"] + centre["x"], canvas["y"] + centre["y"])
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?filters=visit%3Acountry%3D%3DDE")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".chip")).to_have_count(1)
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("1")
+    page.wait_for_function(
+        """() => Chart.getChart(document.querySelector('.map canvas')).data.datasets[0].data
+             .filter((point) => point.value).map((point) => point.code).join() === 'DE'"""
+    )
+
+    # Filtering redrew the map from the files already fetched: each was fetched once.
+    for asset in ("index.umd.min.js", "countries-110m.json", "country-ids.json"):
+        assert len([url for url in requests if asset in url]) == 1, asset
+    assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests), requests
+    assert not [line for line in console if "Content Security Policy" in line]

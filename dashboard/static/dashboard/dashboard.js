@@ -56,13 +56,20 @@
     return compact(value);
   }
 
-  // A country's name in the reader's language, with its flag (regional indicator letters, no images).
+  // A country's name in the reader's language.
+  function countryName(code) {
+    try {
+      return (countryNames && countryNames.of(code)) || code;
+    } catch (e) {
+      return code; // an unknown code stays as sent
+    }
+  }
+
+  // A country's name with its flag (regional indicator letters, no images).
   function country(code) {
     if (!/^[A-Z]{2}$/.test(code)) return code;
     var flag = String.fromCodePoint.apply(null, code.split("").map(function (c) { return 0x1f1a5 + c.charCodeAt(0); }));
-    var name = code;
-    try { name = (countryNames && countryNames.of(code)) || code; } catch (e) { /* an unknown code stays as sent */ }
-    return flag + " " + name;
+    return flag + " " + countryName(code);
   }
 
   function shown(property, value) {
@@ -298,7 +305,176 @@
         var more = panel.querySelector(".more");
         more.hidden = !data.more;
         more.onclick = function () { renderPanel(panel, 100); };
+        // Not returned: the page counts as loaded without the map, which comes after.
+        renderMap(panel, property, rows, data.more, mine);
       });
+  }
+
+  // --- the world map beside the countries -------------------------------------------------
+  //
+  // The map's plugin (chartjs-chart-geo, which bundles d3-geo and topojson-client), the world's
+  // topology and the alpha-2 -> numeric code table are served from our static files and together
+  // weigh more than the rest of the page: they are fetched only once a Countries panel has shown its
+  // rows and is on screen, and only once per page.
+
+  var ANTARCTICA = "010"; // left off: a sixth of the map's height for next to no visitors
+  var mapAssets = null;   // the promise of the features and codes, kept for the page's life
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () { reject(new Error("could not load " + src)); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function staticJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("could not load " + url);
+      return response.json();
+    });
+  }
+
+  function loadMap(box) {
+    if (mapAssets) return mapAssets;
+    var files = [loadScript(box.dataset.script), staticJson(box.dataset.topology), staticJson(box.dataset.codes)];
+    mapAssets = Promise.all(files)
+      .then(function (loaded) {
+        var topology = loaded[1], numeric = loaded[2], alpha2 = {};
+        Object.keys(numeric).forEach(function (code) { alpha2[numeric[code]] = code; });
+        var features = window.ChartGeo.topojson.feature(topology, topology.objects.countries).features
+          .filter(function (feature) { return feature.id !== ANTARCTICA; });
+        return { features: features, alpha2: alpha2 };
+      });
+    mapAssets.catch(function () { mapAssets = null; }); // the next render may try again
+    return mapAssets;
+  }
+
+  // Resolves once the element is near the viewport (a phone scrolls down to the map); never if a newer
+  // render has taken over meanwhile.
+  function whenOnScreen(element, mine) {
+    if (!window.IntersectionObserver) return Promise.resolve();
+    return new Promise(function (resolve) {
+      var observer = new IntersectionObserver(function (entries) {
+        if (mine !== generation) observer.disconnect();
+        else if (entries.some(function (entry) { return entry.isIntersecting; })) {
+          observer.disconnect();
+          resolve();
+        }
+      }, { rootMargin: "200px" });
+      observer.observe(element);
+    });
+  }
+
+  function renderMap(panel, property, rows, more, mine) {
+    var box = panel.querySelector(".map");
+    if (!box) return;
+    box.hidden = property !== box.dataset.mapProperty || !window.Chart;
+    if (box.hidden) return;
+    whenOnScreen(box, mine)
+      .then(function () {
+        // Ten rows may leave countries out: the map then asks for all of them.
+        var all = more
+          ? fetchJson("breakdown", { property: property, metrics: "visitors", limit: 300 })
+          : { results: rows };
+        return Promise.all([loadMap(box), all]);
+      })
+      .then(function (loaded) {
+        if (mine === generation && !box.hidden) drawMap(box, loaded[0], loaded[1].results);
+      })
+      .catch(function () { box.hidden = true; }); // the table says it all without the map
+  }
+
+  // A CSS colour as "r, g, b", to draw the accent lighter with an alpha; a canvas normalises any colour.
+  function rgb(color, fallback) {
+    var context = document.createElement("canvas").getContext("2d");
+    context.fillStyle = fallback;
+    context.fillStyle = color.trim() || fallback;
+    var hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(context.fillStyle);
+    return hex ? [1, 2, 3].map(function (i) { return parseInt(hex[i], 16); }).join(", ") : "79, 70, 229";
+  }
+
+  function mapColours() {
+    var style = getComputedStyle(root);
+    return {
+      accent: rgb(style.getPropertyValue("--accent"), "#4f46e5"),
+      muted: rgb(style.getPropertyValue("--muted"), "#667085"),
+      card: style.getPropertyValue("--card").trim() || "#fff",
+    };
+  }
+
+  // The country under the pointer, if it has visitors (the chart's current data: a later render replaced it).
+  function clickable(chart, elements) {
+    var point = elements.length ? chart.data.datasets[0].data[elements[0].index] : null;
+    return point && point.code && point.value ? point : null;
+  }
+
+  function drawMap(box, assets, rows) {
+    var canvas = box.querySelector("canvas");
+    var visitors = {};
+    rows.forEach(function (row) { visitors[row.country] = row.visitors; });
+    var points = assets.features.map(function (feature) {
+      // A shape without a numeric code (Kosovo, say) has no code of ours, and no share of the unknown country "".
+      var code = assets.alpha2[feature.id] || "";
+      return { feature: feature, code: code, value: (code && visitors[code]) || 0 };
+    });
+    var top = points.reduce(function (m, point) { return Math.max(m, point.value); }, 0) || 1;
+    var colours = mapColours();
+    var dataset = {
+      label: "Visitors",
+      data: points,
+      outline: assets.features, // the map is fitted to the countries drawn, not the whole sphere
+      // Lighter for fewer: the square root keeps a country of one visitor visible beside one of thousands.
+      backgroundColor: function (context) {
+        var value = context.raw ? context.raw.value : 0;
+        if (!value) return "rgba(" + colours.muted + ", 0.18)";
+        return "rgba(" + colours.accent + ", " + (0.3 + 0.7 * Math.sqrt(value / top)).toFixed(3) + ")";
+      },
+      borderColor: colours.card,
+      borderWidth: 0.5,
+    };
+    var chart = window.Chart.getChart(canvas);
+    if (chart) {
+      chart.data.datasets = [dataset];
+      chart.update();
+    } else {
+      chart = new window.Chart(canvas, {
+        type: "choropleth",
+        data: { labels: [], datasets: [dataset] },
+        options: {
+          animation: false,
+          maintainAspectRatio: false,
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                title: function () { return ""; },
+                label: function (item) {
+                  var point = item.raw;
+                  var name = point.code ? countryName(point.code) : point.feature.properties.name;
+                  return name + ": " + compact(point.value) + " visitor" + (point.value === 1 ? "" : "s");
+                },
+              },
+            },
+          },
+          scales: {
+            projection: { axis: "x", projection: "equalEarth", padding: 2 },
+            color: { axis: "x", display: false },
+          },
+          // As a row of the table does: a click on a country with visitors filters the dashboard by it.
+          onClick: function (event, elements) {
+            var point = clickable(chart, elements);
+            if (point) addFilter("visit:country", point.code);
+          },
+          onHover: function (event, elements) {
+            canvas.style.cursor = clickable(chart, elements) ? "pointer" : "";
+          },
+        },
+      });
+    }
+    box.dataset.drawn = "true";
   }
 
   function addPropertyTabs(mine) {
