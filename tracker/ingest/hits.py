@@ -51,8 +51,27 @@ _EARLIER_NAMES = {"url": "raw_url", "referrer": "raw_referrer"}
 _EARLIER_FIXED = {"referrer_domain": "referrer"}
 
 
+@dataclass(slots=True, kw_only=True)
+class VisitDimensions:
+    """What a visit takes from its first event, under the Event's and Session's column names
+    (stats.dimensions.VISIT_COLUMNS): a Hit carries them, the session it opens keeps them."""
+
+    hostname: str = ""
+    referrer_source: str = ""
+    referrer: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    country: str = ""
+    browser: str = ""
+    os: str = ""
+    device_type: str = ""
+
+
 @dataclass(slots=True)
-class Hit:
+class Hit(VisitDimensions):
     uuid: str
     site_id: int
     name: str
@@ -64,29 +83,18 @@ class Hit:
     scroll_depth: int | None = None
     user_agent: str = ""
     hash_mode: bool = False
-    # Derived from the client address at the edge, after which the address is dropped.
+    # Derived from the client address at the edge, after which the address is dropped; the
+    # country (a visit dimension) is set there too.
     ip: str | None = None
     visitor_hash: int = 0
     prev_visitor_hash: int | None = None
-    country: str = ""
     # FIXABLE dimensions set by the sender; they replace what the pipeline derives.
     fixed: dict[str, str] = field(default_factory=dict)
-    # Filled in by the pipeline, named as the Event columns.
-    hostname: str = ""
+    # Filled in by the pipeline, named as the Event columns (the visit's, above, too).
     path: str = ""
     url: str = ""
-    utm_source: str = ""
-    utm_medium: str = ""
-    utm_campaign: str = ""
-    utm_term: str = ""
-    utm_content: str = ""
-    referrer: str = ""
-    referrer_source: str = ""
-    browser: str = ""
     browser_version: str = ""
-    os: str = ""
     os_version: str = ""
-    device_type: str = ""
     session_id: int | None = None
     drop: DropReason | None = None
 

@@ -17,7 +17,7 @@ import orjson
 import psycopg
 from django.db import connection
 
-from tracker.ingest.hits import Hit
+from tracker.ingest.hits import Hit, VisitDimensions
 from tracker.models import DropCount, Event, Rollup, Session
 
 # Attribute names, which are also the column names (no model sets db_column).
@@ -27,14 +27,13 @@ ROLLUP_FIELDS = [f.attname for f in Rollup._meta.concrete_fields if not f.primar
 
 
 @dataclass(slots=True)
-class SessionRecord:
+class SessionRecord(VisitDimensions):
     """A Session row as the batch works on it: a plain record, cheaper than a model instance."""
 
     site_id: int
     visitor_hash: int
     started: datetime
     last_seen: datetime
-    hostname: str = ""
     entry_path: str = ""
     exit_path: str = ""
     pageviews: int = 0
@@ -42,17 +41,6 @@ class SessionRecord:
     duration: int = 0
     engaged_ms: int = 0
     is_bounce: bool = True
-    referrer: str = ""
-    referrer_source: str = ""
-    utm_source: str = ""
-    utm_medium: str = ""
-    utm_campaign: str = ""
-    utm_term: str = ""
-    utm_content: str = ""
-    country: str = ""
-    browser: str = ""
-    os: str = ""
-    device_type: str = ""
     id: int | None = None
 
 
