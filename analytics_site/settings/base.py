@@ -189,6 +189,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "dashboard.api.negotiation.FirstRendererWhenNoneAccepted",
 }
 
 LOGGING = {
