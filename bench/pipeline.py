@@ -486,7 +486,7 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     from django.db import connections
 
     from tracker import buffer, pipeline
-    from tracker.pipeline import sessions, storage
+    from tracker.pipeline import batch, sessions, storage
 
     original_process_batch = pipeline.process_batch
 
@@ -507,12 +507,13 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     patches: list[tuple[Any, str, Any]] = [(pipeline, "process_batch", process_batch)]
     for owner, name, key in (
         (buffer, "_decode", "decode"),
-        (pipeline, "_drop_unknown_sites", "drop_unknown_sites"),
-        (pipeline, "_drop_duplicates", "drop_duplicates"),
+        (batch, "_known_sites", "drop_unknown_sites"),
+        (batch, "_drop_duplicates", "drop_duplicates"),
         (sessions, "lock_session_writes", "lock_sessions"),
         (connection, "_commit", "commit"),
     ):
-        patches.append((owner, name, _timed(stats.step_seconds, key, getattr(owner, name))))
+        if hasattr(owner, name):
+            patches.append((owner, name, _timed(stats.step_seconds, key, getattr(owner, name))))
 
     # Parts of assign_session and store_events, timed inside those steps.
     find = timed_detail(f"assign_session{DETAIL}find open sessions", sessions._open_sessions)
@@ -522,7 +523,11 @@ def instrumented(stats: RunStats) -> Iterator[None]:
         "update_sessions": f"assign_session{DETAIL}update sessions",
         "insert_events": f"store_events{DETAIL}insert events",
     }
-    patches += [(storage, name, timed_detail(key, getattr(storage, name))) for name, key in writes.items()]
+    patches += [
+        (storage, name, timed_detail(key, getattr(storage, name)))
+        for name, key in writes.items()
+        if hasattr(storage, name)
+    ]
     saved = [(owner, name, vars(owner).get(name), name in vars(owner)) for owner, name, _ in patches]
     try:
         for owner, name, replacement in patches:

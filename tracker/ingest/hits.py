@@ -109,9 +109,15 @@ class Hit(VisitDimensions):
     @classmethod
     def from_buffer(cls, raw: bytes | str) -> Hit:
         data = orjson.loads(raw)
-        for earlier, name in _EARLIER_NAMES.items():
-            if earlier in data and name not in data:
-                data[name] = data.pop(earlier)
-        data["fixed"] = {_EARLIER_FIXED.get(k, k): v for k, v in (data.get("fixed") or {}).items()}
+        if "raw_url" not in data:
+            _rename_earlier(data)
         data["timestamp"] = datetime.fromtimestamp(data["timestamp"], tz=UTC)
         return cls(**data)
+
+
+def _rename_earlier(data: dict[str, Any]) -> None:
+    """Give a payload buffered before the fields took their column names today's names."""
+    for earlier, name in _EARLIER_NAMES.items():
+        if earlier in data:
+            data[name] = data.pop(earlier)
+    data["fixed"] = {_EARLIER_FIXED.get(k, k): v for k, v in (data.get("fixed") or {}).items()}
