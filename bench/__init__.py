@@ -13,8 +13,11 @@ import json
 import os
 import platform
 import secrets
+import socket
 import statistics
 import subprocess
+import time
+import urllib.request
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,3 +205,27 @@ def relative_to_root(path: Path) -> str:
         return str(path.relative_to(ROOT))
     except ValueError:
         return str(path)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    command: Sequence[str], port: int, environ: Mapping[str, str], *, seconds: float = 60
+) -> subprocess.Popen[bytes]:
+    """Start a web server of the project; return it once its login page answers on 127.0.0.1:`port`."""
+    server = subprocess.Popen(
+        list(command), cwd=ROOT, env=dict(environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"{command[0]} did not start on port {port}")

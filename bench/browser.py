@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/browser.py`: import the project, not bench/ siblings
     _root = str(Path(__file__).resolve().parent.parent)
     sys.path[:] = [_root, *(p for p in sys.path[1:] if p != _root)]
 
-from bench import ROOT, bench_environ, print_table, setup_django, write_result
+from bench import ROOT, bench_environ, free_port, print_table, setup_django, start_server, write_result
 
 NAME = "browser"
 DATABASE = "footfall_bench_browser"
@@ -77,32 +74,6 @@ def collect_static(environ: dict[str, str]) -> None:
         check=True,
         timeout=300,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(environ: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    server = subprocess.Popen(
-        [str(gunicorn), "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"],
-        cwd=ROOT,
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -148,7 +119,9 @@ def main() -> int:
     full_environ = {**os.environ, **environ}
     collect_static(full_environ)
     port = free_port()
-    server = start_server(full_environ, port)
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "analytics_site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "4"]
+    server = start_server(command, port, full_environ)
     try:
         samples = measure(f"http://127.0.0.1:{port}", token, args.reps)
     finally:

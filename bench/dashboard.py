@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -55,7 +53,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from bench import write_result  # noqa: E402
+from bench import free_port, start_server, write_result  # noqa: E402
 
 BUDGET_MS = 200
 BUDGET_BYTES = 100 * 1024
@@ -91,32 +89,6 @@ def prepare() -> tuple[str, str]:
     session.create()
     assert session.session_key is not None
     return DEMO_DOMAIN, session.session_key
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DEBUG": "true"}
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the dev server did not start")
 
 
 def fetch(url: str, session_key: str) -> bytes:
@@ -194,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     article = most_read["path"] if most_read else "/"
     port = free_port()
-    server = start_server(port)
+    command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    server = start_server(command, port, {**os.environ, "DEBUG": "true"}, seconds=30)
     base = f"http://127.0.0.1:{port}"
     results: dict[str, dict[str, float]] = {}
     try:

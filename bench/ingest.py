@@ -51,7 +51,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +71,7 @@ from bench import (
     bench_environ,
     delete_stream,
     ensure_site,
+    free_port,
     median,
     print_table,
     relative_to_root,
@@ -226,12 +226,6 @@ end
 
 
 # --- servers ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
