@@ -1,9 +1,9 @@
-"""Django admin for members and API keys; sites themselves are in tracker/admin.py, which knows what
+"""Django admin for members, API keys and goals; sites themselves are in tracker/admin.py, which knows what
 deleting one takes (every event, visit, rollup row and archive file)."""
 
 from django.contrib import admin
 
-from sites.models import ApiKey, Membership
+from sites.models import ApiKey, Goal, Membership
 
 
 @admin.register(Membership)
@@ -24,4 +24,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         # Keys are created with `manage.py create_api_key`, which shows the secret once.
+        return False
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "site", "goal_type", "event_name", "page_path", "prop_key", "prop_value"]
+    list_filter = ["goal_type"]
+    search_fields = ["display_name", "event_name", "page_path", "site__domain"]
+    readonly_fields = ["site", "goal_type", "event_name", "page_path", "prop_key", "prop_value", "created"]
+
+    def has_add_permission(self, request: object) -> bool:
+        # sites/goals.py checks a definition: goals are added in the site's settings or over the API.
         return False

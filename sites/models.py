@@ -116,3 +116,41 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"share link of {self.site_id}"
+
+
+class Goal(models.Model):
+    """A conversion a site counts: a page view of matching paths, or a custom event (with one property
+    equal to a value, optionally). A query, not a tag written at ingest, so it applies to past data too
+    (stats/goals.py matches it against events)."""
+
+    class Type(models.TextChoices):
+        EVENT = "event", "Custom event"
+        PAGE = "page", "Page visit"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="goals")
+    goal_type = models.CharField(max_length=5, choices=Type.choices)
+    event_name = models.CharField(max_length=120, blank=True)
+    # `*` stands for any characters but "/", `**` for any characters at all.
+    page_path = models.CharField(max_length=2000, blank=True)
+    prop_key = models.CharField(max_length=300, blank=True, help_text="With an event: the property that must match")
+    prop_value = models.CharField(max_length=2000, blank=True)
+    display_name = models.CharField(max_length=120)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "display_name"], name="goal_display_name_unique_per_site"),
+            models.CheckConstraint(
+                condition=models.Q(goal_type="event", page_path="") & ~models.Q(event_name="")
+                | models.Q(goal_type="page", event_name="", prop_key="") & ~models.Q(page_path=""),
+                name="goal_event_or_page",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def custom_props(self) -> dict[str, str]:
+        return {self.prop_key: self.prop_value} if self.prop_key else {}

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from stats.dimensions import ENGAGEMENT, PAGEVIEW
-from stats.query import PROP_KEY, StatsQuery
+from stats.dimensions import ENGAGEMENT, PAGEVIEW, PROP_KEY
+from stats.query import StatsQuery
 from stats.raw import events_in
 from tracker.models import Event
 
@@ -57,7 +57,7 @@ def prop_keys(query: StatsQuery) -> list[str]:
 
     Read from the latest PROP_KEY_SAMPLE events that carry properties: it lists keys to break
     down by, while the breakdowns themselves count every event. Keys a query cannot name
-    (outside query.PROP_KEY) are left out.
+    (outside dimensions.PROP_KEY) are left out.
     """
     carrying = events_in(query, query.dates).exclude(props={}).order_by("-timestamp")
     counts: dict[str, int] = {}

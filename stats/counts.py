@@ -36,8 +36,13 @@ class MetricValue:
     change: float | int | None = None  # percent; for bounce_rate, percentage points
 
 
-def metrics(counts: Counts) -> dict[str, float | int | None]:
-    """Every metric of the stats API from the counts."""
+# Metrics that are percentages of a whole: their change is the difference in percentage points.
+IN_POINTS = ("bounce_rate", "conversion_rate")
+
+
+def metrics(counts: Counts, base_visitors: int | None = None) -> dict[str, float | int | None]:
+    """Every metric of the stats API from the counts; the conversion rate (in percent, as Plausible's)
+    from `base_visitors`, the visitors of the same query without its goal, where it has one."""
     visits = counts.visits
     return {
         "visitors": counts.visitors,
@@ -49,24 +54,35 @@ def metrics(counts: Counts) -> dict[str, float | int | None]:
         "events": counts.events,
         "engaged_time": round(counts.engaged_ms / 1000 / visits) if visits else 0,
         "scroll_depth": round(counts.scroll_sum / counts.scroll_count) if counts.scroll_count else None,
+        "conversion_rate": None if base_visitors is None else _rate(counts.visitors, base_visitors),
     }
 
 
+def _rate(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
 def change(metric: str, value: float | int | None, before: float | int | None) -> float | int | None:
-    """The change from the comparison period in percent (bounce rate: in points); None where there is
+    """The change from the comparison period in percent (rates: in points); None where there is
     nothing to compare with, since no percentage of zero says anything."""
     if value is None or before is None:
         return None
-    if metric == "bounce_rate":
-        return value - before
+    if metric in IN_POINTS:
+        return round(value - before, 1)
     if before == 0:
         return None
     return round(100 * (value - before) / before)
 
 
-def compared(now: Counts, before: Counts, names: tuple[str, ...]) -> dict[str, MetricValue]:
-    """Each metric now, then, and its change; a comparison period without any visit changes nothing."""
-    values, earlier = metrics(now), metrics(before)
+def compared(
+    now: Counts,
+    before: Counts,
+    names: tuple[str, ...],
+    bases: tuple[int | None, int | None] = (None, None),
+) -> dict[str, MetricValue]:
+    """Each metric now, then, and its change; a comparison period without any visit changes nothing.
+    `bases` are the visitors a conversion rate divides by, now and then."""
+    values, earlier = metrics(now, bases[0]), metrics(before, bases[1])
     empty = before.visits == 0 and before.events == 0
     return {
         name: MetricValue(values[name], earlier[name], None if empty else change(name, values[name], earlier[name]))

@@ -10,6 +10,7 @@ visit's own column where sessions keep one. Custom properties are `event:props:<
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,12 @@ from typing import Any
 PAGEVIEW = "pageview"
 ENGAGEMENT = "engagement"
 PROPS_PREFIX = "event:props:"
+# The goals an event completes (sites.models.Goal): a filter and a breakdown property of its own,
+# matched when a query runs, so it has no column (see stats/goals.py).
+GOAL = "event:goal"
+# A custom property's key, as filters, breakdowns and goals may name it: letters, digits, spaces and
+# _ - . : / @ # $ +.
+PROP_KEY = re.compile(r"[\w .:/@#$+-]{1,300}\Z")
 # A visit that came from no other site: no referrer, so no source.
 DIRECT = "Direct / None"
 # Rollups keep rows within a page (WITHIN_PAGES) only on days with at least this many events of the

@@ -10,11 +10,11 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from stats.dimensions import BY_NAME, prop_key, stored
+from stats.dimensions import BY_NAME, GOAL, PROP_KEY, prop_key, stored
 
 
 class QueryError(ValueError):
@@ -36,10 +36,9 @@ METRICS = (
     "events",
     "engaged_time",
     "scroll_depth",
+    "conversion_rate",
 )
 INTERVALS = ("hour", "day", "week", "month")
-# A custom property's key, as filters and breakdowns may name it: letters, digits, spaces and _ - . : / @ # $ +.
-PROP_KEY = re.compile(r"[\w .:/@#$+-]{1,300}\Z")
 # One filter may name this many alternatives (a|b|...) of at most this many characters each.
 MAX_FILTER_VALUES = 100
 MAX_FILTER_VALUE = 2000
@@ -56,7 +55,9 @@ LAST_DAY = date(9000, 12, 31)
 
 def is_property(name: str) -> bool:
     key = prop_key(name)
-    return name in BY_NAME if key is None else bool(PROP_KEY.match(key))
+    if key is not None:
+        return bool(PROP_KEY.match(key))
+    return name in BY_NAME or name == GOAL
 
 
 def _unknown_property(name: str) -> str:
@@ -158,6 +159,9 @@ class Kind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class StatsQuery:
+    """What to count. A goal (`event:goal`) in the filters or as the breakdown is matched by the count
+    source; `conversion_rate` divides by the visitors of the same query without its goal."""
+
     site_id: int
     dates: DateRange
     metrics: tuple[str, ...] = ("visitors",)
@@ -169,6 +173,22 @@ class StatsQuery:
     limit: int | None = DEFAULT_LIMIT  # a breakdown's rows per page; None: every row
     page: int = 1
     sparse: bool = False  # a timeseries' rows only for buckets that hold events
+
+    @property
+    def has_goal(self) -> bool:
+        """Whether the query counts a goal: filters by one, or breaks down by goals."""
+        by_goals = self.kind is Kind.BREAKDOWN and self.breakdown == GOAL
+        return by_goals or any(f.name == GOAL for f in self.filters)
+
+    @property
+    def goal_free(self) -> StatsQuery:
+        """The query without its goal filters or goal breakdown: what a conversion rate divides by."""
+        return replace(
+            self,
+            filters=tuple(f for f in self.filters if f.name != GOAL),
+            breakdown=None if self.breakdown == GOAL else self.breakdown,
+            kind=Kind.AGGREGATE if self.breakdown == GOAL else self.kind,
+        )
 
 
 def _minus_year(day: date) -> date:
@@ -279,6 +299,8 @@ def parse_filters(text: str | None) -> tuple[Filter, ...]:
         name = name.strip()
         if not is_property(name):
             raise QueryError("filters", _unknown_property(name))
+        if name == GOAL and operator is Operator.CONTAINS:
+            raise QueryError("filters", "Goals are filtered by their names with == or !=, e.g. event:goal==Signup.")
         values = tuple(stored(name, value) for value in _values(clause, raw_values))
         filters.append(Filter(name, operator, values))
     if len(filters) > MAX_FILTERS:
@@ -366,7 +388,7 @@ def build_query(
     breakdown = parse_breakdown(params.get("property"))
     if kind is Kind.BREAKDOWN and breakdown is None:
         raise QueryError("property", "A breakdown needs a property, e.g. property=event:page.")
-    return StatsQuery(
+    query = StatsQuery(
         site_id=site_id,
         dates=dates,
         metrics=parse_metrics(params.get("metrics")),
@@ -378,3 +400,7 @@ def build_query(
         limit=_whole_number(params, "limit", DEFAULT_LIMIT, MAX_LIMIT),
         page=_whole_number(params, "page", 1, MAX_PAGE),
     )
+    if "conversion_rate" in query.metrics and not query.has_goal:
+        message = "conversion_rate needs a goal: a filter such as event:goal==Signup, or property=event:goal."
+        raise QueryError("metrics", message)
+    return query

@@ -20,8 +20,11 @@ from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Trunc
 
+from sites.models import Goal
+from stats import goals
 from stats.counts import Counts
-from stats.dimensions import BY_NAME, ENGAGEMENT, PAGEVIEW, prop_key, prop_text
+from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, PROPS_PREFIX, prop_key, prop_text
+from stats.goals import path_pattern
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.models import Event, Session
 
@@ -47,10 +50,24 @@ def _lookup(prop: str, lookup: str, value: Any) -> Q:
     return Q(lookup_class(path, value))
 
 
-def _condition(flt: Filter) -> Q:
-    if flt.operator is Operator.CONTAINS:
+def completes(goal: Goal) -> Q:
+    """The events that complete the goal (stats/goals.py says what that means)."""
+    if goal.goal_type == Goal.Type.PAGE:
+        if "*" not in goal.page_path:
+            return Q(name=PAGEVIEW, path=goal.page_path)
+        return Q(name=PAGEVIEW, path__regex=path_pattern(goal.page_path))
+    done = Q(name=goal.event_name)
+    return done & _lookup(f"{PROPS_PREFIX}{goal.prop_key}", "in", [goal.prop_value]) if goal.prop_key else done
+
+
+def _condition(flt: Filter, site_id: int) -> Q:
+    if flt.name == GOAL:
+        # A goal name the site does not have is completed by no event.
+        matches = reduce(or_, map(completes, goals.of_site(site_id, flt.values)), Q(pk__in=[]))
+    elif flt.operator is Operator.CONTAINS:
         return reduce(or_, (_lookup(flt.name, "icontains", value) for value in flt.values))
-    matches = _lookup(flt.name, "in", list(flt.values))
+    else:
+        matches = _lookup(flt.name, "in", list(flt.values))
     return ~matches if flt.operator is Operator.IS_NOT else matches
 
 
@@ -59,7 +76,7 @@ def events_in(query: StatsQuery, dates: DateRange) -> QuerySet[Event]:
     start, end = dates.utc_bounds()
     events = Event.objects.filter(site_id=query.site_id, timestamp__gte=start, timestamp__lt=end)
     for flt in query.filters:
-        events = events.filter(_condition(flt))
+        events = events.filter(_condition(flt, query.site_id))
     return events
 
 
@@ -76,7 +93,10 @@ EVENT_COUNTS: dict[str, Any] = {
 
 def totals(query: StatsQuery, dates: DateRange) -> Counts:
     """Return the counts of the events in the range that pass the query's filters."""
-    events = events_in(query, dates)
+    return _totals(events_in(query, dates))
+
+
+def _totals(events: QuerySet[Event]) -> Counts:
     counts = events.aggregate(**EVENT_COUNTS)
     visits = Session.objects.filter(id__in=events.values("session_id")).aggregate(
         bounces=Count("id", filter=Q(is_bounce=True)), duration=Sum("duration", default=0)
@@ -186,6 +206,10 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
     """Return the counts per value of the query's breakdown property."""
     assert query.breakdown is not None
     events = events_in(query, dates)
+    if query.breakdown == GOAL:
+        # A visit may complete several goals, so each goal is counted over its own events.
+        per_goal = {goal.display_name: _totals(events.filter(completes(goal))) for goal in goals.of_site(query.site_id)}
+        return {name: counts for name, counts in per_goal.items() if counts.events}
     key = prop_key(query.breakdown)
     if key is None:
         return {value or "": counts for value, counts in _grouped(events, F(_column(query.breakdown))).items()}

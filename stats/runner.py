@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from stats import raw
 from stats.counts import Counts, MetricValue, compared, metrics
-from stats.dimensions import shown
+from stats.dimensions import GOAL, shown
 from stats.query import DateRange, Kind, StatsQuery, seconds_of
 from stats.sources import ROLLED, CountSource
 
@@ -50,12 +50,25 @@ def run(query: StatsQuery, *, source: CountSource = ROLLED) -> Result:
     return _aggregate(query, source)
 
 
+def _converts(query: StatsQuery) -> bool:
+    """Whether a conversion rate is asked for and has a goal to count (without one it is null)."""
+    return "conversion_rate" in query.metrics and query.has_goal
+
+
+def _base(query: StatsQuery, dates: DateRange, source: CountSource) -> int | None:
+    """The visitors a conversion rate divides by: those of the query without its goal; None unless asked."""
+    return source.totals(query.goal_free, dates).visitors if _converts(query) else None
+
+
 def _aggregate(query: StatsQuery, source: CountSource) -> Result:
     now = source.totals(query, query.dates)
+    base = _base(query, query.dates, source)
     if query.comparison is None:
-        values = metrics(now)
+        values = metrics(now, base)
         return Result(query, values={name: MetricValue(values[name]) for name in query.metrics})
-    return Result(query, values=compared(now, source.totals(query, query.comparison), query.metrics))
+    before = source.totals(query, query.comparison)
+    bases = (base, _base(query, query.comparison, source))
+    return Result(query, values=compared(now, before, query.metrics, bases))
 
 
 def buckets(dates: DateRange, interval: str) -> list[date | datetime]:
@@ -77,12 +90,14 @@ def _series(query: StatsQuery, dates: DateRange, source: CountSource) -> list[tu
     """A row per bucket: every bucket of the range, or for a sparse query (and buckets of seconds, which
     can be countless) only those that hold events."""
     counted = source.by_bucket(query, dates)
+    bases = source.by_bucket(query.goal_free, dates) if _converts(query) else None
     sparse = query.sparse or seconds_of(query.interval) is not None
     keys: Sequence[Bucket] = sorted(counted) if sparse else buckets(dates, query.interval)
     empty = Counts()
     rows = []
     for bucket in keys:
-        values = metrics(counted.get(bucket, empty))
+        base = None if bases is None else bases.get(bucket, empty).visitors
+        values = metrics(counted.get(bucket, empty), base)
         rows.append((bucket, {name: values[name] for name in query.metrics}))
     return rows
 
@@ -93,8 +108,21 @@ def _timeseries(query: StatsQuery, source: CountSource) -> Result:
     return Result(query, rows=rows, comparison_rows=before)
 
 
+def _breakdown_bases(query: StatsQuery, source: CountSource) -> dict[str, int] | int | None:
+    """The visitors each row's conversion rate divides by: per value, or for goals the query's total."""
+    if not _converts(query):
+        return None
+    if query.breakdown == GOAL:
+        return source.totals(query.goal_free, query.dates).visitors
+    return {value: counts.visitors for value, counts in source.by_value(query.goal_free, query.dates).items()}
+
+
 def _breakdown(query: StatsQuery, source: CountSource) -> Result:
-    values = {value: metrics(counts) for value, counts in source.by_value(query, query.dates).items()}
+    bases = _breakdown_bases(query, source)
+    values = {
+        value: metrics(counts, bases.get(value, 0) if isinstance(bases, dict) else bases)
+        for value, counts in source.by_value(query, query.dates).items()
+    }
     first = query.metrics[0]
     ordered = sorted(values.items(), key=lambda item: (-(item[1][first] or 0), item[0]))
     if query.limit is None:

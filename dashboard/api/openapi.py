@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from stats.dimensions import BY_NAME as PROPERTIES
+from stats.dimensions import BY_NAME, GOAL
 from stats.dimensions import PROPS_PREFIX as PROP_PREFIX
 from stats.query import INTERVALS, METRICS, PERIODS
 from tracker.lifecycle.export import COLUMNS, FORMATS
@@ -56,7 +56,9 @@ ERRORS = {
     401: "`missing_api_key` or `invalid_api_key` (unknown, revoked, or its user deactivated).",
     403: "`insufficient_scope`: the key lacks the scope the operation needs, or would grant one it lacks; "
     "`restricted_key`: a key narrowed to some sites cannot add sites; `not_owner`: only an owner deletes a site.",
-    404: "`site_not_found` or `key_not_found`; objects out of the key's reach look exactly like missing ones.",
+    404: "`site_not_found`, `key_not_found` or `goal_not_found`; objects out of the key's reach look exactly "
+    "like missing ones.",
+    409: "`goal_exists`: the site has this goal, or a goal of this display name, already.",
     429: "`rate_limited`: the key sent more than API_RATE_LIMIT_PER_MINUTE requests this minute; "
     "`Retry-After` says when the window resets.",
 }
@@ -117,15 +119,19 @@ DATE = _query(
 METRICS_PARAM = _query(
     "metrics",
     {"type": "string", "pattern": _choice_pattern(METRICS, separated=True), "default": "visitors"},
-    f"Comma-separated metrics, from: {', '.join(METRICS)}. For breakdowns the first one orders the rows.",
+    f"Comma-separated metrics, from: {', '.join(METRICS)}. For breakdowns the first one orders the rows. "
+    "`conversion_rate` (converting visitors per 100 visitors of the same query without its goal) needs a goal: "
+    "an `event:goal` filter or `property=event:goal`.",
 )
+PROPERTIES = [*BY_NAME, GOAL]
 PROPERTY_NAMES = [*PROPERTIES, f"{PROP_PREFIX}<key>"]
 FILTERS = _query(
     "filters",
     {"type": "string"},
     "Semicolon-separated conditions `property==a|b`, `property!=a` or `property~part` (contains, any case), "
     f"all of which must hold. Properties: {', '.join(PROPERTY_NAMES)}. "
-    "Example: `event:page==/blog/x;visit:country==DE`.",
+    "Example: `event:page==/blog/x;visit:country==DE`. `event:goal==Signup|Visit /blog/**` keeps the events "
+    "that complete any of these goals (by display name), with `==` or `!=` only.",
 )
 INTERVAL = _query(
     "interval",
@@ -171,7 +177,7 @@ class MetricValueSerializer(serializers.Serializer):
     change = serializers.FloatField(
         allow_null=True,
         required=False,
-        help_text="With `compare`: the change in percent (percentage points for bounce_rate).",
+        help_text="With `compare`: the change in percent (percentage points for bounce_rate and conversion_rate).",
     )
 
 
@@ -310,6 +316,43 @@ KEYS_REVOKE: dict[str, Any] = {
         ),
         *RESPONSE_HEADERS,
     ],
+}
+
+# --- Goals ----------------------------------------------------------------------------------------
+
+TAG_GOALS = "goals"
+DOMAIN_PATH = OpenApiParameter("domain", OpenApiTypes.STR, OpenApiParameter.PATH, description="The site's domain.")
+GOALS_LIST: dict[str, Any] = {
+    "operation_id": "goals_list",
+    "tags": [TAG_GOALS],
+    "summary": "A site's goals",
+    "description": "Needs `sites:manage`. The goals in the order they were made. Stats count them with the "
+    "`event:goal` filter and breakdown (by `display_name`) and the `conversion_rate` metric.",
+    "parameters": [DOMAIN_PATH, *RESPONSE_HEADERS],
+}
+GOALS_CREATE: dict[str, Any] = {
+    "operation_id": "goals_create",
+    "tags": [TAG_GOALS],
+    "summary": "Add a goal",
+    "description": "Needs `sites:manage` and an owner's key. A page goal (`goal_type: page`) is completed by a "
+    "page view whose path matches `page_path`, where `*` stands for any characters but `/` and `**` for any "
+    "characters (`/blog/**`); an event goal (`goal_type: event`) by a custom event named `event_name`, with "
+    "the one property in `custom_props` equal to its value where given. `display_name` defaults to "
+    "`Visit <path>` or the event's name and is unique within the site. A goal counts past events too. A site "
+    "has at most 100 goals (400 `too_many_goals`).",
+    "parameters": [DOMAIN_PATH, *RESPONSE_HEADERS],
+}
+GOALS_DELETE: dict[str, Any] = {
+    "operation_id": "goals_delete",
+    "tags": [TAG_GOALS],
+    "summary": "Remove a goal",
+    "description": "Needs `sites:manage` and an owner's key. Nothing collected is deleted: the goal is a query.",
+    "parameters": [
+        DOMAIN_PATH,
+        OpenApiParameter("goal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The goal's id."),
+        *RESPONSE_HEADERS,
+    ],
+    "responses": with_errors({204: None}, 401, 403, 404, 429),
 }
 
 # --- Data ownership: export and site deletion ---------------------------------------------------

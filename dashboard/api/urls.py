@@ -2,10 +2,13 @@
 
 from django.urls import path, re_path
 
-from dashboard.api import export, keys, sites, stats
+from dashboard.api import export, goals, keys, sites, stats
 
 urlpatterns = [
     path("sites", sites.SitesApi.as_view(), name="sites"),
+    # Before the site's own route, which takes any text; a domain has no "/".
+    re_path(r"^sites/(?P<domain>[^/]+)/goals\Z", goals.GoalsApi.as_view(), name="goals"),
+    re_path(r"^sites/(?P<domain>[^/]+)/goals/(?P<goal_id>[\s\S]+)\Z", goals.GoalApi.as_view(), name="goal"),
     re_path(r"^sites/(?P<domain>[\s\S]+)\Z", sites.SiteApi.as_view(), name="site"),
     path("keys", keys.KeysApi.as_view(), name="keys"),
     # Any text at all, slashes and newlines too, reaches the view, so every miss gets its JSON 404.

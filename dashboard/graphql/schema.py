@@ -32,7 +32,8 @@ from sites import models
 from sites.selectors import require_scope, site_for_key, sites_for_key
 from stats import Kind, Result
 from stats.counts import MetricValue
-from stats.query import METRICS
+from stats.dimensions import GOAL
+from stats.query import METRICS, QueryError, parse_filters
 
 
 @dataclass
@@ -63,7 +64,9 @@ class CountMetric:
 class RatioMetric:
     value: float | None
     comparison_value: float | None = strawberry.field(description="With `compare`: the metric then.")
-    change: int | None = strawberry.field(description="With `compare`: the change in percent.")
+    change: float | None = strawberry.field(
+        description="With `compare`: the change in percent (percentage points for conversion_rate)."
+    )
 
 
 DESCRIPTIONS = {
@@ -76,11 +79,14 @@ DESCRIPTIONS = {
     "events": "Events, page views included (engagement reports are not).",
     "engaged_time": "Mean engaged time per visit, in seconds.",
     "scroll_depth": "Mean scroll depth of the pages read, in percent; null without scroll reports.",
+    "conversion_rate": "Visitors who completed the goal per 100 visitors of the query without its goal; "
+    "needs an event:goal filter or breakdown.",
 }
 
 
-# The value type of each metric; views per visit is the only fraction.
-METRIC_TYPES: dict[str, type] = {name: float if name == "views_per_visit" else int for name in METRICS}
+# The value type of each metric: two are fractions, the others counts.
+FRACTIONS = ("views_per_visit", "conversion_rate")
+METRIC_TYPES: dict[str, type] = {name: float if name in FRACTIONS else int for name in METRICS}
 
 
 def _metric_type(name: str, description: str | None, field_type: Any) -> Any:
@@ -158,6 +164,14 @@ def _selected_metrics(selections: list[Selection]) -> list[str]:
     return names
 
 
+def _has_goal(data: dict[str, str]) -> bool:
+    try:
+        filters = parse_filters(data.get("filters"))
+    except QueryError:
+        return False  # the query's own parse reports it
+    return data.get("property") == GOAL or any(f.name == GOAL for f in filters)
+
+
 def _run(root: models.Site, info: Info, kind: Kind, **params: Any) -> Result:
     """Parse a stats field's arguments as the REST API parses its query string, for this site, and run it."""
     require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
@@ -166,6 +180,9 @@ def _run(root: models.Site, info: Info, kind: Kind, **params: Any) -> Result:
     text.update({"site_id": root.domain, **{k: str(v) for k, v in params.items() if v is not None}})
     data = stats_params(text)
     selected = [name for field in info.selected_fields for name in _selected_metrics(field.selections)]
+    if "conversion_rate" in selected and not _has_goal(data):
+        # Selected among the fields rather than asked for by name: without a goal there is no rate (null).
+        selected = [name for name in selected if name != "conversion_rate"]
     asked = ",".join(name for name in (data.get("metrics"), *selected) if name)
     if asked:
         data["metrics"] = asked
@@ -173,10 +190,10 @@ def _run(root: models.Site, info: Info, kind: Kind, **params: Any) -> Result:
 
 
 def _aggregate_value(name: str, value: MetricValue | None) -> Any:
-    """Return the metric's CountMetric (a RatioMetric for views_per_visit), or None when not counted."""
+    """Return the metric's CountMetric (a RatioMetric for fractions), or None when not counted."""
     if value is None:
         return None
-    kind = RatioMetric if name == "views_per_visit" else CountMetric
+    kind = RatioMetric if name in FRACTIONS else CountMetric
     return kind(value=value.value, comparison_value=value.comparison, change=value.change)  # type: ignore[arg-type]
 
 

@@ -56,6 +56,7 @@ def test_every_metric_over_a_day(site, source):
         "events": 5,
         "engaged_time": 11,
         "scroll_depth": 50,
+        "conversion_rate": None,  # no goal, no rate
     }
 
 

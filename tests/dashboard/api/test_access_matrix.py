@@ -23,6 +23,7 @@ NO_KEY_FOUND = Outcome(404, code="key_not_found")
 OK = Outcome(200)
 CREATED = Outcome(201)
 GONE = Outcome(204)
+NOT_OWNER = Outcome(403, code="not_owner")
 
 
 def keyed(*, stats_read: Outcome, sites_manage: Outcome, elsewhere: Outcome, viewer_key: Outcome) -> dict:
@@ -97,12 +98,44 @@ ROWS: list[tuple[str, Row]] = [
             keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_KEY_FOUND, viewer_key=NO_KEY_FOUND),
         ),
     ),
+    # A site's goals: listed with sites:manage, changed by an owner's key.
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/goals\\Z",
+        Row(
+            "get",
+            "sites/stats.example/goals",
+            keyed(stats_read=SCOPE, sites_manage=OK, elsewhere=NO_SITE, viewer_key=OK),
+        ),
+    ),
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/goals\\Z",
+        Row(
+            "post",
+            "sites/stats.example/goals",
+            keyed(stats_read=SCOPE, sites_manage=CREATED, elsewhere=NO_SITE, viewer_key=NOT_OWNER),
+            {"goal_type": "event", "event_name": "Signup"},
+            JSON,
+        ),
+    ),
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/goals/(?P<goal_id>[\\s\\S]+)\\Z",
+        Row(
+            "delete",
+            "sites/stats.example/goals/1",
+            keyed(
+                stats_read=SCOPE,
+                sites_manage=Outcome(404, code="goal_not_found"),
+                elsewhere=NO_SITE,
+                viewer_key=NOT_OWNER,
+            ),
+        ),
+    ),
     (
         "api/v1/^sites/(?P<domain>[\\s\\S]+)\\Z",
         Row(
             "delete",
             "sites/stats.example?confirm=stats.example",
-            keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_SITE, viewer_key=Outcome(403, code="not_owner")),
+            keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_SITE, viewer_key=NOT_OWNER),
         ),
     ),
 ]

@@ -20,6 +20,9 @@ OPERATIONS = {
     ("/api/v1/keys", "post"),
     ("/api/v1/keys/{prefix}", "delete"),
     ("/api/v1/sites/{domain}", "delete"),
+    ("/api/v1/sites/{domain}/goals", "get"),
+    ("/api/v1/sites/{domain}/goals", "post"),
+    ("/api/v1/sites/{domain}/goals/{goal_id}", "delete"),
     ("/api/v1/export", "get"),
 }
 
@@ -52,7 +55,7 @@ def test_every_operation_documents_its_errors_in_the_project_shape(openapi):
         for status in ("401", "403", "429"):
             assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
         assert "Retry-After" in responses["429"]["headers"]
-        if path.startswith("/api/v1/stats/") or path in ("/api/v1/keys/{prefix}", "/api/v1/sites/{domain}"):
+        if path.startswith(("/api/v1/stats/", "/api/v1/sites/{domain}")) or path == "/api/v1/keys/{prefix}":
             assert "404" in responses
         if method != "delete" and (path.startswith("/api/v1/stats/") or method == "post"):
             assert "400" in responses
