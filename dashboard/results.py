@@ -7,9 +7,11 @@ property's last part (`page`, `source`, a custom property's key), as Plausible's
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from stats import Result
+from stats import FunnelResult, Result
+from stats.funnels import FunnelCounts
 
 Json = dict[str, Any]
 
@@ -42,4 +44,20 @@ def breakdown_json(result: Result, *, more: bool = False) -> Json:
     data: Json = {"results": [{name: value, **values} for value, values in result.rows]}
     if more:
         data["more"] = result.more
+    return data
+
+
+def _funnel_counts(counts: FunnelCounts) -> Json:
+    return {
+        "all_visitors": counts.all_visitors,
+        "entering_visitors": counts.entering_visitors,
+        "steps": [asdict(step) for step in counts.steps],
+    }
+
+
+def funnel_json(result: FunnelResult) -> Json:
+    """The funnel, its steps' figures, and with a comparison the same over the comparison period."""
+    data: Json = {"funnel": {"id": result.funnel.id, "name": result.funnel.name}, **_funnel_counts(result.counts)}
+    if result.comparison is not None:
+        data["comparison"] = _funnel_counts(result.comparison)
     return data

@@ -1,9 +1,9 @@
-"""Django admin for members, API keys and goals; sites themselves are in tracker/admin.py, which knows what
+"""Django admin for members, API keys, goals and funnels; sites themselves are in tracker/admin.py, which knows what
 deleting one takes (every event, visit, rollup row and archive file)."""
 
 from django.contrib import admin
 
-from sites.models import ApiKey, Goal, Membership
+from sites.models import ApiKey, Funnel, Goal, Membership
 
 
 @admin.register(Membership)
@@ -36,4 +36,19 @@ class GoalAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         # sites/goals.py checks a definition: goals are added in the site's settings or over the API.
+        return False
+
+
+@admin.register(Funnel)
+class FunnelAdmin(admin.ModelAdmin):
+    list_display = ["name", "site", "steps_in_order", "created"]
+    search_fields = ["name", "site__domain"]
+    readonly_fields = ["site", "created", "steps_in_order"]
+
+    @admin.display(description="Steps")
+    def steps_in_order(self, funnel: Funnel) -> str:
+        return " → ".join(goal.display_name for goal in funnel.goals())
+
+    def has_add_permission(self, request: object) -> bool:
+        # sites/goals.py checks a definition: funnels are added in the site's settings or over the API.
         return False

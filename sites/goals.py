@@ -1,4 +1,4 @@
-"""A site's goals: defining one (checked as Plausible checks them) and removing one.
+"""A site's goals and funnels: defining them (checked as Plausible checks goals) and removing them.
 
 The fields are named as in Plausible's Sites API (`goal_type`, `event_name`, `page_path`,
 `display_name`, `custom_props`), so its clients and habits carry over. What a goal counts is
@@ -7,19 +7,21 @@ stats/goals.py's business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.db import IntegrityError, transaction
 
-from sites.models import Goal, Site
+from sites.models import Funnel, FunnelStep, Goal, Site
 from stats.dimensions import ENGAGEMENT, PAGEVIEW, PROP_KEY
 
 # A site keeps at most this many goals: each is a condition of every goal breakdown's query.
 MAX_GOALS = 100
+MAX_FUNNELS = 100
+FUNNEL_STEPS = (2, 8)
 
 
 class GoalError(ValueError):
-    """A goal that cannot be saved; `code` is stable, `field` names the offending field."""
+    """A goal or funnel that cannot be saved; `code` is stable, `field` names the offending field."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -120,6 +122,57 @@ def goal_create(
 
 
 def goal_delete(*, site: Site, goal_id: int) -> bool:
-    """Remove one of the site's goals; return whether there was one."""
-    deleted, _ = Goal.objects.filter(site=site, id=goal_id).delete()
+    """Remove one of the site's goals, and the funnels it is a step of; return whether there was one."""
+    with transaction.atomic():
+        Funnel.objects.filter(site=site, steps__goal_id=goal_id).delete()
+        deleted, _ = Goal.objects.filter(site=site, id=goal_id).delete()
     return bool(deleted)
+
+
+def funnel_create(*, site: Site, name: str, steps: Sequence[str]) -> Funnel:
+    """Add a funnel of the site's goals, named by their display names in order; raise GoalError for a
+    bad or duplicate definition."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise GoalError("invalid_field", "A funnel's name is 1 to 120 characters.", "name")
+    least, most = FUNNEL_STEPS
+    if not least <= len(steps) <= most:
+        raise GoalError("invalid_field", f"A funnel has {least} to {most} steps.", "steps")
+    if len(set(steps)) != len(steps):
+        raise GoalError("invalid_field", "A goal is one step of a funnel, not two.", "steps")
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(id=site.id).first()
+        goals = {goal.display_name: goal for goal in Goal.objects.filter(site=site, display_name__in=list(steps))}
+        missing = [step for step in steps if step not in goals]
+        if missing:
+            raise GoalError("invalid_field", f"The site has no goal {missing[0]!r}.", "steps")
+        funnels = Funnel.objects.filter(site=site)
+        if funnels.count() >= MAX_FUNNELS:
+            raise GoalError("too_many_funnels", f"A site has at most {MAX_FUNNELS} funnels.")
+        if funnels.filter(name=name).exists():
+            raise GoalError("funnel_exists", f"The site has a funnel named {name!r} already.", "name")
+        funnel = Funnel.objects.create(site=site, name=name)
+        FunnelStep.objects.bulk_create(
+            FunnelStep(funnel=funnel, goal=goals[step], position=n) for n, step in enumerate(steps)
+        )
+    return funnel
+
+
+def funnel_delete(*, site: Site, funnel_id: int) -> bool:
+    """Remove one of the site's funnels (its goals stay); return whether there was one."""
+    deleted, _ = Funnel.objects.filter(site=site, id=funnel_id).delete()
+    return bool(deleted)
+
+
+def as_id(text: str) -> int | None:
+    """The id a path or parameter names: ASCII digits that fit a database id, else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+def funnel_of_site(site: Site, id_or_name: str) -> Funnel | None:
+    """The site's funnel of this id or name."""
+    funnels = Funnel.objects.filter(site=site)
+    text = id_or_name.strip()
+    found = as_id(text)
+    by_id = None if found is None else funnels.filter(id=found).first()
+    return by_id or funnels.filter(name=text).first()

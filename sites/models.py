@@ -154,3 +154,40 @@ class Goal(models.Model):
     @property
     def custom_props(self) -> dict[str, str]:
         return {self.prop_key: self.prop_value} if self.prop_key else {}
+
+
+class Funnel(models.Model):
+    """Goals a visit completes in order (other events may come between them), from 2 to 8 steps;
+    stats/funnels.py counts the visitors reaching each step."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="funnels")
+    name = models.CharField(max_length=120)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="funnel_name_unique_per_site")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def goals(self) -> list[Goal]:
+        """The steps' goals, in order."""
+        return [step.goal for step in self.steps.select_related("goal").order_by("position")]
+
+
+class FunnelStep(models.Model):
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="steps")
+    # A goal in a funnel is not deleted alone: sites/goals.py removes the funnels that use it with it.
+    goal = models.ForeignKey(Goal, on_delete=models.RESTRICT, related_name="funnel_steps")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["funnel", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["funnel", "position"], name="funnel_step_position_unique"),
+            models.UniqueConstraint(fields=["funnel", "goal"], name="funnel_step_goal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.funnel_id} step {self.position + 1}"

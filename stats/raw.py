@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
-from operator import or_
+from itertools import groupby
+from operator import itemgetter, or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Func, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, BooleanField, Case, Count, F, Func, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Trunc
 
@@ -216,6 +217,37 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
     # Custom property values are grouped as text, whatever JSON type they were sent as.
     grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"))
     return {str(prop_text(value)): counts for value, counts in grouped.items()}
+
+
+def funnel_reached(query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+    """Return the visitors who reached each step: completed its goal after the steps before it, in one
+    visit, with other events allowed between them. A visitor counts once, at their best visit's step;
+    one event completes one step.
+
+    Only the events that complete a step are read, a visit at a time (oldest first), each with a flag
+    per step computed by the database, so steps match exactly as the goal filters do.
+    """
+    flags = {
+        f"step_{n}": Case(When(completes(goal), then=Value(True)), default=Value(False), output_field=BooleanField())
+        for n, goal in enumerate(steps)
+    }
+    events = events_in(query, dates).filter(reduce(or_, map(completes, steps)))
+    rows = (
+        events.annotate(**flags)
+        .order_by("session_id", "timestamp", "id")
+        .values_list("session_id", "visitor_hash", *flags)
+        .iterator(chunk_size=5000)
+    )
+    best: dict[int, int] = {}  # visitor -> steps reached in their best visit
+    for _, visit in groupby(rows, key=itemgetter(0)):
+        completing = list(visit)  # a visit's events that complete a step: a handful
+        reached = 0
+        for _, _, *completed in completing:
+            if reached < len(steps) and completed[reached]:
+                reached += 1
+        visitor = completing[0][1]
+        best[visitor] = max(best.get(visitor, 0), reached)
+    return [sum(1 for most in best.values() if most > n) for n in range(len(steps))]
 
 
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:

@@ -5,9 +5,11 @@ from raw events what rollups cannot answer. An event store (ClickHouse) is anoth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from sites.models import Goal
 from stats import raw, rolled
 from stats.counts import Counts
 from stats.query import DateRange, StatsQuery
@@ -26,6 +28,10 @@ class CountSource(Protocol):
         """The counts per value of the query's breakdown property."""
         ...
 
+    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+        """The visitors who reached each step of a funnel of these goals (see stats/funnels.py)."""
+        ...
+
 
 class RawSource:
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
@@ -37,6 +43,9 @@ class RawSource:
     def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         return raw.by_value(query, dates)
 
+    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+        return raw.funnel_reached(query, dates, steps)
+
 
 class RolledSource:
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
@@ -47,6 +56,10 @@ class RolledSource:
 
     def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         return rolled.by_value(query, dates)
+
+    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+        # The order of events within a visit is not rolled up.
+        return raw.funnel_reached(query, dates, steps)
 
 
 RAW: CountSource = RawSource()

@@ -1,4 +1,4 @@
-"""A site's goals over the API: list, add, remove (sites:manage; changes need an owner's key).
+"""A site's goals and funnels over the API: list, add, remove (sites:manage; changes need an owner's key).
 
 Shaped as Plausible's Sites API shapes goals, so its clients carry over.
 """
@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from analytics_site.errors import ApiError
 from dashboard.api import openapi
 from dashboard.api.auth import KeyedApi, request_key
-from sites.goals import GoalError, goal_create, goal_delete
-from sites.models import ApiKey, Goal
+from sites.goals import FUNNEL_STEPS, GoalError, as_id, funnel_create, funnel_delete, goal_create, goal_delete
+from sites.models import ApiKey, Funnel, Goal, Site
 from sites.selectors import site_for_key, site_for_key_owner
 
 
@@ -46,6 +46,11 @@ class GoalCreateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=120, required=False, default="", allow_blank=True)
 
 
+def _refused(exc: GoalError) -> ApiError:
+    exists = exc.code in ("goal_exists", "funnel_exists")
+    return ApiError(exc.code, exc.message, field=exc.field, status=409 if exists else 400)
+
+
 class GoalsApi(KeyedApi):
     """List a site's goals; add one."""
 
@@ -66,8 +71,7 @@ class GoalsApi(KeyedApi):
         try:
             goal = goal_create(site=site, **params.validated_data)
         except GoalError as exc:
-            status = 409 if exc.code == "goal_exists" else 400
-            raise ApiError(exc.code, exc.message, field=exc.field, status=status) from exc
+            raise _refused(exc) from exc
         return Response(GoalSerializer(goal).data, status=201)
 
 
@@ -77,7 +81,73 @@ class GoalApi(KeyedApi):
     @extend_schema(**openapi.GOALS_DELETE)
     def delete(self, request: Request, domain: str, goal_id: str) -> Response:
         site = site_for_key_owner(request_key(request), domain)
-        an_id = goal_id.isascii() and goal_id.isdigit() and len(goal_id) < 19
-        if not (an_id and goal_delete(site=site, goal_id=int(goal_id))):
+        found = as_id(goal_id)
+        if found is None or not goal_delete(site=site, goal_id=found):
             raise ApiError("goal_not_found", f"No goal {goal_id!r} of {site.domain}.", status=404)
+        return Response(status=204)
+
+
+class FunnelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    steps = serializers.ListField(child=serializers.CharField(), help_text="The goals' display names, in order.")
+
+
+def _funnel_data(funnel: Funnel) -> dict[str, object]:
+    return {"id": funnel.id, "name": funnel.name, "steps": [goal.display_name for goal in funnel.goals()]}
+
+
+class FunnelListSerializer(serializers.Serializer):
+    funnels = FunnelSerializer(many=True)
+
+
+class FunnelCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    steps = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        min_length=FUNNEL_STEPS[0],
+        max_length=FUNNEL_STEPS[1],
+        help_text="The display names of the site's goals, in the order a visit completes them.",
+    )
+
+
+def _funnels(site: Site) -> list[dict[str, object]]:
+    return [_funnel_data(funnel) for funnel in site.funnels.order_by("id").prefetch_related("steps__goal")]
+
+
+class FunnelsApi(KeyedApi):
+    """List a site's funnels; add one."""
+
+    @extend_schema(
+        **openapi.FUNNELS_LIST, responses=openapi.with_errors({200: FunnelListSerializer}, 401, 403, 404, 429)
+    )
+    def get(self, request: Request, domain: str) -> Response:
+        site = site_for_key(request_key(request), domain, scope=ApiKey.Scope.SITES_MANAGE, field=None)
+        return Response({"funnels": _funnels(site)})
+
+    @extend_schema(
+        **openapi.FUNNELS_CREATE,
+        request=FunnelCreateSerializer,
+        responses=openapi.with_errors({201: FunnelSerializer}, 400, 401, 403, 404, 409, 429),
+    )
+    def post(self, request: Request, domain: str) -> Response:
+        site = site_for_key_owner(request_key(request), domain)
+        params = FunnelCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            funnel = funnel_create(site=site, **params.validated_data)
+        except GoalError as exc:
+            raise _refused(exc) from exc
+        return Response(_funnel_data(funnel), status=201)
+
+
+class FunnelApi(KeyedApi):
+    """Remove one of a site's funnels (its goals stay)."""
+
+    @extend_schema(**openapi.FUNNELS_DELETE)
+    def delete(self, request: Request, domain: str, funnel_id: str) -> Response:
+        site = site_for_key_owner(request_key(request), domain)
+        found = as_id(funnel_id)
+        if found is None or not funnel_delete(site=site, funnel_id=found):
+            raise ApiError("funnel_not_found", f"No funnel {funnel_id!r} of {site.domain}.", status=404)
         return Response(status=204)

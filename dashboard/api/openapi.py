@@ -56,9 +56,10 @@ ERRORS = {
     401: "`missing_api_key` or `invalid_api_key` (unknown, revoked, or its user deactivated).",
     403: "`insufficient_scope`: the key lacks the scope the operation needs, or would grant one it lacks; "
     "`restricted_key`: a key narrowed to some sites cannot add sites; `not_owner`: only an owner deletes a site.",
-    404: "`site_not_found`, `key_not_found` or `goal_not_found`; objects out of the key's reach look exactly "
-    "like missing ones.",
-    409: "`goal_exists`: the site has this goal, or a goal of this display name, already.",
+    404: "`site_not_found`, `key_not_found`, `goal_not_found` or `funnel_not_found`; objects out of the key's "
+    "reach look exactly like missing ones.",
+    409: "`goal_exists`: the site has this goal, or a goal of this display name, already; `funnel_exists`: "
+    "a funnel of this name.",
     429: "`rate_limited`: the key sent more than API_RATE_LIMIT_PER_MINUTE requests this minute; "
     "`Retry-After` says when the window resets.",
 }
@@ -257,6 +258,57 @@ BREAKDOWN: dict[str, Any] = {
     "parameters": [*COMMON_PARAMETERS, PROPERTY, LIMIT, PAGE, *RESPONSE_HEADERS],
     "responses": with_errors({200: BREAKDOWN_RESPONSE}, *STATS_ERRORS),
 }
+FUNNEL_STEP = {
+    "type": "object",
+    "required": ["goal", "visitors", "conversion_rate", "conversion_rate_step", "dropoff", "dropoff_rate"],
+    "properties": {
+        "goal": {"type": "string", "description": "The step's goal, by display name."},
+        "visitors": {"type": "integer", "description": "Visitors who reached the step."},
+        "conversion_rate": {"type": "number", "description": "Percent of the first step's visitors."},
+        "conversion_rate_step": {"type": "number", "description": "Percent of the previous step's visitors."},
+        "dropoff": {"type": "integer", "description": "The previous step's visitors who did not reach this one."},
+        "dropoff_rate": {"type": "number", "description": "The drop-off in percent of the previous step's visitors."},
+    },
+}
+FUNNEL_COUNTS = {
+    "all_visitors": {"type": "integer", "description": "The period's visitors after filters, in the funnel or not."},
+    "entering_visitors": {"type": "integer", "description": "Visitors who reached the first step."},
+    "steps": {"type": "array", "items": FUNNEL_STEP},
+}
+FUNNEL_RESPONSE = {
+    "type": "object",
+    "required": ["funnel", "all_visitors", "entering_visitors", "steps"],
+    "properties": {
+        "funnel": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+        },
+        **FUNNEL_COUNTS,
+        "comparison": {
+            "type": "object",
+            "description": "With `compare`: the same over the comparison period.",
+            "properties": FUNNEL_COUNTS,
+        },
+    },
+}
+FUNNEL_PARAM = _query(
+    "funnel",
+    {"type": "string", "minLength": 1, "maxLength": 120},
+    "The funnel's id or name.",
+    required=True,
+)
+FUNNEL: dict[str, Any] = {
+    "operation_id": "stats_funnel",
+    "tags": [TAG_STATS],
+    "summary": "A funnel's steps over a period",
+    "description": "Needs `stats:read`. The visitors who reached each step of the funnel (completed its goal after "
+    "the steps before it, in order, in one visit, other events allowed between; a visitor counts once, at their "
+    "best visit), with conversion from the first and the previous step and the drop-off. Filters apply to the "
+    "events read, as everywhere. Counted from raw events. A funnel the site does not have: 404 "
+    "`funnel_not_found`.",
+    "parameters": [SITE_ID, PERIOD, DATE, FILTERS, COMPARE, FUNNEL_PARAM, *RESPONSE_HEADERS],
+    "responses": with_errors({200: FUNNEL_RESPONSE}, *STATS_ERRORS),
+}
 REALTIME: dict[str, Any] = {
     "operation_id": "stats_realtime_visitors",
     "tags": [TAG_STATS],
@@ -350,6 +402,36 @@ GOALS_DELETE: dict[str, Any] = {
     "parameters": [
         DOMAIN_PATH,
         OpenApiParameter("goal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The goal's id."),
+        *RESPONSE_HEADERS,
+    ],
+    "responses": with_errors({204: None}, 401, 403, 404, 429),
+}
+
+FUNNELS_LIST: dict[str, Any] = {
+    "operation_id": "funnels_list",
+    "tags": [TAG_GOALS],
+    "summary": "A site's funnels",
+    "description": "Needs `sites:manage`. Each funnel's steps are its goals' display names, in order.",
+    "parameters": [DOMAIN_PATH, *RESPONSE_HEADERS],
+}
+FUNNELS_CREATE: dict[str, Any] = {
+    "operation_id": "funnels_create",
+    "tags": [TAG_GOALS],
+    "summary": "Add a funnel",
+    "description": "Needs `sites:manage` and an owner's key. 2 to 8 steps, each one of the site's goals (by display "
+    "name, each once). A visitor reaches a step when one of their visits completes its goal after the steps "
+    "before it, in order, other events allowed between. Names are unique within the site; a site has at most "
+    "100 funnels. Deleting a goal removes the funnels it is a step of.",
+    "parameters": [DOMAIN_PATH, *RESPONSE_HEADERS],
+}
+FUNNELS_DELETE: dict[str, Any] = {
+    "operation_id": "funnels_delete",
+    "tags": [TAG_GOALS],
+    "summary": "Remove a funnel",
+    "description": "Needs `sites:manage` and an owner's key. Its goals stay.",
+    "parameters": [
+        DOMAIN_PATH,
+        OpenApiParameter("funnel_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The funnel's id."),
         *RESPONSE_HEADERS,
     ],
     "responses": with_errors({204: None}, 401, 403, 404, 429),

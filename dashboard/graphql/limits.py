@@ -1,6 +1,6 @@
 """What one GraphQL request may ask: its size in tokens, its nesting depth, and how many stats fields it runs.
 
-Each stats field (aggregate, timeseries, breakdown, realtime_visitors) is one call into the stats
+Each stats field (aggregate, timeseries, breakdown, funnel, realtime_visitors) is one call into the stats
 layer, so their number is what a request costs. A stats field under `sites` runs once per site the
 key reaches and counts that often; fields are counted as written, aliases and fragments included,
 @skip or not. A breakdown's `limit` is capped as the REST API caps it (1 to 1000). A request over
@@ -36,9 +36,9 @@ from dashboard.graphql.errors import coded_error
 from sites.selectors import site_ids_for_key
 
 MAX_TOKENS = 2_000
-# One level more than the deepest selection the schema has (site → aggregate → visitors → value).
-MAX_DEPTH = 4
-STATS_FIELDS = frozenset({"aggregate", "timeseries", "breakdown", "realtime_visitors"})
+# The deepest selection the schema has (site → funnel → comparison → steps → goal).
+MAX_DEPTH = 5
+STATS_FIELDS = frozenset({"aggregate", "timeseries", "breakdown", "funnel", "realtime_visitors"})
 PER_SITE_FIELD = "sites"
 
 TOO_DEEP = "query_too_deep"

@@ -13,7 +13,7 @@ Regenerate schema.graphql beside this file after a change: `make graphql-schema`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -24,13 +24,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.nodes import SelectedField, Selection
 
 import stats
+from analytics_site.errors import ApiError
 from dashboard.api import openapi
 from dashboard.api.params import stats_params, stats_query
 from dashboard.graphql.errors import FootfallSchema, StableErrorCodes
 from dashboard.graphql.limits import DepthLimit, StatsFieldLimit, TokenLimit
 from sites import models
+from sites.goals import funnel_of_site
 from sites.selectors import require_scope, site_for_key, sites_for_key
-from stats import Kind, Result
+from stats import Kind, Result, funnels
 from stats.counts import MetricValue
 from stats.dimensions import GOAL
 from stats.query import METRICS, QueryError, parse_filters
@@ -260,6 +262,60 @@ def resolve_breakdown(
     return [BreakdownRow(value=value, **_row_metrics(values)) for value, values in result.rows]
 
 
+@strawberry.type(description="One step of a funnel over a period.")
+class FunnelStep:
+    goal: str = strawberry.field(description="The step's goal, by display name.")
+    visitors: int = strawberry.field(description="Visitors who reached the step.")
+    conversion_rate: float = strawberry.field(description="Percent of the first step's visitors.")
+    conversion_rate_step: float = strawberry.field(description="Percent of the previous step's visitors.")
+    dropoff: int = strawberry.field(description="The previous step's visitors who did not reach this one.")
+    dropoff_rate: float = strawberry.field(description="The drop-off in percent of the previous step's visitors.")
+
+
+@strawberry.type(description="A funnel's steps over one period.")
+class FunnelCounts:
+    all_visitors: int = strawberry.field(description="The period's visitors after filters, in the funnel or not.")
+    entering_visitors: int = strawberry.field(description="Visitors who reached the first step.")
+    steps: list[FunnelStep]
+
+
+@strawberry.type(description="A funnel of the site over the period, as GET /api/v1/stats/funnel.")
+class FunnelAnswer(FunnelCounts):
+    id: int
+    name: str
+    comparison: FunnelCounts | None = strawberry.field(description="With `compare`: over the comparison period.")
+
+
+def _funnel_counts(counts: funnels.FunnelCounts) -> dict[str, Any]:
+    return {
+        "all_visitors": counts.all_visitors,
+        "entering_visitors": counts.entering_visitors,
+        "steps": [FunnelStep(**asdict(step)) for step in counts.steps],
+    }
+
+
+def resolve_funnel(
+    root: models.Site,
+    info: Info,
+    funnel: Annotated[str, strawberry.argument(description="The funnel's id or name.")],
+    period: Period = "30d",
+    date: Day = None,
+    filters: Filters = None,
+    compare: Compare = None,
+) -> FunnelAnswer | None:
+    require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
+    found = funnel_of_site(root, funnel)
+    if found is None:
+        raise ApiError("funnel_not_found", f"No funnel {funnel!r} of {root.domain}.", field="funnel", status=404)
+    text = QueryDict(mutable=True)
+    params = {"site_id": root.domain, "period": period, "date": date, "filters": filters, "compare": compare}
+    text.update({k: str(v) for k, v in params.items() if v is not None})
+    query = stats_query(root, stats_params(text), kind=Kind.AGGREGATE, now=info.context.now)
+    result = stats.run_funnel(query, found)
+    before = None if result.comparison is None else FunnelCounts(**_funnel_counts(result.comparison))
+    return FunnelAnswer(id=found.id, name=found.name, comparison=before, **_funnel_counts(result.counts))
+
+
 def resolve_realtime_visitors(root: models.Site, info: Info) -> int:
     require_scope(info.context.key, models.ApiKey.Scope.STATS_READ)
     return stats.realtime_visitors(root.id, info.context.now)
@@ -280,6 +336,9 @@ class Site:
     breakdown: list[BreakdownRow] | None = strawberry.field(
         resolver=resolve_breakdown,
         description="The metrics per value of a property, largest first, as GET /api/v1/stats/breakdown.",
+    )
+    funnel: FunnelAnswer | None = strawberry.field(
+        resolver=resolve_funnel, description="A funnel's steps over the period, as GET /api/v1/stats/funnel."
     )
     realtime_visitors: int | None = strawberry.field(
         resolver=resolve_realtime_visitors, description="Visitors in the last 5 minutes."

@@ -25,7 +25,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sites.goals import goal_create
+from sites.goals import funnel_create, goal_create
 from tests.factories import SessionFactory
 from tests.principals import (
     FORBIDDEN,
@@ -234,10 +234,10 @@ ADMIN_RULES = [
         r"admin/(?P<app>axes)/(?P<model>\w+)/add/",
         Row("get", "admin/axes/{model}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
-    # Keys are created with `manage.py create_api_key`, which shows the secret once; goals in the site's
-    # settings or over the API, which check them. Dropped events are counted by the pipeline alone.
+    # Keys are created with `manage.py create_api_key`, which shows the secret once; goals and funnels
+    # over the API (or the site's settings), which check them. Dropped events are counted by the pipeline alone.
     AdminRule(
-        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal)/add/",
+        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel)/add/",
         Row("get", "admin/{label}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     AdminRule(MODEL, Row("get", "admin/{app}/{model}/", staff_only(staff=FORBIDDEN))),
@@ -299,6 +299,8 @@ def admin_fields(principals: Principals) -> dict[str, object]:
     SpooledHit.objects.create(payload=b"{}")
     DropCount.objects.create(site=principals.site, hour=datetime(2026, 11, 20, tzinfo=UTC), reason="bot", events=1)
     goal_create(site=principals.site, goal_type="event", event_name="Signup")
+    goal_create(site=principals.site, goal_type="page", page_path="/pricing")
+    funnel_create(site=principals.site, name="Sign-ups", steps=["Visit /pricing", "Signup"])
     fields: dict[str, object] = {
         "site_type": ContentType.objects.get_for_model(principals.site).id,
         "site": principals.site.pk,

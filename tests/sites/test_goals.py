@@ -1,12 +1,13 @@
-"""Defining goals: Plausible's fields and defaults, and every definition refused with its code and field."""
+"""Defining goals and funnels: Plausible's fields and defaults, and every definition refused with its code and field."""
 
 from __future__ import annotations
 
 import pytest
 
-from sites.goals import MAX_GOALS, GoalError, goal_create, goal_delete
-from sites.models import Goal
+from sites.goals import MAX_FUNNELS, MAX_GOALS, GoalError, funnel_create, funnel_delete, goal_create, goal_delete
+from sites.models import Funnel, FunnelStep, Goal
 from tests.factories import SiteFactory
+from tracker.lifecycle.deletion import site_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,61 @@ def test_deleting_a_goal_of_the_site_only(site):
     assert not goal_delete(site=SiteFactory(), goal_id=goal.id)
     assert goal_delete(site=site, goal_id=goal.id)
     assert not goal_delete(site=site, goal_id=goal.id)
+
+
+@pytest.fixture
+def goals(site):
+    for path in ("/a", "/b", "/c"):
+        goal_create(site=site, goal_type="page", page_path=path)
+    return ["Visit /a", "Visit /b", "Visit /c"]
+
+
+def test_a_funnel_keeps_its_steps_in_order(site, goals):
+    funnel = funnel_create(site=site, name=" Checkout ", steps=[goals[2], goals[0]])
+    assert funnel.name == "Checkout"
+    assert [goal.display_name for goal in funnel.goals()] == ["Visit /c", "Visit /a"]
+
+
+@pytest.mark.parametrize(
+    ("name", "steps", "code", "field"),
+    [
+        ("", ["Visit /a", "Visit /b"], "invalid_field", "name"),
+        ("x" * 121, ["Visit /a", "Visit /b"], "invalid_field", "name"),
+        ("One", ["Visit /a"], "invalid_field", "steps"),
+        ("Nine", ["Visit /a", "Visit /b"] * 5, "invalid_field", "steps"),
+        ("Twice", ["Visit /a", "Visit /b", "Visit /a"], "invalid_field", "steps"),
+        ("Unknown", ["Visit /a", "Visit /z"], "invalid_field", "steps"),
+        ("Taken", ["Visit /b", "Visit /c"], "funnel_exists", "name"),
+    ],
+)
+def test_bad_funnels_are_refused(site, goals, name, steps, code, field):
+    funnel_create(site=site, name="Taken", steps=goals[:2])
+    with pytest.raises(GoalError) as refused:
+        funnel_create(site=site, name=name, steps=steps)
+    assert (refused.value.code, refused.value.field) == (code, field)
+    assert Funnel.objects.count() == 1
+
+
+def test_a_site_has_a_bounded_number_of_funnels(site, goals):
+    Funnel.objects.bulk_create(Funnel(site=site, name=f"f{n}") for n in range(MAX_FUNNELS))
+    with pytest.raises(GoalError) as refused:
+        funnel_create(site=site, name="one more", steps=goals[:2])
+    assert refused.value.code == "too_many_funnels"
+
+
+def test_deleting_a_goal_removes_the_funnels_it_is_a_step_of(site, goals):
+    with_b = funnel_create(site=site, name="a b", steps=goals[:2])
+    without_b = funnel_create(site=site, name="a c", steps=[goals[0], goals[2]])
+    assert goal_delete(site=site, goal_id=Goal.objects.get(display_name="Visit /b").id)
+    assert list(Funnel.objects.all()) == [without_b]
+    assert not FunnelStep.objects.filter(funnel_id=with_b.id).exists()
+    # A funnel goes alone; its goals stay.
+    assert funnel_delete(site=site, funnel_id=without_b.id)
+    assert not funnel_delete(site=site, funnel_id=without_b.id)
+    assert Goal.objects.count() == 2
+
+
+def test_deleting_a_site_with_goals_and_funnels(site, goals):
+    funnel_create(site=site, name="all", steps=goals)
+    site_delete(site)
+    assert [model.objects.count() for model in (Goal, Funnel, FunnelStep)] == [0, 0, 0]

@@ -24,6 +24,7 @@ OK = Outcome(200)
 CREATED = Outcome(201)
 GONE = Outcome(204)
 NOT_OWNER = Outcome(403, code="not_owner")
+NO_FUNNEL = Outcome(404, code="funnel_not_found")
 
 
 def keyed(*, stats_read: Outcome, sites_manage: Outcome, elsewhere: Outcome, viewer_key: Outcome) -> dict:
@@ -98,7 +99,16 @@ ROWS: list[tuple[str, Row]] = [
             keyed(stats_read=SCOPE, sites_manage=GONE, elsewhere=NO_KEY_FOUND, viewer_key=NO_KEY_FOUND),
         ),
     ),
-    # A site's goals: listed with sites:manage, changed by an owner's key.
+    # A funnel the site lacks: the key got as far as looking for it.
+    (
+        "api/v1/stats/funnel",
+        Row(
+            "get",
+            f"stats/funnel?{SITE_QUERY}&funnel=Nope",
+            keyed(stats_read=NO_FUNNEL, sites_manage=SCOPE, elsewhere=NO_SITE, viewer_key=NO_FUNNEL),
+        ),
+    ),
+    # A site's goals and funnels: listed with sites:manage, changed by an owner's key.
     (
         "api/v1/^sites/(?P<domain>[^/]+)/goals\\Z",
         Row(
@@ -128,6 +138,38 @@ ROWS: list[tuple[str, Row]] = [
                 elsewhere=NO_SITE,
                 viewer_key=NOT_OWNER,
             ),
+        ),
+    ),
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/funnels\\Z",
+        Row(
+            "get",
+            "sites/stats.example/funnels",
+            keyed(stats_read=SCOPE, sites_manage=OK, elsewhere=NO_SITE, viewer_key=OK),
+        ),
+    ),
+    # The site has no goals here: an owner's key gets as far as the steps.
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/funnels\\Z",
+        Row(
+            "post",
+            "sites/stats.example/funnels",
+            keyed(
+                stats_read=SCOPE,
+                sites_manage=Outcome(400, code="invalid_field"),
+                elsewhere=NO_SITE,
+                viewer_key=NOT_OWNER,
+            ),
+            {"name": "Reads", "steps": ["Visit /a", "Visit /b"]},
+            JSON,
+        ),
+    ),
+    (
+        "api/v1/^sites/(?P<domain>[^/]+)/funnels/(?P<funnel_id>[\\s\\S]+)\\Z",
+        Row(
+            "delete",
+            "sites/stats.example/funnels/1",
+            keyed(stats_read=SCOPE, sites_manage=NO_FUNNEL, elsewhere=NO_SITE, viewer_key=NOT_OWNER),
         ),
     ),
     (

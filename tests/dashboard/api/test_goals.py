@@ -1,11 +1,11 @@
-"""Goals over the REST API: managing a site's goals, and counting them through the Stats API."""
+"""Goals and funnels over the REST API: managing a site's, and counting them through the Stats API."""
 
 from __future__ import annotations
 
 import pytest
 
-from sites.goals import goal_create
-from sites.models import Goal
+from sites.goals import funnel_create, goal_create
+from sites.models import Funnel, Goal
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +154,105 @@ def test_graphql_breaks_down_by_goal(client, secrets, goals):
         {"value": "Signup", "visitors": 1, "conversion_rate": 33.3},
     ]
     assert site["plain"] == [{"value": "/blog/x", "conversion_rate": None}]
+
+
+FUNNELS = "/api/v1/sites/stats.example/funnels"
+
+
+@pytest.fixture
+def reads(site):
+    goal_create(site=site, goal_type="page", page_path="/blog/x")
+    goal_create(site=site, goal_type="page", page_path="/about")
+    return ["Visit /blog/x", "Visit /about"]
+
+
+def test_add_list_and_remove_funnels(client, secrets, reads):
+    added = client.post(FUNNELS, {"name": "Reads", "steps": reads}, "application/json", headers=bearer(secrets))
+    assert added.status_code == 201
+    funnel = added.json()
+    assert funnel == {"id": funnel["id"], "name": "Reads", "steps": reads}
+    assert client.get(FUNNELS, headers=bearer(secrets)).json() == {"funnels": [funnel]}
+    assert client.delete(f"{FUNNELS}/{funnel['id']}", headers=bearer(secrets)).status_code == 204
+    assert client.get(FUNNELS, headers=bearer(secrets)).json() == {"funnels": []}
+    again = client.delete(f"{FUNNELS}/{funnel['id']}", headers=bearer(secrets))
+    assert (again.status_code, again.json()["error"]["code"]) == (404, "funnel_not_found")
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"steps": ["Visit /blog/x", "Visit /about"]}, 400, "invalid_field", "name"),
+        ({"name": "x"}, 400, "invalid_field", "steps"),
+        ({"name": "x", "steps": ["Visit /blog/x"]}, 400, "invalid_field", "steps"),
+        ({"name": "x", "steps": ["Visit /blog/x"] * 9}, 400, "invalid_field", "steps"),
+        ({"name": "x", "steps": "Visit /blog/x,Visit /about"}, 400, "invalid_field", "steps"),
+        ({"name": "x", "steps": ["Visit /blog/x", "Nope"]}, 400, "invalid_field", "steps"),
+        ({"name": "x", "steps": ["Visit /blog/x", "Visit /blog/x"]}, 400, "invalid_field", "steps"),
+        ({"name": "Taken", "steps": ["Visit /about", "Visit /blog/x"]}, 409, "funnel_exists", "name"),
+    ],
+)
+def test_bad_funnels_are_refused_with_their_field(client, secrets, site, reads, body, status, code, field):
+    funnel_create(site=site, name="Taken", steps=reads)
+    response = client.post(FUNNELS, body, "application/json", headers=bearer(secrets))
+    assert response.status_code == status
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)
+    assert Funnel.objects.count() == 1
+
+
+def test_the_funnel_endpoint(client, secrets, site, reads):
+    funnel = funnel_create(site=site, name="Reads", steps=reads)
+    read = bearer(secrets, "stats:read")
+    by_name = client.get("/api/v1/stats/funnel", {**DAY, "funnel": "Reads"}, headers=read).json()
+    # A and B read /blog/x; A went on to /about.
+    assert by_name == {
+        "funnel": {"id": funnel.id, "name": "Reads"},
+        "all_visitors": 3,
+        "entering_visitors": 2,
+        "steps": [
+            {
+                "goal": "Visit /blog/x",
+                "visitors": 2,
+                "conversion_rate": 100.0,
+                "conversion_rate_step": 100.0,
+                "dropoff": 0,
+                "dropoff_rate": 0.0,
+            },
+            {
+                "goal": "Visit /about",
+                "visitors": 1,
+                "conversion_rate": 50.0,
+                "conversion_rate_step": 50.0,
+                "dropoff": 1,
+                "dropoff_rate": 50.0,
+            },
+        ],
+    }
+    by_id = client.get("/api/v1/stats/funnel", {**DAY, "funnel": str(funnel.id)}, headers=read).json()
+    assert by_id == by_name
+    compared = client.get(
+        "/api/v1/stats/funnel", {**DAY, "funnel": "Reads", "compare": "previous_period"}, headers=read
+    ).json()
+    assert compared["comparison"]["all_visitors"] == 1
+    assert [step["visitors"] for step in compared["comparison"]["steps"]] == [0, 0]
+    filtered = client.get(
+        "/api/v1/stats/funnel", {**DAY, "funnel": "Reads", "filters": "visit:source==Google"}, headers=read
+    ).json()
+    assert [step["visitors"] for step in filtered["steps"]] == [1, 1]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "field"),
+    [
+        ({}, 400, "invalid_query", "funnel"),
+        ({"funnel": ""}, 400, "invalid_query", "funnel"),
+        ({"funnel": "x" * 121}, 400, "invalid_query", "funnel"),
+        ({"funnel": "Nope"}, 404, "funnel_not_found", "funnel"),
+        ({"funnel": "Reads", "period": "week"}, 400, "invalid_query", "period"),
+        ({"funnel": "Reads", "filters": "event:goal~x"}, 400, "invalid_query", "filters"),
+    ],
+)
+def test_funnel_queries_that_cannot_run(client, secrets, site, reads, params, status, code, field):
+    funnel_create(site=site, name="Reads", steps=reads)
+    response = client.get("/api/v1/stats/funnel", {**DAY, **params}, headers=bearer(secrets, "stats:read"))
+    assert response.status_code == status
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == (code, field)

@@ -23,6 +23,10 @@ OPERATIONS = {
     ("/api/v1/sites/{domain}/goals", "get"),
     ("/api/v1/sites/{domain}/goals", "post"),
     ("/api/v1/sites/{domain}/goals/{goal_id}", "delete"),
+    ("/api/v1/sites/{domain}/funnels", "get"),
+    ("/api/v1/sites/{domain}/funnels", "post"),
+    ("/api/v1/sites/{domain}/funnels/{funnel_id}", "delete"),
+    ("/api/v1/stats/funnel", "get"),
     ("/api/v1/export", "get"),
 }
 

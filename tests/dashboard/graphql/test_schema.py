@@ -10,6 +10,7 @@ from graphql import GraphQLObjectType, TypeInfo, TypeInfoVisitor, Visitor, get_n
 from strawberry.printer import print_schema
 
 from dashboard.graphql.schema import schema
+from sites.goals import funnel_create, goal_create
 from stats.query import METRICS
 from tests.dashboard.api.test_stats import get
 from tests.dashboard.graphql.conftest import data, errors, post
@@ -22,6 +23,7 @@ ALL_METRICS = " ".join(METRICS)
 AGGREGATE_VALUES = " ".join(f"{m} {{ value comparison_value change }}" for m in METRICS)
 
 # Every field of every type: a test below holds it to the schema, so a new field must be added here.
+FUNNEL_STEP = "goal visitors conversion_rate conversion_rate_step dropoff dropoff_rate"
 FULL_QUERY = f"""
 {{
   sites {{ domain }}
@@ -30,6 +32,10 @@ FULL_QUERY = f"""
     aggregate({DAY}, compare: "previous_period") {{ {AGGREGATE_VALUES} }}
     timeseries(period: "7d", date: "2026-11-20") {{ date {ALL_METRICS} }}
     breakdown(property: "event:page", {DAY}) {{ value {ALL_METRICS} }}
+    funnel(funnel: "Reads", {DAY}, compare: "previous_period") {{
+      id name all_visitors entering_visitors steps {{ {FUNNEL_STEP} }}
+      comparison {{ all_visitors entering_visitors steps {{ {FUNNEL_STEP} }} }}
+    }}
   }}
 }}
 """
@@ -70,7 +76,10 @@ def test_every_metric_of_the_stats_layer_is_a_field():
         assert {name for owner, name in fields if owner == type_name} >= set(METRICS), type_name
 
 
-def test_the_full_query(client, reader):
+def test_the_full_query(client, reader, site):
+    goal_create(site=site, goal_type="page", page_path="/blog/x")
+    goal_create(site=site, goal_type="page", page_path="/about")
+    funnel = funnel_create(site=site, name="Reads", steps=["Visit /blog/x", "Visit /about"])
     answer = data(client, FULL_QUERY, reader)
     assert answer["sites"] == [{"domain": "stats.example"}]
     site = answer["site"]
@@ -90,6 +99,18 @@ def test_the_full_query(client, reader):
     # The rows carry every metric selected, equal to the REST API's; without a goal, no conversion rate.
     rest = rest_breakdown(client, reader, GOALLESS)
     assert site["breakdown"] == [{"value": row.pop("page"), **row, "conversion_rate": None} for row in rest]
+    # A and B read /blog/x, A went on to /about; the day before, A read / alone. As the REST API answers.
+    day = {"site_id": "stats.example", "period": "day", "date": "2026-11-20"}
+    rest_funnel = get(client, "funnel", reader, funnel="Reads", compare="previous_period", **day).json()
+    assert site["funnel"] == {k: v for k, v in rest_funnel.items() if k != "funnel"} | {
+        "id": funnel.id,
+        "name": "Reads",
+    }
+    assert [(s["goal"], s["visitors"], s["dropoff"]) for s in site["funnel"]["steps"]] == [
+        ("Visit /blog/x", 2, 0),
+        ("Visit /about", 1, 1),
+    ]
+    assert site["funnel"]["comparison"]["all_visitors"] == 1
 
 
 def rest_breakdown(client, reader, metrics: str, prop: str = "event:page") -> list[dict[str, Any]]:
