@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import stats
 from sites.goals import funnel_create, goal_create
@@ -137,3 +139,41 @@ def test_days_are_the_sites(db):
     assert reached(stats.run_funnel(StatsQuery(site_id=site.id, dates=on[20]), funnel).counts) == [1, 0]
     assert reached(stats.run_funnel(StatsQuery(site_id=site.id, dates=on[21]), funnel).counts) == [0, 0]
     assert reached(stats.run_funnel(StatsQuery(site_id=site.id, dates=both), funnel).counts) == [1, 1]
+
+
+# Each visitor's visits (each a list of pages), three hours apart so each is a visit of its own.
+VISITS = st.lists(
+    st.lists(st.lists(st.sampled_from(["/a", "/b", "/c", "/x"]), max_size=6), min_size=1, max_size=3),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _reached(pages: list[str], steps: list[str]) -> int:
+    reached = 0
+    for page in pages:
+        if reached < len(steps) and page == steps[reached]:
+            reached += 1
+    return reached
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    visitors=VISITS, steps=st.permutations(["/a", "/b", "/c"]).map(lambda p: list(p[:2]) if p[0] == "/c" else list(p))
+)
+def test_a_funnel_counts_what_a_recount_of_the_visits_gives(db, visitors, steps):
+    site = SiteFactory()
+    hits = [
+        hit(site, visitor, visit * 3 * HOUR + n * MINUTE, page)
+        for visitor, visits in enumerate(visitors, start=1)
+        for visit, pages in enumerate(visits)
+        for n, page in enumerate(pages)
+    ]
+    pipeline.process_batch(hits)
+    for path in ("/a", "/b", "/c"):
+        goal_create(site=site, goal_type="page", page_path=path)
+    funnel = funnel_create(site=site, name="f", steps=[f"Visit {path}" for path in steps])
+    best = [max(_reached(pages, steps) for pages in visits) for visits in visitors]
+    expected = [sum(1 for most in best if most > n) for n in range(len(steps))]
+    whole_day = DateRange(date(2026, 11, 20), date(2026, 11, 21), "UTC")
+    assert reached(stats.run_funnel(StatsQuery(site_id=site.id, dates=whole_day), funnel).counts) == expected
