@@ -13,7 +13,13 @@ What is measured
       filtered by event:page==/pricing;
     - /api/v1/stats/breakdown (visitors, pageviews, limit 100) by event:page,
       visit:entry_page, visit:exit_page, visit:source, visit:referrer, visit:country,
-      visit:browser, visit:os, visit:device, event:name.
+      visit:browser, visit:os, visit:device, event:name;
+    - goals and funnels (budget p95 < 500 ms at 12 months, set for the ClickHouse store; this
+      store's figures are reported against it, not held to it): /api/v1/stats/breakdown by
+      event:goal (visitors, events, conversion_rate) over 9 goals (pages /pricing, /signup,
+      /features, /blog/**, /docs/**; events signup-click, cta-hero, demo-request, download),
+      /api/v1/stats/aggregate filtered by event:goal==signup-click with conversion_rate, and
+      /api/v1/stats/funnel of 4 steps (/features, /pricing, signup-click, /signup).
 
     Each case is called once to warm up, then --reps times (default 20); a case whose warm-up
     alone takes longer than --case-seconds runs no more repetitions than fit into that time,
@@ -96,14 +102,24 @@ BREAKDOWNS = (
 )
 BASELINE_BREAKDOWNS = ("event:page", "visit:source", "visit:country")
 API_KEY_NAME = "bench stats"
+GOAL_BUDGET_P95_MS = 500.0
+# Natural goals of the canonical data set: its busiest pages and sections, and its custom events.
+PAGE_GOALS = ("/pricing", "/signup", "/features", "/blog/**", "/docs/**")
+EVENT_GOALS = ("signup-click", "cta-hero", "demo-request", "download")
+FUNNEL_NAME = "Features to sign-up"
+FUNNEL_STEPS = ("Visit /features", "Visit /pricing", "signup-click", "Visit /signup")
 
 
 @dataclass(frozen=True)
 class Case:
     label: str
-    endpoint: str  # aggregate, timeseries or breakdown
+    endpoint: str  # aggregate, timeseries, breakdown or funnel
     params: dict[str, str]
     baseline: bool = False  # also computed from raw events
+    # Goals and funnels have a budget of their own, set for the ClickHouse event store: on this store
+    # (PostgreSQL, raw events) their figures are reported against it, not held to it.
+    budget_ms: float = BUDGET_P95_MS
+    held: bool = True
 
     def url(self) -> str:
         return f"/api/v1/stats/{self.endpoint}"
@@ -127,7 +143,25 @@ CASES = (
         "timeseries",
         {"metrics": BREAKDOWN_METRICS, "filters": "event:page==/pricing"},
     ),
+    *(
+        Case(label, endpoint, params, budget_ms=GOAL_BUDGET_P95_MS, held=False)
+        for label, endpoint, params in (
+            (
+                "breakdown event:goal",
+                "breakdown",
+                {"property": "event:goal", "metrics": "visitors,events,conversion_rate"},
+            ),
+            (
+                "aggregate event:goal==signup-click",
+                "aggregate",
+                {"metrics": "visitors,conversion_rate", "filters": "event:goal==signup-click"},
+            ),
+            ("funnel (4 steps)", "funnel", {"funnel": FUNNEL_NAME}),
+        )
+    ),
 )
+
+BY_LABEL = {case.label: case for case in CASES}
 
 
 @dataclass
@@ -198,6 +232,21 @@ def differences(api: Any, reference: Any, path: str = "") -> list[str]:
             out += differences(a, b, f"{path}[{index}]")
         return out
     return [] if api == reference else [f"{path}: API {api!r} != raw {reference!r}"]
+
+
+def ensure_goals(site: Any) -> None:
+    """The site's goals and the 4-step funnel the goal cases read (kept when the database is reused)."""
+    from sites.goals import funnel_create, goal_create
+    from sites.models import Funnel, Goal
+
+    if Funnel.objects.filter(site=site, name=FUNNEL_NAME).exists():
+        return
+    Goal.objects.filter(site=site).delete()
+    for path in PAGE_GOALS:
+        goal_create(site=site, goal_type="page", page_path=path)
+    for name in EVENT_GOALS:
+        goal_create(site=site, goal_type="event", event_name=name)
+    funnel_create(site=site, name=FUNNEL_NAME, steps=list(FUNNEL_STEPS))
 
 
 def parse_now(text: str) -> datetime:
@@ -348,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if site is None:
         site = site_create(owner=user, domain=canonical.SITE_DOMAIN, timezone="UTC")
     check = run_check(data, args.check_events) if args.check else None
+    ensure_goals(site)
     load = ensure_loaded(data, site.id, reuse=args.reuse, progress=not args.no_progress)
     rollup = run_rollups(data.events)
 
@@ -399,10 +449,14 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
 
-    print(f"\nStats API at {data.events:,} events (p95 budget < {BUDGET_P95_MS:.0f} ms)")
+    print(
+        f"\nStats API at {data.events:,} events (p95 budget < {BUDGET_P95_MS:.0f} ms; goals and funnels "
+        f"< {GOAL_BUDGET_P95_MS:.0f} ms on the ClickHouse store, reported here for this one)"
+    )
     rows = []
     for (label, range_name), timing in api.items():
-        case = next(c for c in CASES if c.label == label)
+        case = BY_LABEL[label]
+        within = timing.p95_ms < case.budget_ms
         rows.append(
             [
                 f"{case.url()} {label.removeprefix(case.endpoint).strip() or '-'}",
@@ -410,10 +464,10 @@ def main(argv: list[str] | None = None) -> int:
                 len(timing.samples),
                 timing.p50_ms,
                 timing.p95_ms,
-                timing.p95_ms < BUDGET_P95_MS,
+                f"< {case.budget_ms:.0f} ms: {'yes' if within else 'no'}{'' if case.held else ' (not held)'}",
             ]
         )
-    print_table(["endpoint", "range", "n", "p50 ms", "p95 ms", f"p95 < {BUDGET_P95_MS:.0f} ms"], rows)
+    print_table(["endpoint", "range", "n", "p50 ms", "p95 ms", "budget"], rows)
 
     print("\nBaseline: the same numbers straight from raw events (stats/raw.py)")
     mismatches: dict[str, list[str]] = {}
@@ -435,8 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"\nAPI == raw for all {len(baseline)} baseline cases")
 
-    slow = [key for key, timing in api.items() if timing.p95_ms >= BUDGET_P95_MS]
-    print(f"budget p95 < {BUDGET_P95_MS:.0f} ms: {'met' if not slow else f'MISSED by {len(slow)} of {len(api)}'}")
+    held = {key: timing for key, timing in api.items() if BY_LABEL[key[0]].held}
+    slow = [key for key, timing in held.items() if timing.p95_ms >= BUDGET_P95_MS]
+    print(f"budget p95 < {BUDGET_P95_MS:.0f} ms: {'met' if not slow else f'MISSED by {len(slow)} of {len(held)}'}")
     path = write_result(
         NAME,
         {
@@ -463,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
                     "warmup_ms": round(t.warmup * 1000, 2),
                     "p50_ms": round(t.p50_ms, 2),
                     "p95_ms": round(t.p95_ms, 2),
+                    "budget_ms": BY_LABEL[label].budget_ms,
+                    "held": BY_LABEL[label].held,
                 }
                 for (label, range_name), t in api.items()
             ],
