@@ -20,7 +20,7 @@
   var IN_POINTS = { bounce_rate: true, conversion_rate: true }; // rates: their change is in percentage points
   var LOWER_IS_BETTER = { bounce_rate: true };
   // A panel's column headers beyond the metric's own name.
-  var COLUMNS = { conversion_rate: ["CR", "Conversion rate: converting visitors per 100 visitors"] };
+  var COLUMN_NAMES = { conversion_rate: ["CR", "Conversion rate: converting visitors per 100 visitors"] };
   var PERIODS = ["day", "7d", "30d", "month", "6mo", "12mo", "custom"];
   var countryNames = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames([navigator.language || "en"], { type: "region" }) : null;
   var DURATION = { visit_duration: true, engaged_time: true };
@@ -271,7 +271,7 @@
     columns.forEach(function (metric) {
       var cell = document.createElement("th");
       cell.className = "num second";
-      var named = COLUMNS[metric];
+      var named = COLUMN_NAMES[metric];
       cell.textContent = named ? named[0] : metric.charAt(0).toUpperCase() + metric.slice(1);
       if (named) cell.title = named[1];
       head.appendChild(cell);
