@@ -63,6 +63,7 @@ PANEL_KINDS = [
     {"property": "visit:country", "metrics": "visitors,visits"},
     {"property": "visit:browser", "metrics": "visitors,visits"},
     {"property": "event:name", "metrics": "visitors,events"},
+    {"property": "event:goal", "metrics": "visitors,events,conversion_rate"},
 ]
 CARDS = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,engaged_time"
 ARTICLE_CARDS = "visitors,pageviews,visits,engaged_time,scroll_depth"
@@ -117,6 +118,7 @@ def page_requests(base: str, domain: str, article: str | None) -> tuple[str, lis
             ("next", {"limit": "10"}),
             ("breakdown", {"property": "event:name", "metrics": "visitors,events", "limit": "10"}),
             ("breakdown", {"property": "visit:country", "metrics": "visitors,visits", "limit": "10"}),
+            ("breakdown", {"property": "event:goal", "metrics": "visitors,events,conversion_rate", "limit": "10"}),
             ("scroll", {}),
             ("aggregate", {"metrics": "visits", "filters": f"visit:entry_page=={article}"}),
         ]

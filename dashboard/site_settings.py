@@ -1,5 +1,5 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, members, API keys, share links,
-retention and deletion.
+"""A site's settings page, for its owners: snippet and install check, time zone, goals, members, API keys,
+share links, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -22,8 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sites.goals import GoalError, goal_create, goal_delete
 from sites.keys import api_key_create, api_key_revoke
-from sites.models import ApiKey, Membership, Site
+from sites.models import ApiKey, Goal, Membership, Site
 from sites.selectors import api_keys_reaching_site, site_for_owner
 from sites.services import (
     AccessError,
@@ -86,17 +87,70 @@ class KeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple)
 
 
+class PageGoalForm(forms.Form):
+    page_path = forms.CharField(
+        label="Page path", max_length=2000, help_text="* matches any characters but /, ** any characters: /blog/**"
+    )
+    display_name = forms.CharField(label="Name", max_length=120, required=False, help_text="Default: Visit /path")
+
+    def goal(self) -> dict[str, Any]:
+        """The arguments of goal_create."""
+        return {"goal_type": Goal.Type.PAGE, **self.cleaned_data}
+
+
+class EventGoalForm(forms.Form):
+    event_name = forms.CharField(label="Event name", max_length=120, help_text="As sent: footfall('Signup')")
+    prop_key = forms.CharField(label="Property", max_length=300, required=False, help_text="Optional, e.g. plan")
+    prop_value = forms.CharField(label="equals", max_length=2000, required=False, help_text="e.g. pro")
+    display_name = forms.CharField(label="Name", max_length=120, required=False, help_text="Default: the event's name")
+
+    def goal(self) -> dict[str, Any]:
+        """The arguments of goal_create: a property only where one of its halves is given."""
+        data = self.cleaned_data
+        prop = {data["prop_key"]: data["prop_value"]} if data["prop_key"] or data["prop_value"] else None
+        return {
+            "goal_type": Goal.Type.EVENT,
+            "event_name": data["event_name"],
+            "custom_props": prop,
+            "display_name": data["display_name"],
+        }
+
+
+GoalForm = PageGoalForm | EventGoalForm
+GOAL_FORMS: dict[str, type[GoalForm]] = {Goal.Type.PAGE: PageGoalForm, Goal.Type.EVENT: EventGoalForm}
+# A goal form that was refused waits here, with what was typed and the service's error, for the page view
+# after the POST, which shows it again beside its fields.
+REFUSED_GOAL = "refused_goal"
+
+
+def _goal_form(goal_type: str, refused: dict[str, Any] | None) -> GoalForm:
+    """The form adding a goal of this type: empty, or the one refused last with its data and errors."""
+    form_class, auto_id = GOAL_FORMS[goal_type], f"id_{goal_type}_goal_%s"
+    if not refused or refused["goal_type"] != goal_type:
+        return form_class(auto_id=auto_id)
+    form = form_class(refused["data"], auto_id=auto_id)
+    if form.is_valid() and refused["error"]:
+        field, message = refused["error"]
+        field = "prop_key" if field == "custom_props" else field  # the property's key and value, as one
+        form.add_error(field if field in form.fields else None, message)
+    return form
+
+
 # A new key's secret waits here, in the session, for the one page view after the POST that shows it.
 NEW_KEY = "new_api_key"
 
 
 def _page(request: HttpRequest, site: Site) -> HttpResponse:
+    refused = request.session.pop(REFUSED_GOAL, None)
     last_event = Event.objects.filter(site=site).order_by("-timestamp").values_list("timestamp", flat=True).first()
     context = {
         "site": site,
         "script_url": request.build_absolute_uri(reverse("snippet")),
         "last_event": last_event,
         "timezone_form": TimezoneForm(initial={"timezone": site.timezone}),
+        "goals": site.goals.order_by("id"),
+        "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
+        "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
@@ -152,6 +206,41 @@ def set_timezone(request: HttpRequest, site: Site) -> None:
     if _valid(request, form):
         site_update(site=site, timezone=form.cleaned_data["timezone"])
         messages.success(request, f"Days now start at midnight in {site.timezone}.")
+
+
+def _to_goals(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#goals")
+
+
+@owner_action
+def create_goal(request: HttpRequest, site: Site) -> HttpResponse:
+    """Add a page or custom-event goal; a refused one comes back beside its form, as it was typed."""
+    goal_type = request.POST.get("goal_type", "")
+    if goal_type not in GOAL_FORMS:
+        messages.error(request, "A goal is a page goal or a custom-event goal.")
+        return _to_goals(site)
+    form = GOAL_FORMS[goal_type](request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            goal = goal_create(site=site, **form.goal())
+        except GoalError as exc:
+            error = (exc.field, exc.message)
+        else:
+            messages.success(request, f"Goal {goal.display_name} added; it counts past visits too.")
+            return _to_goals(site)
+    data = {name: form.data.get(name, "") for name in form.fields}
+    request.session[REFUSED_GOAL] = {"goal_type": goal_type, "data": data, "error": error}
+    return _to_goals(site)
+
+
+@owner_action
+def delete_goal(request: HttpRequest, site: Site, goal_id: int) -> HttpResponse:
+    if goal_delete(site=site, goal_id=goal_id):
+        messages.success(request, "Goal deleted.")
+    else:
+        messages.error(request, "No such goal.")
+    return _to_goals(site)
 
 
 @owner_action

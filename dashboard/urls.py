@@ -10,6 +10,12 @@ urlpatterns = [
     path("sites/<str:domain>/data/<slug:kind>", views.site_data, name="site-data"),
     path("sites/<str:domain>/settings/", site_settings.settings_page, name="settings"),
     path("sites/<str:domain>/settings/timezone", site_settings.set_timezone, name="settings-timezone"),
+    path("sites/<str:domain>/settings/goals", site_settings.create_goal, name="settings-goal"),
+    path(
+        "sites/<str:domain>/settings/goals/<int:goal_id>/delete",
+        site_settings.delete_goal,
+        name="settings-goal-delete",
+    ),
     path("sites/<str:domain>/settings/members", site_settings.set_member, name="settings-member"),
     path(
         "sites/<str:domain>/settings/members/<int:membership_id>/remove",

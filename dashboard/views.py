@@ -21,6 +21,7 @@ from dashboard.results import aggregate_json, breakdown_json, timeseries_json
 from sites.models import Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
 from stats import DateRange, Kind, QueryError, StatsQuery, articles, build_query
+from stats.dimensions import GOAL
 from tracker.demo.traffic import DEMO_DOMAIN
 from tracker.ingest.validation import client_ip
 from tracker.models import Event
@@ -71,6 +72,7 @@ CARDS = [
     ("bounce_rate", "Bounce rate"),
     ("visit_duration", "Visit duration"),
     ("engaged_time", "Engaged time"),
+    ("conversion_rate", "Conversion rate"),  # shown while a goal filter is on
 ]
 ARTICLE_CARDS = [
     ("visitors", "Readers"),
@@ -78,8 +80,9 @@ ARTICLE_CARDS = [
     ("visits", "Visits"),
     ("engaged_time", "Engaged time"),
     ("scroll_depth", "Scroll depth"),
+    ("conversion_rate", "Conversion rate"),
 ]
-# Breakdown panels: each a list of tabs (property, label, the metric of the second column).
+# Breakdown panels: each a list of tabs (property, label, the metrics of the columns after visitors).
 PANELS = [
     [
         ("visit:source", "Sources", "visits"),
@@ -100,37 +103,43 @@ PANELS = [
         ("visit:device", "Devices", "visits"),
     ],
     [("event:name", "Custom events", "events")],
+    [(GOAL, "Goals", "events,conversion_rate")],
 ]
 ARTICLE_PANELS = [
     [("visit:source", "Sources", "visits"), ("visit:referrer", "Referrers", "visits")],
     [("next", "Read next", "pageviews")],
     [("event:name", "Custom events", "events")],
     [("visit:country", "Countries", "visits"), ("visit:device", "Devices", "visits")],
+    # Goals completed on this page: the article's filter is on its events, so a goal reached on another
+    # page of the same visit is not counted here.
+    [(GOAL, "Goals", "events,conversion_rate")],
 ]
 
 
-def _links(site: Site, token: str | None) -> dict[str, str]:
-    """Where the page's script reads data and links articles: the member's URLs or the share link's."""
+def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[str, Any]:
+    """What both pages need: where the script reads data and links articles (the member's URLs or the share
+    link's), whether the reader manages the site, and whether it has goals (the Goals panel says if not)."""
     if token is None:
-        return {
+        links = {
             "data_url": reverse("dashboard:site-data", args=[site.domain, "KIND"]),
             "site_url": reverse("dashboard:site", args=[site.domain]),
         }
-    return {
-        "data_url": reverse("dashboard:shared-data", args=[token, "KIND"]),
-        "site_url": reverse("dashboard:shared", args=[token]),
-    }
+    else:
+        links = {
+            "data_url": reverse("dashboard:shared-data", args=[token, "KIND"]),
+            "site_url": reverse("dashboard:shared", args=[token]),
+        }
+    can_manage = token is None and user_owns(request.user, site)
+    return {"site": site, "can_manage": can_manage, "has_goals": site.goals.exists(), **links}
 
 
 def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:
     context = {
-        "site": site,
         "metrics": CARDS,
         "panels": PANELS,
-        "can_manage": token is None and user_owns(request.user, site),
         "empty": not Event.objects.filter(site=site).exists(),
         "script_url": request.build_absolute_uri(reverse("snippet")),
-        **_links(site, token),
+        **_page_context(request, site, token),
     }
     return render(request, "dashboard/pages/site_dashboard.html", context)
 
@@ -140,7 +149,7 @@ def _render_article(request: HttpRequest, site: Site, token: str | None = None) 
         path = _article_path(request)
     except ApiError as exc:
         raise Http404(exc.message) from exc
-    context = {"site": site, "path": path, "metrics": ARTICLE_CARDS, "panels": ARTICLE_PANELS, **_links(site, token)}
+    context = {"path": path, "metrics": ARTICLE_CARDS, "panels": ARTICLE_PANELS, **_page_context(request, site, token)}
     return render(request, "dashboard/pages/article_dashboard.html", context)
 
 

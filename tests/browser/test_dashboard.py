@@ -76,16 +76,22 @@ def log_in(page: Page, live_server) -> None:
     page.click("button[type=submit]")
 
 
-def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_site):
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """Record the page's dialogs (dismissed: an injected script's alert) and console lines."""
     dialogs: list[str] = []
+    console: list[str] = []
 
     def record(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
     page.on("dialog", record)
-    console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
+    return dialogs, console
+
+
+def test_dashboard_renders_filters_and_escapes(page: Page, live_server, owner_site):
+    dialogs, console = watch(page)
     log_in(page, live_server)
     page.click("text=blog.example")
     expect(page).to_have_url(f"{live_server.url}/sites/blog.example/")
@@ -397,3 +403,119 @@ def test_countries_map_loads_our_files_once_and_filters_on_click(page: Page, liv
         assert len([url for url in requests if asset in url]) == 1, asset
     assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests), requests
     assert not [line for line in console if "Content Security Policy" in line]
+
+
+def goals_panel(page: Page):
+    return page.locator("[data-panel]:has(button[data-property='event:goal'])")
+
+
+def goal_row(page: Page, name: str) -> list[str]:
+    """A row of the Goals panel as its cells' text: name, visitors, events, conversion rate."""
+    row = goals_panel(page).locator("tbody tr", has=page.locator("td.name .value", has_text=name))
+    return row.locator("td").all_inner_texts()
+
+
+def test_goals_from_settings_to_the_panel_the_filter_and_the_conversion_rate(page: Page, live_server, owner_site):
+    """An owner adds goals in the settings; the dashboard's Goals panel counts them, a click filters by one
+    and the conversion rate's card appears, compared in percentage points; the article page counts the
+    goals reached on it."""
+    # The 30 days before: two visitors, one of whom read a blog post (a conversion rate of 50 %).
+    store_after_rollup(
+        owner_site,
+        [visit(owner_site, 20, 35 * 24 * 60, "/blog/old"), visit(owner_site, 21, 35 * 24 * 60, "/about")],
+    )
+    dialogs, console = watch(page)
+    log_in(page, live_server)
+
+    # The dashboard without goals says so and links to the settings' goals.
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(goals_panel(page).locator(".empty")).to_contain_text("No goals yet")
+    expect(page.locator(".metric[data-metric=conversion_rate]")).to_be_hidden()
+    goals_panel(page).locator(".empty a").click()
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/settings/#goals")
+
+    # A page goal with a wildcard and a name; an event goal named as the (hostile) event; a refused one.
+    page.fill("#page-goal input[name=page_path]", "/blog/*")
+    page.fill("#page-goal input[name=display_name]", "Blog reader")
+    page.click("#page-goal button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/settings/#goals")
+    expect(page.locator(".messages")).to_contain_text("Goal Blog reader added")
+    hostile = '<b onmouseover="alert(3)">Signup</b>'
+    page.fill("#event-goal input[name=event_name]", hostile)
+    page.click("#event-goal button[type=submit]")
+    page.fill("#event-goal input[name=event_name]", "Signup")
+    page.fill("#event-goal input[name=prop_key]", "plan")
+    page.click("#event-goal button[type=submit]")
+    expect(page.locator("#event-goal .errorlist")).to_have_text("A property value is text of 1 to 2,000 characters.")
+    expect(page.locator("#event-goal input[name=prop_key]")).to_have_value("plan")
+    expect(page.locator("#event-goal input[name=event_name]")).to_have_value("Signup")
+    expect(page.locator("#goals tbody tr")).to_have_count(2)
+    expect(page.locator("#goals tbody tr").nth(1).locator("td").first).to_have_text(hostile)
+    screenshot(page, "settings-goals")
+
+    # The Goals panel: visitors, conversions and the conversion rate of each goal.
+    page.click("text=← blog.example")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(goals_panel(page).locator("th")).to_have_text(["", "Visitors", "Events", "CR"])
+    assert goal_row(page, "Blog reader") == ["Blog reader", "3", "3", "75%"]
+    assert goal_row(page, hostile) == [hostile, "1", "1", "25%"]
+    screenshot(page, "goals-panel")
+
+    # A click filters by the goal: the chip reads as a sentence, the conversion rate's card appears.
+    goals_panel(page).locator("td.name .value", has_text="Blog reader").click()
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?filters=event%3Agoal%3D%3DBlog+reader")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".chip")).to_have_text("goal is Blog reader \N{MULTIPLICATION SIGN}")
+    card = page.locator(".metric[data-metric=conversion_rate]")
+    expect(card.locator(".value")).to_have_text("75%")
+    expect(card.locator(".change")).to_have_text("↑ 25 pts")
+    expect(page.locator(".metric[data-metric=visitors] .value")).to_have_text("3")
+    card.click()  # charted over the days
+    chart = "Chart.getChart(document.getElementById('chart'))"
+    page.wait_for_function(f"() => {chart}.data.datasets[0].label === 'conversion rate'")
+    expect(card).to_have_class("metric active")
+    screenshot(page, "goal-filtered-dashboard")
+    page.locator(".chip").click()
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(card).to_be_hidden()
+    expect(page.locator("#error")).to_be_hidden()
+
+    # The hostile goal filters as one value, shown as text.
+    goals_panel(page).locator("td.name .value", has_text=hostile).click()
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".chip")).to_have_text(f"goal is {hostile} \N{MULTIPLICATION SIGN}")
+    expect(card.locator(".value")).to_have_text("25%")
+    expect(card.locator(".change")).to_have_text("—")  # no conversion in the 30 days before
+
+    # An article counts the goals reached on it: its readers all read a blog post there.
+    page.goto(f"{live_server.url}/sites/blog.example/pages/?path=%2Fblog%2Fhello")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    assert goal_row(page, "Blog reader") == ["Blog reader", "3", "3", "100%"]
+    expect(goals_panel(page).locator("tbody tr")).to_have_count(1)  # the event was sent on another page
+    screenshot(page, "article-goals")
+    assert dialogs == []
+    assert page.locator("b[onmouseover]").count() == 0
+    assert not [line for line in console if "Content Security Policy" in line]
+
+
+def test_goals_on_a_phone(page: Page, live_server, owner_site):
+    from sites.goals import goal_create
+
+    goal_create(site=owner_site, goal_type="page", page_path="/blog/**", display_name="Read a blog post of any kind")
+    goal_create(site=owner_site, goal_type="event", event_name="Signup", custom_props={"plan": "a-rather-long-plan"})
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/settings/#goals")
+    page.fill("#page-goal input[name=page_path]", "no slash, and spaces")
+    page.click("#page-goal button[type=submit]")
+    expect(page.locator("#page-goal .errorlist")).to_contain_text("A page path starts with '/'")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "settings-goals-phone")
+    page.goto(f"{live_server.url}/sites/blog.example/?filters=event%3Agoal%3D%3DRead+a+blog+post+of+any+kind")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator(".metric[data-metric=conversion_rate] .value")).to_have_text("75%")
+    assert goal_row(page, "Read a blog post of any kind") == ["Read a blog post of any kind", "3", "3", "75%"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    goals_panel(page).scroll_into_view_if_needed()
+    screenshot(page, "goals-phone")

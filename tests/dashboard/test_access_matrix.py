@@ -29,6 +29,13 @@ SETTINGS_PAGE = Outcome(302, location="/sites/stats.example/settings/")
 READ = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=OK, owner=OK)
 MANAGE_PAGE = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=OK)
 MANAGE_ACTION = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=SETTINGS_PAGE)
+# Goal forms go back to the page's goals section, where a refused goal shows its error.
+MANAGE_GOALS = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#goals"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -47,6 +54,10 @@ ROUTES: dict[str, Row] = {
     "sites/<str:domain>/export": site("get", "export?format=csv", READ),
     "sites/<str:domain>/settings/": site("get", "settings/", MANAGE_PAGE),
     "sites/<str:domain>/settings/timezone": site("post", "settings/timezone", MANAGE_ACTION, {"timezone": "UTC"}),
+    "sites/<str:domain>/settings/goals": site(
+        "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
+    ),
+    "sites/<str:domain>/settings/goals/<int:goal_id>/delete": site("post", "settings/goals/1/delete", MANAGE_GOALS),
     "sites/<str:domain>/settings/members": site(
         "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),

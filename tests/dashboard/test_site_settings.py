@@ -1,12 +1,15 @@
-"""The settings page: only owners manage; members, keys, share links, time zone; CSRF on every form."""
+"""The settings page: only owners manage; goals, members, keys, share links, time zone; CSRF on every form."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
 
+from sites.goals import goal_create
 from sites.keys import api_key_authenticate
-from sites.models import ApiKey, Membership, ShareLink
+from sites.models import ApiKey, Goal, Membership, ShareLink
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,9 +127,10 @@ def test_share_link_shows_the_dashboard_without_login_until_revoked(owner_client
 def test_every_settings_form_needs_the_csrf_token(owner, site):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
-    for action in ("timezone", "members", "keys", "share"):
+    for action in ("timezone", "goals", "members", "keys", "share"):
         assert strict.post(f"{SETTINGS}{action}", {}).status_code == 403
     assert not ShareLink.objects.exists()
+    assert not Goal.objects.exists()
 
 
 def test_settings_forms_only_take_posts(owner_client):
@@ -198,3 +202,121 @@ def test_the_page_tells_stored_from_dropped_events(owner_client, site):
     arrivals = page.split('id="arrivals"')[1].split("</p>")[0]
     assert "<b>3</b>" in arrivals
     assert "from bots" in arrivals
+
+
+GOALS = f"{SETTINGS}#goals"
+
+
+def goals_section(client) -> str:
+    """The goals section of the settings page, without the blanks between tags."""
+    section = client.get(SETTINGS).content.decode().split('id="goals"')[1].split("</section>")[0]
+    return re.sub(r">\s+<", "><", section)
+
+
+def test_owners_add_page_and_event_goals_and_delete_them(owner_client, site):
+    added = owner_client.post(f"{SETTINGS}goals", {"goal_type": "page", "page_path": "/blog/**", "display_name": ""})
+    assert (added.status_code, added["Location"]) == (302, GOALS)  # a reload posts nothing again
+    owner_client.post(
+        f"{SETTINGS}goals",
+        {"goal_type": "event", "event_name": "Signup", "prop_key": "plan", "prop_value": "pro", "display_name": "Pro"},
+    )
+    download = owner_client.post(f"{SETTINGS}goals", {"goal_type": "event", "event_name": "Download"}, follow=True)
+    assert "Goal Download added" in download.content.decode()
+    goals = {goal.display_name: goal for goal in Goal.objects.filter(site=site)}
+    assert set(goals) == {"Visit /blog/**", "Pro", "Download"}
+    assert (goals["Pro"].event_name, goals["Pro"].custom_props) == ("Signup", {"plan": "pro"})
+    assert goals["Download"].custom_props == {}
+    section = goals_section(owner_client)
+    assert '<td>Visit /blog/**</td><td class="words">Page visit</td><td><code>/blog/**</code></td>' in section
+    pro = '<td>Pro</td><td class="words">Custom event</td><td><code>Signup</code> with <code>plan</code> = <code>pro'
+    assert pro in section
+    deleted = owner_client.post(f"{SETTINGS}goals/{goals['Pro'].id}/delete", follow=True)
+    assert deleted.redirect_chain == [(GOALS, 302)]
+    assert "Goal deleted." in deleted.content.decode()
+    assert set(Goal.objects.values_list("display_name", flat=True)) == {"Visit /blog/**", "Download"}
+    again = owner_client.post(f"{SETTINGS}goals/{goals['Pro'].id}/delete", follow=True).content.decode()
+    assert "No such goal." in again
+
+
+def test_viewers_and_strangers_neither_add_nor_delete_goals(client, owner, site):
+    from django.contrib.auth.models import User
+
+    goal = goal_create(site=site, goal_type="event", event_name="Signup")
+    adding = {"goal_type": "page", "page_path": "/x"}
+    assert client.post(f"{SETTINGS}goals", adding)["Location"].startswith("/accounts/login/")
+    client.force_login(User.objects.get(username="viewer"))
+    assert client.post(f"{SETTINGS}goals", adding).status_code == 403
+    assert client.post(f"{SETTINGS}goals/{goal.id}/delete").status_code == 403
+    client.force_login(UserFactory())
+    assert client.post(f"{SETTINGS}goals", adding).status_code == 404
+    assert client.post(f"{SETTINGS}goals/{goal.id}/delete").status_code == 404
+    assert list(Goal.objects.values_list("display_name", flat=True)) == ["Signup"]
+
+
+def test_an_owner_cannot_delete_another_sites_goal(owner_client):
+    theirs = goal_create(site=SiteFactory(domain="theirs.example"), goal_type="event", event_name="Signup")
+    assert "No such goal." in owner_client.post(f"{SETTINGS}goals/{theirs.id}/delete", follow=True).content.decode()
+    assert Goal.objects.filter(id=theirs.id).exists()
+
+
+@pytest.mark.parametrize(
+    ("posted", "field", "message"),
+    [
+        (
+            {"goal_type": "page", "page_path": "blog/*", "display_name": "Blog"},
+            "page_path",
+            "starts with &#x27;/&#x27;",
+        ),
+        ({"goal_type": "page", "page_path": "", "display_name": "Blog"}, "page_path", "This field is required."),
+        ({"goal_type": "event", "event_name": "pageview", "display_name": "Views"}, "event_name", "not a custom event"),
+        ({"goal_type": "event", "event_name": "Signup", "prop_key": "a=b", "prop_value": "x"}, "prop_key", "key is"),
+        ({"goal_type": "event", "event_name": "Signup", "prop_key": "plan"}, "prop_key", "A property value is"),
+        (
+            {"goal_type": "event", "event_name": "Buy", "display_name": "Taken"},
+            "display_name",
+            "named &#x27;Taken&#x27;",
+        ),
+    ],
+)
+def test_a_refused_goal_comes_back_beside_its_field_as_typed(owner_client, site, posted, field, message):
+    goal_create(site=site, goal_type="event", event_name="Other", display_name="Taken")
+    refused = owner_client.post(f"{SETTINGS}goals", posted)
+    assert (refused.status_code, refused["Location"]) == (302, GOALS)
+    assert Goal.objects.filter(site=site).count() == 1  # nothing created
+    section = goals_section(owner_client)
+    form = section.split(f'id="{posted["goal_type"]}-goal"')[1].split("</form>")[0]
+    # The error sits with its field, which is marked invalid and described by it.
+    error = form.split(f'<ul class="errorlist" id="id_{posted["goal_type"]}_goal_{field}_error">')[1].split("</ul>")[0]
+    assert message in error
+    assert (
+        f'aria-describedby="id_{posted["goal_type"]}_goal_{field}_helptext id_{posted["goal_type"]}_goal_{field}_error"'
+        in form
+    )
+    assert 'aria-invalid="true"' in form
+    for name, value in posted.items():  # what was typed is still there
+        if name != "goal_type" and value:
+            assert f'name="{name}" value="{value}"' in form
+    assert "errorlist" not in goals_section(owner_client)  # shown once, then the form is empty again
+
+
+def test_a_goal_over_the_limit_is_refused_above_the_form(owner_client, site, monkeypatch):
+    monkeypatch.setattr("sites.goals.MAX_GOALS", 1)
+    goal_create(site=site, goal_type="event", event_name="Signup")
+    owner_client.post(f"{SETTINGS}goals", {"goal_type": "page", "page_path": "/pricing"})
+    form = goals_section(owner_client).split('id="page-goal"')[1].split("</form>")[0]
+    assert "at most 1 goals" in form.split('class="errorlist nonfield"')[1].split("</ul>")[0]
+    assert 'value="/pricing"' in form
+
+
+def test_a_goal_of_no_known_type_is_refused(owner_client, site):
+    page = owner_client.post(f"{SETTINGS}goals", {"goal_type": "visit", "page_path": "/x"}, follow=True)
+    assert "page goal or a custom-event goal" in page.content.decode()
+    assert not Goal.objects.exists()
+
+
+def test_goal_definitions_are_shown_as_text(owner_client, site):
+    goal_create(site=site, goal_type="event", event_name="<b>Buy</b>", custom_props={"x": "<i>y</i>"})
+    section = goals_section(owner_client)
+    assert "<b>Buy</b>" not in section
+    assert "&lt;b&gt;Buy&lt;/b&gt;" in section
+    assert "&lt;i&gt;y&lt;/i&gt;" in section

@@ -133,6 +133,13 @@ def test_timeseries_with_comparison_and_breakdown_with_more(client, dashboard_si
         ("breakdown", {"property": "event:page", "limit": "0"}, "limit"),
         ("breakdown", {"property": "event:page", "page": "x"}, "page"),
         ("aggregate", {"filters": "visit:mood==happy"}, "filters"),
+        # The goals panel and the conversion rate card ask for these; a bad goal query is a JSON error too.
+        ("aggregate", {"metrics": "visitors,conversion_rate"}, "metrics"),
+        ("timeseries", {"metrics": "conversion_rate", "filters": "event:page==/"}, "metrics"),
+        ("breakdown", {"property": "event:page", "metrics": "conversion_rate"}, "metrics"),
+        ("aggregate", {"filters": "event:goal~Sign"}, "filters"),
+        ("aggregate", {"filters": "event:goal==", "metrics": "conversion_rate"}, "filters"),
+        ("breakdown", {"property": "event:goals", "metrics": "visitors,conversion_rate"}, "property"),
     ],
 )
 def test_bad_queries_get_json_errors(client, dashboard_site, kind, params, field):
@@ -265,3 +272,105 @@ def test_the_site_list_shows_each_sites_visitors_and_a_line_of_its_days(client, 
     row = page.split('class="site-row"')[1]
     assert "<b>1</b> visitors in 24 hours" in row
     assert "<polyline points=" in row
+
+
+@pytest.fixture
+def goals(dashboard_site):
+    """Goals of stats.example: the newsletter reader's Signup (at /), reads of /blog/* (visitors 1 and 2),
+    views of / (the newsletter reader that day; visitor 1 the day before), one nobody reached."""
+    from sites.goals import goal_create
+
+    goal_create(site=dashboard_site, goal_type="event", event_name="Signup")
+    goal_create(site=dashboard_site, goal_type="page", page_path="/blog/*")
+    goal_create(site=dashboard_site, goal_type="page", page_path="/", display_name="Home; or | not")
+    goal_create(site=dashboard_site, goal_type="event", event_name="Nothing")
+    return dashboard_site
+
+
+def test_the_goals_panel_data(client, goals):
+    client.force_login(goals.memberships.get(role="viewer").user)
+    panel = data(client, "breakdown", property="event:goal", metrics="visitors,events,conversion_rate", limit=10)
+    assert panel.json() == {
+        "results": [
+            {"goal": "Visit /blog/*", "visitors": 2, "events": 2, "conversion_rate": 66.7},
+            {"goal": "Home; or | not", "visitors": 1, "events": 1, "conversion_rate": 33.3},
+            {"goal": "Signup", "visitors": 1, "events": 1, "conversion_rate": 33.3},
+        ],
+        "more": False,
+    }
+    # Within the page's other filters: Google sent one visitor, who read /blog/x.
+    google = data(
+        client,
+        "breakdown",
+        property="event:goal",
+        metrics="visitors,events,conversion_rate",
+        filters="visit:source==Google",
+    )
+    assert google.json()["results"] == [{"goal": "Visit /blog/*", "visitors": 1, "events": 1, "conversion_rate": 100.0}]
+
+
+def test_the_conversion_rate_card_data(client, goals):
+    from stats.query import escape_filter_value
+
+    client.force_login(goals.memberships.get(role="owner").user)
+    home = escape_filter_value("Home; or | not")  # a goal's name is one value, whatever it holds
+    cards = data(
+        client,
+        "aggregate",
+        metrics="visitors,conversion_rate",
+        filters=f"event:goal=={home}",
+        compare="previous_period",
+    )
+    assert cards.json() == {
+        "results": {
+            "visitors": {"value": 1, "comparison_value": 1, "change": 0},
+            # 1 of 3 visitors against 1 of 1 the day before: a change in percentage points.
+            "conversion_rate": {"value": 33.3, "comparison_value": 100.0, "change": -66.7},
+        }
+    }
+    series = data(client, "timeseries", metrics="conversion_rate", filters="event:goal==Signup", interval="day")
+    assert series.json()["results"] == [{"date": "2026-11-20", "conversion_rate": 33.3}]
+    unknown = data(client, "aggregate", metrics="visitors,conversion_rate", filters="event:goal==Gone")
+    assert unknown.json() == {"results": {"visitors": {"value": 0}, "conversion_rate": {"value": 0.0}}}
+
+
+def test_an_articles_goals_count_conversions_on_the_article(client, goals):
+    """The article page filters events by its page: goals reached on it count, others of the same visit not."""
+    client.force_login(goals.memberships.get(role="owner").user)
+    metrics = "visitors,events,conversion_rate"
+    home = data(client, "breakdown", property="event:goal", metrics=metrics, filters="event:page==/").json()
+    assert home["results"] == [
+        {"goal": "Home; or | not", "visitors": 1, "events": 1, "conversion_rate": 100.0},
+        {"goal": "Signup", "visitors": 1, "events": 1, "conversion_rate": 100.0},
+    ]
+    blog = data(client, "breakdown", property="event:goal", metrics=metrics, filters="event:page==/blog/x").json()
+    assert blog["results"] == [{"goal": "Visit /blog/*", "visitors": 2, "events": 2, "conversion_rate": 100.0}]
+
+
+def test_the_pages_carry_a_goals_panel_and_a_hidden_conversion_rate_card(client, dashboard_site):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.get(username="owner"))
+    page = client.get("/sites/stats.example/").content.decode()
+    assert (
+        '<button type="button" data-property="event:goal" data-label="Goals" data-metrics="events,conversion_rate"'
+        in page
+    )
+    assert '<button type="button" class="metric" data-metric="conversion_rate" hidden>' in page
+    # No goal yet: the panel says so, and sends owners to the settings' goals.
+    assert 'No goals yet: <a href="/sites/stats.example/settings/#goals">add one in the settings</a>.' in page
+    article = client.get("/sites/stats.example/pages/", {"path": "/blog/x"}).content.decode()
+    assert 'data-property="event:goal"' in article
+    assert 'data-metric="conversion_rate" hidden' in article
+    assert "/settings/#goals" in article
+    client.force_login(User.objects.get(username="viewer"))
+    page = client.get("/sites/stats.example/").content.decode()
+    assert "No goals yet; the site's owners add them." in page
+    assert "/settings/" not in page
+
+
+def test_with_goals_the_panel_waits_for_conversions(client, goals):
+    client.force_login(goals.memberships.get(role="owner").user)
+    page = client.get("/sites/stats.example/").content.decode()
+    assert "No conversions in this period." in page
+    assert "No goals yet" not in page

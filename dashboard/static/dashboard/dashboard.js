@@ -16,7 +16,11 @@
   var chart = null;
   var generation = 0; // answers to an older state are dropped
 
-  var PERCENT = { bounce_rate: true, scroll_depth: true };
+  var PERCENT = { bounce_rate: true, scroll_depth: true, conversion_rate: true };
+  var IN_POINTS = { bounce_rate: true, conversion_rate: true }; // rates: their change is in percentage points
+  var LOWER_IS_BETTER = { bounce_rate: true };
+  // A panel's column headers beyond the metric's own name.
+  var COLUMN_NAMES = { conversion_rate: ["CR", "Conversion rate: converting visitors per 100 visitors"] };
   var PERIODS = ["day", "7d", "30d", "month", "6mo", "12mo", "custom"];
   var countryNames = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames([navigator.language || "en"], { type: "region" }) : null;
   var DURATION = { visit_duration: true, engaged_time: true };
@@ -133,6 +137,11 @@
     return clauses.filter(Boolean);
   }
 
+  // Whether a goal filters the page: the conversion rate needs one.
+  function goalFiltered() {
+    return filters().some(function (clause) { return /^event:goal(==|!=)/.test(clause); });
+  }
+
   function setFilters(list) {
     var params = state();
     if (list.length) params.set("filters", list.join(";"));
@@ -168,7 +177,8 @@
   // --- cards and chart --------------------------------------------------------------------
 
   function chartMetric() {
-    return state().get("metric") || "visitors";
+    var metric = state().get("metric") || "visitors";
+    return metric === "conversion_rate" && !goalFiltered() ? "visitors" : metric;
   }
 
   function renderCards(results) {
@@ -184,9 +194,9 @@
         change.title = "Nothing to compare with in the previous period";
         change.className = "change";
       } else {
-        var better = metric === "bounce_rate" ? result.change < 0 : result.change > 0;
+        var better = LOWER_IS_BETTER[metric] ? result.change < 0 : result.change > 0;
         change.textContent = (result.change > 0 ? "↑ " : result.change < 0 ? "↓ " : "") +
-          Math.abs(result.change) + (metric === "bounce_rate" ? " pts" : "%");
+          Math.abs(result.change) + (IN_POINTS[metric] ? " pts" : "%");
         change.className = "change " + (result.change === 0 ? "" : better ? "up" : "down");
       }
       card.classList.toggle("active", metric === chartMetric());
@@ -222,9 +232,11 @@
       });
     }
     var labels = data.results.map(function (row) { return label(row.date); });
+    var precision = metric === "views_per_visit" ? 2 : metric === "conversion_rate" ? 1 : 0;
     if (chart) {
       chart.data.labels = labels;
       chart.data.datasets = datasets;
+      chart.options.scales.y.ticks.precision = precision;
       chart.update();
       return;
     }
@@ -235,7 +247,7 @@
         animation: false,
         maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
-        scales: { y: { beginAtZero: true, ticks: { precision: metric === "views_per_visit" ? 2 : 0 } } },
+        scales: { y: { beginAtZero: true, ticks: { precision: precision } } },
         plugins: { legend: { display: !!data.comparison } },
       },
     });
@@ -252,15 +264,29 @@
     return link;
   }
 
+  // The header cells of the columns after the visitors: one per metric of the tab.
+  function renderColumns(panel, columns) {
+    var head = panel.querySelector("thead tr");
+    head.querySelectorAll("th.second").forEach(function (cell) { cell.remove(); });
+    columns.forEach(function (metric) {
+      var cell = document.createElement("th");
+      cell.className = "num second";
+      var named = COLUMN_NAMES[metric];
+      cell.textContent = named ? named[0] : metric.charAt(0).toUpperCase() + metric.slice(1);
+      if (named) cell.title = named[1];
+      head.appendChild(cell);
+    });
+  }
+
   function renderPanel(panel, limit) {
     var tab = panel.querySelector(".tabs .active");
     var property = tab.dataset.property;
-    var second = tab.dataset.metric;
-    panel.querySelector("th.second").textContent = second.charAt(0).toUpperCase() + second.slice(1);
+    var columns = tab.dataset.metrics.split(",");
+    renderColumns(panel, columns);
     var mine = generation;
     var request = property === "next"
       ? fetchJson("next", { limit: limit || 10 })
-      : fetchJson("breakdown", { property: property, metrics: "visitors," + second, limit: limit || 10 });
+      : fetchJson("breakdown", { property: property, metrics: ["visitors"].concat(columns).join(","), limit: limit || 10 });
     return request
       .then(function (data) {
         if (mine !== generation) return;
@@ -292,13 +318,13 @@
           }
           cell.append(bar, link);
           if (PAGE_PROPERTIES[property] && property !== "next" && value) cell.appendChild(articleLink(value));
-          var visitors = document.createElement("td");
-          visitors.className = "num";
-          visitors.textContent = compact(row.visitors);
-          var other = document.createElement("td");
-          other.className = "num";
-          other.textContent = compact(row[second]);
-          tr.append(cell, visitors, other);
+          tr.appendChild(cell);
+          ["visitors"].concat(columns).forEach(function (metric) {
+            var number = document.createElement("td");
+            number.className = "num";
+            number.textContent = format(metric, row[metric]);
+            tr.appendChild(number);
+          });
           body.appendChild(tr);
         });
         panel.querySelector(".empty").hidden = rows.length > 0;
@@ -493,7 +519,7 @@
         var tab = document.createElement("button");
         tab.type = "button";
         tab.dataset.property = "event:props:" + key;
-        tab.dataset.metric = "events";
+        tab.dataset.metrics = "events";
         tab.dataset.propTab = "true";
         tab.textContent = key;
         tab.title = "Values of the custom property " + key;
@@ -531,7 +557,11 @@
     syncForm();
     renderChips();
     showError(null);
-    var metrics = Array.prototype.map.call(root.querySelectorAll(".metric"), function (card) {
+    // The conversion rate's card shows while a goal filters the page; it has nothing to say otherwise.
+    root.querySelectorAll(".metric[data-metric=conversion_rate]").forEach(function (card) {
+      card.hidden = !goalFiltered();
+    });
+    var metrics = Array.prototype.map.call(root.querySelectorAll(".metric:not([hidden])"), function (card) {
       return card.dataset.metric;
     });
     var cards = fetchJson("aggregate", { metrics: metrics.join(","), compare: "previous_period" })
