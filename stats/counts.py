@@ -81,10 +81,16 @@ def compared(
     bases: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, MetricValue]:
     """Each metric now, then, and its change; a comparison period without any visit changes nothing.
-    `bases` are the visitors a conversion rate divides by, now and then."""
+    `bases` are the visitors a conversion rate divides by, now and then: a period with visitors but no
+    conversion had a rate of 0, which a change can be measured from."""
     values, earlier = metrics(now, bases[0]), metrics(before, bases[1])
     empty = before.visits == 0 and before.events == 0
+    nothing_then = {name: empty for name in names}
+    if "conversion_rate" in names and bases[1] is not None:
+        nothing_then["conversion_rate"] = bases[1] == 0
     return {
-        name: MetricValue(values[name], earlier[name], None if empty else change(name, values[name], earlier[name]))
+        name: MetricValue(
+            values[name], earlier[name], None if nothing_then[name] else change(name, values[name], earlier[name])
+        )
         for name in names
     }

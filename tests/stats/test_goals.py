@@ -223,3 +223,14 @@ def test_the_database_matches_page_goals_as_the_wildcards_say(db, pattern, paths
     stored = Event.objects.filter(site_id=site.id).values_list("path", flat=True)
     expected = sum(_glob(pattern, path) for path in stored)
     assert stats.run(counted, source=RAW).values["pageviews"].value == expected
+
+
+def test_a_rate_rises_from_zero_when_the_period_before_had_visitors_but_no_conversion(shop, source):
+    # The 19th: visitors 1 and 5, no sign-up; the 20th: 2 of 4 signed up.
+    result = stats.run(
+        query(shop, filters="event:goal==Signup", metrics="visitors,conversion_rate", compare="previous_period"),
+        source=source,
+    )
+    rate, visitors = result.values["conversion_rate"], result.values["visitors"]
+    assert (rate.value, rate.comparison, rate.change) == (50.0, 0.0, 50.0)
+    assert (visitors.value, visitors.comparison, visitors.change) == (2, 0, None)

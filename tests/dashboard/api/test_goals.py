@@ -110,11 +110,12 @@ def test_stats_count_goals(client, secrets, goals):
         },
         headers=read,
     ).json()["results"]
-    # One of the day's three visitors signed up; nobody the day before.
+    # One of the day's three visitors signed up; nobody the day before (one visitor).
     assert aggregate == {
         "visitors": {"value": 1, "comparison_value": 0, "change": None},
         "events": {"value": 1, "comparison_value": 0, "change": None},
-        "conversion_rate": {"value": 33.3, "comparison_value": 0.0, "change": None},
+        # The day before had a visitor, so a rate of 0 to rise from.
+        "conversion_rate": {"value": 33.3, "comparison_value": 0.0, "change": 33.3},
     }
     breakdown = client.get(
         "/api/v1/stats/breakdown",
