@@ -234,3 +234,14 @@ def test_a_rate_rises_from_zero_when_the_period_before_had_visitors_but_no_conve
     rate, visitors = result.values["conversion_rate"], result.values["visitors"]
     assert (rate.value, rate.comparison, rate.change) == (50.0, 0.0, 50.0)
     assert (visitors.value, visitors.comparison, visitors.change) == (2, 0, None)
+
+
+def test_each_goals_row_equals_the_goal_filters_answer(shop, source):
+    metrics = "visitors,visits,pageviews,events,bounce_rate,visit_duration,conversion_rate"
+    rows = dict(stats.run(query(shop, property="event:goal", metrics=metrics), source=source).rows)
+    assert len(rows) == 5
+    for name, row in rows.items():
+        filtered = aggregate(shop, source, filters=f"event:goal=={escape_filter_value(name)}", metrics=metrics)
+        assert row == filtered, name
+    # The sign-ups' visits: 1's (two pages, 90 s) and 3's (one page, 20 s, a bounce).
+    assert (rows["Signup"]["bounce_rate"], rows["Signup"]["visit_duration"]) == (50, 55)
