@@ -23,14 +23,30 @@ from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.store.clickhouse import ClickHouseStore
 
-COUNTS = (
-    "uniqExact(e.visitor_hash) AS visitors, uniqExact(e.session_id) AS visits, "
+# What each visit's events in a group add up to (the inner grouping), then summed per group with the
+# visit's own bounce and duration: one statement, each visit read once.
+PER_VISIT = (
+    "any(e.visitor_hash) AS visitor, "
     f"countIf(e.name = '{PAGEVIEW}') AS pageviews, countIf(e.name != '{ENGAGEMENT}') AS events, "
     "sum(ifNull(e.engaged_ms, 0)) AS engaged_ms, "
     f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}') AS scroll_sum, "
     f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL) AS scroll_count"
 )
-EVENT_COUNT_FIELDS = ("visitors", "visits", "pageviews", "events", "engaged_ms", "scroll_sum", "scroll_count")
+PER_GROUP = (
+    "uniqExact(x.visitor), count(), sum(x.pageviews), sum(x.events), sum(x.engaged_ms), sum(x.scroll_sum), "
+    "sum(x.scroll_count), countIf(p.is_bounce), sum(p.duration)"
+)
+COUNT_FIELDS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "events",
+    "engaged_ms",
+    "scroll_sum",
+    "scroll_count",
+    "bounces",
+    "duration",
+)
 UTC_TIME = "DateTime64(6, 'UTC')"
 # The visit's own progress columns; its other dimensions are fixed when it starts.
 PROGRESS = {"entry_path", "exit_path"}
@@ -134,6 +150,12 @@ def _where(sql: Sql, query: StatsQuery, dates: DateRange) -> str:
     return " AND ".join(conditions)
 
 
+def _overlapping(sql: Sql, dates: DateRange) -> str:
+    """The visits that may have events in the range: started before its end, last seen after its start."""
+    start, end = dates.utc_bounds()
+    return f"started < {sql.bind(end, UTC_TIME)} AND last_seen >= {sql.bind(start, UTC_TIME)}"
+
+
 @dataclass(frozen=True)
 class Grouping:
     """What a question groups events by: an expression per event (an arrayJoin puts an event in several
@@ -197,25 +219,15 @@ class ClickHouseSource:
         where = _where(sql, query, dates)
         if grouping.having_value:
             where += f" AND {grouping.having_value}"
-        source = f"events AS e{grouping.joins}"
-        counted = self.store.rows(
-            f"SELECT {grouping.key} AS k, {COUNTS} FROM {source} WHERE {where} GROUP BY k",  # noqa: S608
+        rows = self.store.rows(
+            f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
+            f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} FROM events AS e{grouping.joins} "
+            f"WHERE {where} GROUP BY k, visit) AS x "
+            "LEFT JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
+            f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k",
             sql.parameters,
         )
-        visits = self.store.rows(
-            "SELECT x.k, countIf(p.is_bounce), sum(p.duration) "  # noqa: S608
-            f"FROM (SELECT DISTINCT {grouping.key} AS k, e.session_id AS visit FROM {source} WHERE {where}) AS x "
-            "INNER JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
-            f"WHERE site_id = {sql.site()}) AS p ON p.id = x.visit GROUP BY x.k",
-            sql.parameters,
-        )
-        sums = {key: (bounces, duration) for key, bounces, duration in visits}
-        grouped = {}
-        for key, *values in counted:
-            bounces, duration = sums.get(key, (0, 0))
-            events = dict(zip(EVENT_COUNT_FIELDS, values, strict=True))
-            grouped[key] = Counts(**events, bounces=bounces, duration=duration)
-        return grouped
+        return {key: Counts(**dict(zip(COUNT_FIELDS, values, strict=True))) for key, *values in rows}
 
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
         sql = Sql(query.site_id)

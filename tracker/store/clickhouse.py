@@ -125,13 +125,14 @@ def client_dsn(url: str) -> str:
     return urlunsplit(parts._replace(scheme=schemes[parts.scheme]))
 
 
-def _json_props(props: dict[str, Any]) -> dict[str, str]:
+def json_props(props: dict[str, Any]) -> dict[str, str]:
+    """Custom properties as the store keeps them: each value's JSON text."""
     return {key: orjson.dumps(value).decode() for key, value in props.items()}
 
 
 def _event_row(hit: Hit) -> list[Any]:
     row = [getattr(hit, column) for column in EVENT_COLUMNS]
-    row[EVENT_COLUMNS.index("props")] = _json_props(hit.props)
+    row[EVENT_COLUMNS.index("props")] = json_props(hit.props)
     return row
 
 
@@ -210,28 +211,39 @@ class ClickHouseStore:
         the transaction rolls back and the batch is replayed; if the transaction fails after this,
         the replay's events carry the same token and are not inserted twice.
         """
+        if hits:
+            self.insert_events([_event_row(hit) for hit in hits], batch_token(hits))
         version = time.time_ns()
-        started = [visit for visit in visits if visit.is_new]
+        self.insert_visits(
+            [[getattr(visit, column) for column in DIMENSION_COLUMNS] for visit in visits if visit.is_new],
+            [[version if c == "version" else getattr(visit, c) for c in PROGRESS_COLUMNS] for visit in visits],
+        )
+
+    def insert_events(self, rows: Sequence[Sequence[Any]], token: str) -> None:
+        """Insert event rows (EVENT_COLUMNS; properties as JSON texts) once: a second insert of the
+        same token within the table's deduplication window stores nothing."""
         with self._using() as client:
-            if hits:
-                client.insert(
-                    "events",
-                    [_event_row(hit) for hit in hits],
-                    column_names=list(EVENT_COLUMNS),
-                    settings={"insert_deduplication_token": batch_token(hits)},
-                )
+            client.insert(
+                "events", rows, column_names=list(EVENT_COLUMNS), settings={"insert_deduplication_token": token}
+            )
+
+    def insert_visits(self, started: Sequence[Sequence[Any]], progress: Sequence[Sequence[Any]]) -> None:
+        """Insert the dimensions of visits (DIMENSION_COLUMNS) and their state (PROGRESS_COLUMNS)."""
+        with self._using() as client:
             if started:
-                client.insert(
-                    "session_dimensions",
-                    [[getattr(visit, column) for column in DIMENSION_COLUMNS] for visit in started],
-                    column_names=list(DIMENSION_COLUMNS),
-                )
-            if visits:
-                client.insert(
-                    "session_progress",
-                    [[version if c == "version" else getattr(visit, c) for c in PROGRESS_COLUMNS] for visit in visits],
-                    column_names=list(PROGRESS_COLUMNS),
-                )
+                client.insert("session_dimensions", started, column_names=list(DIMENSION_COLUMNS))
+            if progress:
+                client.insert("session_progress", progress, column_names=list(PROGRESS_COLUMNS))
+
+    def stored_uuids(self, site_id: int, first: datetime, last: datetime, uuids: Sequence[str]) -> set[str]:
+        """Which of these events of a site, all between two moments, the store holds."""
+        found = self.rows(
+            "SELECT toString(uuid) FROM events WHERE site_id = {site:UInt64} "
+            "AND timestamp BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
+            "AND uuid IN {uuids:Array(UUID)}",
+            {"site": site_id, "first": first, "last": last, "uuids": list(uuids)},
+        )
+        return {row[0] for row in found}
 
     def delete_events(self, site_id: int, before: datetime | None = None) -> None:
         """Delete a site's events (those before a moment, or all) and the visits that ended before it.
