@@ -30,6 +30,7 @@ import orjson
 from django.core.exceptions import ImproperlyConfigured
 
 from stats.dimensions import VISIT_COLUMNS
+from tracker.pipeline.storage import EVENT_FIELDS, SESSION_PROGRESS_FIELDS
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -37,48 +38,10 @@ if TYPE_CHECKING:
     from tracker.ingest.hits import Hit
     from tracker.pipeline.storage import SessionRecord
 
-EVENT_COLUMNS = (
-    "uuid",
-    "site_id",
-    "session_id",
-    "visitor_hash",
-    "timestamp",
-    "name",
-    "hostname",
-    "path",
-    "url",
-    "referrer",
-    "referrer_source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "props",
-    "engaged_ms",
-    "scroll_depth",
-    "country",
-    "browser",
-    "browser_version",
-    "os",
-    "os_version",
-    "device_type",
-)
+# The Event and Session columns, under their names (a new one needs a schema version here too).
+EVENT_COLUMNS = tuple(EVENT_FIELDS)
 DIMENSION_COLUMNS = ("id", "site_id", "visitor_hash", *VISIT_COLUMNS)
-PROGRESS_COLUMNS = (
-    "id",
-    "site_id",
-    "version",
-    "started",
-    "last_seen",
-    "entry_path",
-    "exit_path",
-    "pageviews",
-    "events",
-    "duration",
-    "engaged_ms",
-    "is_bounce",
-)
+PROGRESS_COLUMNS = ("id", "site_id", "version", *SESSION_PROGRESS_FIELDS)
 TABLES = ("events", "session_dimensions", "session_progress")
 
 # Each version's statements, applied once, in order. Never edit a released version: add one.
