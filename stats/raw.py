@@ -246,8 +246,9 @@ def funnel_reached(query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -
     visit, with other events allowed between them. A visitor counts once, at their best visit's step;
     one event completes one step.
 
-    Only the events that complete a step are read, a visit at a time (oldest first), each with a flag
-    per step computed by the database, so steps match exactly as the goal filters do.
+    Only the events that complete a step are read, a visit at a time (oldest first; events of the same
+    moment in the order of their uuids, which every store can follow), each with a flag per step
+    computed by the database, so steps match exactly as the goal filters do.
     """
     flags = {
         f"step_{n}": Case(When(completes(goal), then=Value(True)), default=Value(False), output_field=BooleanField())
@@ -256,7 +257,7 @@ def funnel_reached(query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -
     events = events_in(query, dates).filter(reduce(or_, map(completes, steps)))
     rows = (
         events.annotate(**flags)
-        .order_by("session_id", "timestamp", "id")
+        .order_by("session_id", "timestamp", "uuid")
         .values_list("session_id", "visitor_hash", *flags)
         .iterator(chunk_size=5000)
     )

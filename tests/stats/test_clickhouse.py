@@ -18,7 +18,7 @@ from stats.clickhouse import ClickHouseSource, path_regex
 from stats.query import DateRange, Filter, Operator, StatsQuery
 from stats.sources import RAW, configured
 from tests.factories import SiteFactory
-from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, queries, visits
+from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, pageview, queries, visits
 from tracker import pipeline
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -122,3 +122,24 @@ def test_page_goal_patterns_are_re2_patterns_ending_the_text(event_store, page_p
         "SELECT match({a:String}, {p:String}), match({b:String}, {p:String})", {"a": matching, "b": other, "p": pattern}
     )
     assert found == [(True, False)]
+
+
+@pytest.mark.parametrize(
+    ("pricing_uuid", "reached"),
+    [("00000000-0000-4000-8000-000000000000", [1, 1]), ("ffffffff-ffff-4fff-bfff-ffffffffffff", [1, 0])],
+)
+def test_a_funnels_events_of_the_same_moment_are_walked_in_uuid_order_by_every_store(
+    event_store, pricing_uuid, reached
+):
+    site = SiteFactory()
+    goals_of(site)
+    funnel = funnel_create(site=site, name="Price, sign up", steps=["Pricing", "Signup"])
+    moment = START + timedelta(hours=1)
+    pricing, signup = hits_of(
+        site, [pageview(1, moment) | {"path": "/pricing"}, pageview(1, moment) | {"name": "Signup"}]
+    )
+    pricing.uuid, signup.uuid = pricing_uuid, "88888888-8888-4888-8888-888888888888"
+    pipeline.process_batch([signup, pricing])
+    query = StatsQuery(site_id=site.id, dates=DateRange(START.date(), START.date(), "UTC"), metrics=("visitors",))
+    for source in (configured(), RAW):
+        assert source.funnel_reached(query, query.dates, funnel.goals()) == reached
