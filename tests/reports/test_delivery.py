@@ -12,11 +12,14 @@ import pytest
 from django.db import connection
 
 from reports import delivery
-from reports.delivery import STALE_CLAIM, send_due_reports
-from reports.models import SentMail, Subscription
+from reports.delivery import STALE_CLAIM, send_due_alerts, send_due_reports
+from reports.models import Alert, SentMail, Subscription
 from reports.render import CHART_CID
 from reports.unsubscribe import read_token
+from tests.factories import SiteFactory
 from tests.reports.traffic import MONDAY_MORNING, subscribed_site, subscriber
+from tests.tracker.events import hit
+from tracker import pipeline
 
 pytestmark = pytest.mark.django_db
 Status = SentMail.Status
@@ -187,3 +190,44 @@ def test_two_beats_at_once_send_each_mail_once(smtp):
     assert sum(outcome.sent for outcome in outcomes) == 4
     assert sorted(m["To"] for m in smtp.messages) == [f"reader{n}@example.com" for n in range(4)]
     assert set(SentMail.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+# --- alerts ------------------------------------------------------------------------------------------
+
+
+def spiking_site(visitors: int = 3):
+    site = SiteFactory(domain="busy.example")
+    pipeline.process_batch([hit(site, n, MONDAY_MORNING - timedelta(minutes=1), "/") for n in range(visitors)])
+    return site
+
+
+def test_a_firing_alert_mails_once_per_cooldown(smtp):
+    site = spiking_site()
+    alert = Alert.objects.create(site=site, email="ops@example.com", kind="spike", threshold=2, cooldown_hours=6)
+    assert send_due_alerts(MONDAY_MORNING).sent == 1
+    [message] = smtp.messages
+    assert message["Subject"] == "Traffic spike on busy.example: 3 current visitors"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
+    assert read_token(unsubscribe.rsplit("/", 1)[1]).id == alert.id
+    # Still firing a minute later, and later across the window's edge (06:00 + 6 h): within the cool-down.
+    assert send_due_alerts(MONDAY_MORNING + timedelta(minutes=1)).statuses == {}
+    assert send_due_alerts(MONDAY_MORNING + timedelta(hours=5, minutes=59)).statuses == {}
+    assert len(smtp.messages) == 1
+
+
+def test_an_alert_mails_again_after_its_cooldown(smtp):
+    site = spiking_site()
+    Alert.objects.create(site=site, email="ops@example.com", kind="spike", threshold=2, cooldown_hours=1)
+    send_due_alerts(MONDAY_MORNING)
+    later = MONDAY_MORNING + timedelta(hours=1, minutes=1)
+    pipeline.process_batch([hit(site, 100 + n, later - timedelta(minutes=1), "/") for n in range(3)])
+    assert send_due_alerts(later).sent == 1
+    assert len(smtp.messages) == 2
+
+
+def test_an_alert_that_does_not_fire_mails_nothing(smtp):
+    site = spiking_site(visitors=1)
+    Alert.objects.create(site=site, email="ops@example.com", kind="spike", threshold=2)
+    assert send_due_alerts(MONDAY_MORNING).statuses == {}
+    assert smtp.messages == []
