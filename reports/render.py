@@ -41,7 +41,7 @@ class Figure:
     label: str
     value: str
     change: str
-    direction: str  # up, down or "" (no change to show)
+    tone: str  # good, bad or "" (no change, or nothing to compare with)
 
 
 def duration(seconds: float | int | None) -> str:
@@ -58,13 +58,19 @@ def _value(name: str, value: float | int | None) -> str:
     return f"{value or 0:,}"
 
 
+# Metrics where less is better.
+LOWER_IS_BETTER = ("bounce_rate",)
+
+
 def _change(name: str, metric: MetricValue) -> tuple[str, str]:
-    """The change as text ("+12%", "-3 pts") and its direction; empty where there is nothing to compare."""
+    """The change as text ("+12%", "-3 pts") and whether it is good news; empty where there is nothing to
+    compare."""
     if metric.change is None:
         return "", ""
     unit = " pts" if name in IN_POINTS else "%"
-    direction = "up" if metric.change > 0 else "down" if metric.change < 0 else ""
-    return f"{metric.change:+}{unit}", direction
+    better = -metric.change if name in LOWER_IS_BETTER else metric.change
+    tone = "good" if better > 0 else "bad" if better < 0 else ""
+    return f"{metric.change:+}{unit}", tone
 
 
 def figures(content: ReportContent) -> list[Figure]:
@@ -94,7 +100,7 @@ def chart_png(days: list[tuple[date, int]]) -> bytes:
     top, bottom, left, right = 20 * SCALE, height - 22 * SCALE, 8 * SCALE, width - 8 * SCALE
     draw.line([(left, bottom), (right, bottom)], fill=GRID, width=SCALE)
     peak = max((visitors for _, visitors in days), default=0)
-    draw.text((left, 2 * SCALE), f"peak {peak:,} visitors", fill=TEXT, font=font)
+    draw.text((left, 2 * SCALE), f"visitors per day, at most {peak:,}", fill=TEXT, font=font)
     if days:
         step = (right - left) / len(days)
         for index, (_, visitors) in enumerate(days):

@@ -10,7 +10,8 @@ from PIL import Image
 
 from reports import periods
 from reports.content import report_content
-from reports.render import CHART_CID, CHART_SIZE, SCALE, chart_png, duration, render_report
+from reports.render import CHART_CID, CHART_SIZE, SCALE, _change, chart_png, duration, figures, render_report
+from stats.counts import MetricValue
 from tests.reports.traffic import WEEK_START, subscribed_site
 from tests.tracker.events import hit
 from tracker import pipeline
@@ -69,3 +70,23 @@ def test_an_empty_chart_still_renders():
 @pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (59, "59s"), (61, "1m 01s"), (None, "0s")])
 def test_duration(seconds, text):
     assert duration(seconds) == text
+
+
+def test_a_falling_bounce_rate_is_good_news():
+    site = subscribed_site()
+    dates = periods.period_containing("week", date(2026, 11, 23), "UTC")
+    tones = {f.label: f.tone for f in figures(report_content(site, "week", dates, periods.previous("week", dates)))}
+    assert tones == {"Visitors": "good", "Pageviews": "good", "Bounce rate": "good", "Visit duration": ""}
+
+
+@pytest.mark.parametrize(
+    ("name", "metric", "shown"),
+    [
+        ("visitors", MetricValue(1, 2, -50), ("-50%", "bad")),
+        ("bounce_rate", MetricValue(80, 60, 20), ("+20 pts", "bad")),
+        ("visit_duration", MetricValue(60, 60, 0), ("+0%", "")),
+        ("pageviews", MetricValue(5, 0, None), ("", "")),
+    ],
+)
+def test_changes(name, metric, shown):
+    assert _change(name, metric) == shown
