@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 
 from reports import alerts, periods
@@ -40,6 +41,7 @@ STALE_CLAIM = timedelta(minutes=15)
 MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(minutes=5)
 Status = SentMail.Status
+RowType = TypeVar("RowType", Subscription, Alert)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -169,11 +171,19 @@ def send_report(sub: Subscription, dates: DateRange, now: datetime, counted: dic
     return deliver(row, build, now)
 
 
+def current(rows: QuerySet[RowType]) -> QuerySet[RowType]:
+    """The rows of addresses of no user, and of active users who still see the site: its members, and
+    superusers (someone removed from a site gets none of its mail, though their rows stay should they
+    come back)."""
+    member = Q(user__is_active=True) & (Q(user__is_superuser=True) | Q(user__memberships__site=F("site")))
+    return rows.filter(Q(user__isnull=True) | member).select_related("site", "user").distinct()
+
+
 def send_due_reports(now: datetime) -> Outcome:
     """Send every subscription's report that is due at `now` and has not gone yet."""
     outcome = Outcome()
     counted: dict = {}
-    for sub in Subscription.objects.select_related("site", "user"):
+    for sub in current(Subscription.objects.all()):
         dates = periods.due(sub.period, now, sub.site.timezone)
         if dates is None or not sub.address:
             continue
@@ -211,7 +221,7 @@ def send_alert(alert: Alert, now: datetime) -> str | None:
 def send_due_alerts(now: datetime) -> Outcome:
     """Check every alert and mail those that fire."""
     outcome = Outcome()
-    for alert in Alert.objects.select_related("site", "user"):
+    for alert in current(Alert.objects.all()):
         status = send_alert(alert, now)
         if status is not None:
             outcome.add(status)

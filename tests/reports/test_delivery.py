@@ -16,7 +16,7 @@ from reports.delivery import STALE_CLAIM, send_due_alerts, send_due_reports
 from reports.models import Alert, SentMail, Subscription
 from reports.render import CHART_CID
 from reports.unsubscribe import read_token
-from tests.factories import SiteFactory
+from tests.factories import SiteFactory, UserFactory
 from tests.reports.traffic import MONDAY_MORNING, subscribed_site, subscriber
 from tests.tracker.events import hit
 from tracker import pipeline
@@ -231,3 +231,22 @@ def test_an_alert_that_does_not_fire_mails_nothing(smtp):
     Alert.objects.create(site=site, email="ops@example.com", kind="spike", threshold=2)
     assert send_due_alerts(MONDAY_MORNING).statuses == {}
     assert smtp.messages == []
+
+
+def test_a_member_removed_from_the_site_or_deactivated_gets_no_more_mail(smtp):
+    site = subscribed_site()
+    gone = subscriber(site, "gone")
+    sleeping = subscriber(site, "sleeping")
+    subscriber(site, "staying")
+    Subscription.objects.create(site=site, email="team@example.com", period="week")
+    gone_user: Any = gone.user
+    sleeping_user: Any = sleeping.user
+    gone_user.memberships.all().delete()
+    sleeping_user.is_active = False
+    sleeping_user.save()
+    Alert.objects.create(site=site, user=gone_user, kind="silence", threshold=1)
+    admin: Any = UserFactory(username="admin", email="admin@example.com", is_superuser=True)
+    Subscription.objects.create(site=site, user=admin, period="week")
+    assert send_due_reports(MONDAY_MORNING).sent == 3
+    assert sorted(m["To"] for m in smtp.messages) == ["admin@example.com", "staying@example.com", "team@example.com"]
+    assert send_due_alerts(MONDAY_MORNING).statuses == {}

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reports import periods
 from reports.content import report_content
-from reports.delivery import dashboard_url, report_email, send_due_alerts, send_due_reports, send_report
+from reports.delivery import current, dashboard_url, report_email, send_due_alerts, send_due_reports, send_report
 from reports.models import Subscription
 from reports.render import render_report
 from sites.models import Site, normalise_domain
@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
     def _send_to_subscribers(self, site: Site, period: str, dates: DateRange) -> None:
         counted: dict = {}
-        subscriptions = Subscription.objects.filter(site=site, period=period).select_related("site", "user")
+        subscriptions = current(Subscription.objects.filter(site=site, period=period))
         for sub in subscriptions:
             status = send_report(sub, dates, timezone.now(), counted) or "sent before (or being sent)"
             self.stdout.write(f"{sub.address}: {status}.")
