@@ -10,6 +10,7 @@ import random
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,7 +19,8 @@ from reports.delivery import send_due_alerts, send_due_reports
 from reports.models import Alert, Subscription
 from reports.render import CHART_CID
 from sites.goals import goal_create
-from tests.factories import SiteFactory
+from tests.browser.test_dashboard import SCREENSHOTS
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tests.reports.test_delivery import parts
 from tests.reports.traffic import MONDAY_MORNING, subscribed_site, subscriber
 from tracker import pipeline
@@ -102,3 +104,25 @@ def test_a_report_shows_in_a_browser_as_in_a_mail_client_with_its_chart(page: Pa
     if SCREENSHOT:
         Path(SCREENSHOT).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_a_viewer_subscribes_on_the_email_page_from_the_dashboard(page: Page, live_server):
+    user: Any = UserFactory(username="viewer", password="pw-for-tests")
+    MembershipFactory(site=subscribed_site(), user=user, role="viewer")
+    page.goto(f"{live_server.url}/accounts/login/?next=/sites/mail.example/")
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", "pw-for-tests")
+    page.click("button[type=submit]")
+    page.get_by_role("link", name="Email reports").click()
+    expect(page.get_by_role("heading", name="Email reports and alerts")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reports to other addresses")).to_have_count(0)  # owners only
+    page.get_by_label("Monthly report (on the 1st)").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your reports are saved.")).to_be_visible()
+    expect(page.get_by_label("Monthly report (on the 1st)")).to_be_checked()
+    assert list(Subscription.objects.values_list("user__username", "period")) == [("viewer", "month")]
+    page.get_by_label("When").select_option("silence")
+    page.get_by_label("Visitors or hours").fill("6")
+    page.get_by_role("button", name="Add alert").click()
+    expect(page.get_by_text("no events for 6 hours")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "email-page.png"), full_page=True)
