@@ -42,6 +42,8 @@ MAX_ATTEMPTS = 6
 FIRST_BACKOFF = timedelta(minutes=5)
 Status = SentMail.Status
 RowType = TypeVar("RowType", Subscription, Alert)
+# A run's reports counted so far, by site, period and dates: each is counted once, whoever it goes to.
+Counted = dict[tuple[int, str, DateRange], ReportContent]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -148,13 +150,12 @@ def _report_key(sub: Subscription, dates: DateRange) -> tuple[str, str]:
     return f"report:{sub.period}", dates.first.isoformat()
 
 
-def send_report(sub: Subscription, dates: DateRange, now: datetime, counted: dict | None = None) -> str | None:
+def send_report(sub: Subscription, dates: DateRange, now: datetime, counted: Counted | None = None) -> str | None:
     """Send one subscription's report of these dates unless it went already; return the status or None."""
     kind, period = _report_key(sub, dates)
     row = claim(site=sub.site, recipient=sub.address, kind=kind, period=period, now=now)
     if row is None:
         return None
-    # Counted once per site and period in a run, whoever it goes to.
     counted = {} if counted is None else counted
     cache_key = (sub.site_id, sub.period, dates)
     if cache_key not in counted:
@@ -182,7 +183,7 @@ def current(rows: QuerySet[RowType]) -> QuerySet[RowType]:
 def send_due_reports(now: datetime) -> Outcome:
     """Send every subscription's report that is due at `now` and has not gone yet."""
     outcome = Outcome()
-    counted: dict = {}
+    counted: Counted = {}
     for sub in current(Subscription.objects.all()):
         dates = periods.due(sub.period, now, sub.site.timezone)
         if dates is None or not sub.address:

@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from reports import periods
 from reports.content import report_content
-from reports.delivery import current, dashboard_url, report_email, send_due_alerts, send_due_reports, send_report
+from reports.delivery import (
+    Counted,
+    current,
+    dashboard_url,
+    report_email,
+    send_due_alerts,
+    send_due_reports,
+    send_report,
+)
 from reports.models import Subscription
 from reports.render import render_report
 from sites.models import Site, normalise_domain
@@ -74,7 +82,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Sent the {period}ly report of {site.domain} ({dates.first} to {dates.last}) to {to}.")
 
     def _send_to_subscribers(self, site: Site, period: str, dates: DateRange) -> None:
-        counted: dict = {}
+        counted: Counted = {}
         subscriptions = current(Subscription.objects.filter(site=site, period=period))
         for sub in subscriptions:
             status = send_report(sub, dates, timezone.now(), counted) or "sent before (or being sent)"
