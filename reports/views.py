@@ -179,9 +179,11 @@ def _described(target: Target) -> str:
 
 # A mail client's one-click POST (RFC 8058) carries no CSRF token; the signed token is the proof.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET: a page asking to confirm. POST (the page's button, or a mail client's one-click): unsubscribe."""
+    """GET: a page asking to confirm. POST (the page's button, or a mail client's one-click): unsubscribe.
+
+    GET and HEAD change nothing: mail scanners open every link of a mail before its reader does."""
     try:
         target = read_token(token)
     except BadToken:

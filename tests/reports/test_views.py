@@ -83,6 +83,7 @@ def test_bad_form_input_comes_back_as_a_message(site):
 def test_unsubscribe_asks_on_get_and_unsubscribes_on_post_without_login(site):
     sub = Subscription.objects.create(site=site, email="team@example.com", period="week")
     url = f"/unsubscribe/{make_token(sub)}"
+    assert Client().head(url).status_code == 200
     page = Client().get(url)
     assert page.status_code == 200
     assert b"Stop getting the weekly report of mail.example?" in page.content
