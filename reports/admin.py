@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from reports.models import Alert, SentMail, Subscription
 
@@ -29,5 +31,15 @@ class SentMailAdmin(admin.ModelAdmin):
     search_fields = ("site__domain", "recipient")
     readonly_fields = ("site", "recipient", "kind", "period", "claimed_at", "sent_at", "attempts", "error")
 
+    actions = ["retry_now"]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows are claims of the delivery runs alone
+
+    @admin.action(description="Retry the selected failed mails at the next run")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[SentMail]) -> None:
+        """After a relay is fixed: the next run sends them, with one more attempt each (a given-up mail gets
+        one more)."""
+        failed = queryset.filter(status__in=[SentMail.Status.FAILED, SentMail.Status.GAVE_UP])
+        count = failed.update(status=SentMail.Status.FAILED, retry_at=timezone.now())
+        self.message_user(request, f"{count} mail(s) will be retried at the next run.")
