@@ -110,3 +110,12 @@ def test_a_tampered_token_is_a_400_page(site):
 def test_unsubscribe_answers_other_methods_405(site):
     sub = Subscription.objects.create(site=site, email="team@example.com", period="week")
     assert Client().put(f"/unsubscribe/{make_token(sub)}").status_code == 405
+
+
+def test_the_email_page_makes_a_bounded_number_of_queries(site, django_assert_max_num_queries):
+    _, client = member(site, "owner")
+    for n in range(10):
+        Subscription.objects.create(site=site, email=f"team{n}@example.com", period="week")
+        Alert.objects.create(site=site, email=f"ops{n}@example.com", kind="spike", threshold=10)
+    with django_assert_max_num_queries(12):
+        assert client.get(PAGE).status_code == 200
