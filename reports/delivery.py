@@ -125,7 +125,7 @@ def alert_email(firing: alerts.Firing, *, to: str, unsubscribe: str, key: str) -
     site = firing.alert.site
     text = (
         f"{firing.text}\n\nThe dashboard: {dashboard_url(site)}\n\n"
-        f"You get this mail as you set this alert on {site.domain}; at most one every "
+        f"This address gets this alert of {site.domain}, at most once every "
         f"{firing.alert.cooldown_hours} hours.\nUnsubscribe: {unsubscribe}\n"
     )
     return EmailMessage(firing.subject, text, to=[to], headers=_headers(unsubscribe, key))
