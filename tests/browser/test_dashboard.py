@@ -707,3 +707,23 @@ def test_the_funnel_panel_says_while_it_computes_and_when_it_fails(page: Page, l
     page.wait_for_selector("[data-funnel-panel][data-state=loaded]")
     assert funnel_bars(page)[0] == [3, 1]
     expect(funnel_panel(page).locator(".funnel-error")).to_be_hidden()
+
+
+def test_funnels_on_a_phone_and_through_a_shared_link(page: Page, live_server, owner_site):
+    """The panel fits 390 px, long goal names included, and a shared link shows it read-only."""
+    from sites.goals import funnel_create, goal_create
+    from sites.services import share_link_create
+
+    long_name = "Read the hello article all the way to its very last paragraph"
+    goal_create(site=owner_site, goal_type="page", page_path="/blog/hello", display_name=long_name)
+    goal_create(site=owner_site, goal_type="page", page_path="/about")
+    funnel_create(site=owner_site, name="A funnel with a name long enough to wrap", steps=[long_name, "Visit /about"])
+    token = share_link_create(owner_site).token
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/share/{token}/")
+    funnel_loaded(page)
+    assert funnel_bars(page)[0] == expected_reached(owner_site, "A funnel with a name long enough to wrap") == [3, 1]
+    assert funnel_rows(page)[0][:2] == [f"1. {long_name}", "3"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.locator("a.settings-link").count() == 0
+    screenshot(page, "funnel-panel-phone-shared")
