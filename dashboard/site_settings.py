@@ -139,6 +139,7 @@ def _goal_form(goal_type: str, refused: dict[str, Any] | None) -> GoalForm:
 # Rows the funnel form shows: without a script, a funnel of up to this many steps can be made; the script
 # adds rows up to the most steps a funnel has.
 DEFAULT_FUNNEL_ROWS = 4
+MAX_FUNNEL_ROWS = 2 * FUNNEL_STEPS[1]
 
 
 class StepsField(forms.TypedMultipleChoiceField):
@@ -174,7 +175,8 @@ class FunnelForm(forms.Form):
     def rows(self) -> list[int | None]:
         """The goal id of each <select> row: as posted (blanks kept, so nothing typed moves), else empty rows."""
         posted = [as_id(value) for value in self.data.getlist("steps")] if isinstance(self.data, QueryDict) else []
-        return posted + [None] * (DEFAULT_FUNNEL_ROWS - len(posted))
+        # A crafted post of a thousand rows would come back as a page of a thousand lists of every goal.
+        return posted[:MAX_FUNNEL_ROWS] + [None] * (DEFAULT_FUNNEL_ROWS - len(posted))
 
 
 # A new key's secret waits here, in the session, for the one page view after the POST that shows it.

@@ -436,6 +436,9 @@ def test_a_funnel_of_nine_steps_or_over_the_limit_is_refused(owner_client, site,
     assert nine.status_code == 400
     assert "A funnel has 2 to 8 steps." in funnels_section(nine)
     assert len(chosen_steps(funnels_section(nine))) == 9  # every posted row is shown again
+    flood = owner_client.post(f"{SETTINGS}funnels", {"name": "Flood", "steps": [goals[0].id] * 500})
+    assert flood.status_code == 400
+    assert len(chosen_steps(funnels_section(flood))) == 16  # up to twice the most steps
     monkeypatch.setattr("sites.goals.MAX_FUNNELS", 1)
     funnel_create(site=site, name="First", steps=["Visit /step/0", "Visit /step/1"])
     over = owner_client.post(f"{SETTINGS}funnels", {"name": "Second", "steps": [goals[2].id, goals[3].id]})
