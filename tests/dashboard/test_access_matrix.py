@@ -36,6 +36,15 @@ MANAGE_GOALS = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#goals"),
 )
+# Funnel forms: a refused funnel comes back at once with its error (the site has no goals here: 400); a
+# deletion goes back to the page's funnels section.
+MANAGE_FUNNELS = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(400))
+DELETE_FUNNEL = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
+)
 # Each member manages their own mail; owners' extra powers are checked by the reports tests.
 EMAIL_ACTION = by_session(
     anonymous=LOGIN,
@@ -65,6 +74,12 @@ ROUTES: dict[str, Row] = {
         "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
     ),
     "sites/<str:domain>/settings/goals/<int:goal_id>/delete": site("post", "settings/goals/1/delete", MANAGE_GOALS),
+    "sites/<str:domain>/settings/funnels": site(
+        "post", "settings/funnels", MANAGE_FUNNELS, {"name": "Sign-ups", "steps": ["1", "2"]}
+    ),
+    "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete": site(
+        "post", "settings/funnels/1/delete", DELETE_FUNNEL
+    ),
     "sites/<str:domain>/settings/members": site(
         "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),
