@@ -131,7 +131,8 @@ def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[s
             "site_url": reverse("dashboard:shared", args=[token]),
         }
     can_manage = token is None and user_owns(request.user, site)
-    return {"site": site, "can_manage": can_manage, "has_goals": site.goals.exists(), **links}
+    member = token is None  # members (not share-link readers) manage their own email reports
+    return {"site": site, "can_manage": can_manage, "member": member, "has_goals": site.goals.exists(), **links}
 
 
 def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:

@@ -45,6 +45,13 @@ DELETE_FUNNEL = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
 )
+# Each member manages their own mail; owners' extra powers are checked by the reports tests.
+EMAIL_ACTION = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=Outcome(302, location="/sites/stats.example/email/"),
+    owner=Outcome(302, location="/sites/stats.example/email/"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -100,6 +107,20 @@ ROUTES: dict[str, Row] = {
         by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(302, location="/")),
         {"confirm": "stats.example"},
     ),
+    "sites/<str:domain>/email/": site("get", "email/", READ),
+    "sites/<str:domain>/email/subscriptions": site("post", "email/subscriptions", EMAIL_ACTION, {"week": "on"}),
+    "sites/<str:domain>/email/subscriptions/<int:subscription_id>/delete": site(
+        "post", "email/subscriptions/1/delete", EMAIL_ACTION
+    ),
+    "sites/<str:domain>/email/recipients": site(
+        "post", "email/recipients", EMAIL_ACTION, {"email": "team@example.com", "period": "week"}
+    ),
+    "sites/<str:domain>/email/alerts": site(
+        "post", "email/alerts", EMAIL_ACTION, {"kind": "spike", "threshold": "100", "cooldown_hours": "24"}
+    ),
+    "sites/<str:domain>/email/alerts/<int:alert_id>/delete": site("post", "email/alerts/1/delete", EMAIL_ACTION),
+    # Without login, for the holder of a mail's signed link; a token not signed here is refused for all.
+    "unsubscribe/<str:token>": Row("get", "unsubscribe/{token}", everyone(Outcome(400))),
     "share/<str:token>/": Row("get", "share/{token}/", SHARED),
     "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
     "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),
