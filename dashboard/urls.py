@@ -1,10 +1,14 @@
 from django.urls import path
 
-from dashboard import export_views, site_settings, views
+from dashboard import export_views, onboarding, site_settings, views
 
 app_name = "dashboard"
 urlpatterns = [
     path("", views.site_list, name="site-list"),
+    # Not under sites/: any single-label name there is a site's domain.
+    path("new-site/", onboarding.add_site, name="add-site"),
+    path("sites/<str:domain>/setup/", onboarding.setup, name="setup"),
+    path("sites/<str:domain>/setup/status", onboarding.setup_status, name="setup-status"),
     path("sites/<str:domain>/", views.site_dashboard, name="site"),
     path("sites/<str:domain>/pages/", views.article_dashboard, name="article"),
     path("sites/<str:domain>/data/<slug:kind>", views.site_data, name="site-data"),

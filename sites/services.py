@@ -22,7 +22,8 @@ class AccessError(ValueError):
 
 @transaction.atomic
 def site_create(*, owner: User, domain: str, name: str = "", timezone: str = "UTC") -> Site:
-    site = Site(domain=normalise_domain(domain), name=name or normalise_domain(domain), timezone=timezone)
+    domain = normalise_domain(domain)
+    site = Site(domain=domain, name=name or domain[:200], timezone=timezone)
     site.full_clean()
     site.save()
     Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)

@@ -48,6 +48,10 @@ def site(method: str, path: str, expected: dict[str, Outcome], data: dict | None
 # route pattern -> the request made and its outcome per principal
 ROUTES: dict[str, Row] = {
     "": Row("get", "", by_session(anonymous=LOGIN, stranger=OK, viewer=OK, owner=OK)),
+    # Any signed-in user may add a site of their own.
+    "new-site/": Row("get", "new-site/", by_session(anonymous=LOGIN, stranger=OK, viewer=OK, owner=OK)),
+    "sites/<str:domain>/setup/": site("get", "setup/", MANAGE_PAGE),
+    "sites/<str:domain>/setup/status": site("get", "setup/status", MANAGE_PAGE),
     "sites/<str:domain>/": site("get", "", READ),
     "sites/<str:domain>/pages/": site("get", "pages/?path=/blog/x", READ),
     "sites/<str:domain>/data/<slug:kind>": site("get", "data/aggregate?period=30d", READ),
