@@ -1,5 +1,5 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, goals, members, API keys,
-share links, retention and deletion.
+"""A site's settings page, for its owners: snippet and install check, time zone, exclusions, goals, members,
+API keys, share links, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sites.exclusions import ExclusionError, exclusions_set
 from sites.goals import GoalError, goal_create, goal_delete
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Goal, Membership, Site
@@ -65,6 +66,28 @@ class MemberForm(forms.Form):
 class RetentionForm(forms.Form):
     retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
     archive_retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
+
+
+def _one_per_line(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=50_000, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ExclusionsForm(forms.Form):
+    """A site's exclusions, one entry per line (sites/exclusions.py checks and normalises them)."""
+
+    excluded_paths = _one_per_line("Excluded paths", "e.g. /admin/** (* any characters but /, ** any)")
+    allowed_hostnames = _one_per_line("Count only these hostnames", "e.g. blog.example or *.blog.example; empty: all")
+    excluded_ip_ranges = _one_per_line("Excluded address ranges", "CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32")
+
+    @classmethod
+    def of(cls, site: Site) -> ExclusionsForm:
+        fields = ("excluded_paths", "allowed_hostnames", "excluded_ip_ranges")
+        return cls(initial={name: "\n".join(getattr(site, name)) for name in fields})
+
+    def lists(self) -> dict[str, list[str]]:
+        return {name: str(value).splitlines() for name, value in self.cleaned_data.items()}
 
 
 class ConfirmForm(forms.Form):
@@ -152,6 +175,7 @@ def _page(request: HttpRequest, site: Site) -> HttpResponse:
         "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
         "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
+        "exclusions_form": ExclusionsForm.of(site),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
         "keys": api_keys_reaching_site(_user(request), site).prefetch_related("sites"),
@@ -210,6 +234,19 @@ def set_timezone(request: HttpRequest, site: Site) -> None:
 
 def _to_goals(site: Site) -> HttpResponse:
     return redirect(reverse("dashboard:settings", args=[site.domain]) + "#goals")
+
+
+@owner_action
+def set_exclusions(request: HttpRequest, site: Site) -> HttpResponse:
+    form = ExclusionsForm(request.POST)
+    if _valid(request, form):
+        try:
+            exclusions_set(site=site, **form.lists())
+        except ExclusionError as exc:
+            messages.error(request, f"{form.fields[exc.field].label}: {exc.message} Nothing was changed.")
+        else:
+            messages.success(request, "Exclusions saved; they apply to events from now on, within a minute.")
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#exclusions")
 
 
 @owner_action

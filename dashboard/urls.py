@@ -14,6 +14,7 @@ urlpatterns = [
     path("sites/<str:domain>/data/<slug:kind>", views.site_data, name="site-data"),
     path("sites/<str:domain>/settings/", site_settings.settings_page, name="settings"),
     path("sites/<str:domain>/settings/timezone", site_settings.set_timezone, name="settings-timezone"),
+    path("sites/<str:domain>/settings/exclusions", site_settings.set_exclusions, name="settings-exclusions"),
     path("sites/<str:domain>/settings/goals", site_settings.create_goal, name="settings-goal"),
     path(
         "sites/<str:domain>/settings/goals/<int:goal_id>/delete",

@@ -55,6 +55,12 @@ class Site(models.Model):
         help_text="Some of its visitor ids last longer than a day (µAnalytics' monthly tokens), so its "
         "multi-day visitor counts come from raw events, not rollups",
     )
+    # What the site does not count (sites/exclusions.py): page paths (`*`, `**` wildcards), the hostnames it
+    # counts alone when any are listed, and client address ranges (CIDR), checked before the address is
+    # forgotten. Events they catch are dropped and counted by reason, as bots are.
+    excluded_paths = models.JSONField(default=list, blank=True)
+    allowed_hostnames = models.JSONField(default=list, blank=True)
+    excluded_ip_ranges = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["domain"]

@@ -58,6 +58,17 @@ ROUTES: dict[str, Row] = {
     "sites/<str:domain>/export": site("get", "export?format=csv", READ),
     "sites/<str:domain>/settings/": site("get", "settings/", MANAGE_PAGE),
     "sites/<str:domain>/settings/timezone": site("post", "settings/timezone", MANAGE_ACTION, {"timezone": "UTC"}),
+    "sites/<str:domain>/settings/exclusions": site(
+        "post",
+        "settings/exclusions",
+        by_session(
+            anonymous=LOGIN,
+            stranger=NOT_FOUND,
+            viewer=FORBIDDEN,
+            owner=Outcome(302, location="/sites/stats.example/settings/#exclusions"),
+        ),
+        {"excluded_paths": "/admin/**", "allowed_hostnames": "", "excluded_ip_ranges": "10.0.0.0/8"},
+    ),
     "sites/<str:domain>/settings/goals": site(
         "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
     ),
