@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from sites.exclusions import ExclusionError, exclusions_set
 from sites.goals import GoalError, goal_create, goal_delete
+from sites.invitations import InvitationError, invitation_create, invitation_mail, invitation_revoke, pending
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Goal, Membership, Site
 from sites.selectors import api_keys_reaching_site, site_for_owner
@@ -31,6 +32,7 @@ from sites.services import (
     AccessError,
     membership_remove,
     membership_set,
+    ownership_transfer,
     share_link_create,
     share_link_revoke,
     site_update,
@@ -61,6 +63,15 @@ class TimezoneForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TransferForm(forms.Form):
+    membership = forms.IntegerField(min_value=1)
 
 
 class RetentionForm(forms.Form):
@@ -175,6 +186,8 @@ def _page(request: HttpRequest, site: Site) -> HttpResponse:
         "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
         "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
+        "invitation_form": InvitationForm(initial={"role": Membership.Role.VIEWER}),
+        "invitations": pending(site, timezone.now()),
         "exclusions_form": ExclusionsForm.of(site),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
@@ -290,6 +303,52 @@ def set_member(request: HttpRequest, site: Site) -> None:
         messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}.")
     except AccessError as exc:
         messages.error(request, str(exc))
+
+
+def _to_members(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#members")
+
+
+@owner_action
+def invite(request: HttpRequest, site: Site) -> HttpResponse:
+    """Invite an address with a role: a mail with a link that works once, until it expires."""
+    form = InvitationForm(request.POST)
+    if _valid(request, form):
+        try:
+            invitation, token = invitation_create(site=site, invited_by=_user(request), **form.cleaned_data)
+        except InvitationError as exc:
+            messages.error(request, exc.message)
+        else:
+            link = request.build_absolute_uri(reverse("dashboard:invitation", args=[token]))
+            invitation_mail(invitation, link=link)
+            messages.success(
+                request, f"Invitation sent to {invitation.email}; it expires {invitation.expires:%Y-%m-%d}."
+            )
+    return _to_members(site)
+
+
+@owner_action
+def revoke_invitation(request: HttpRequest, site: Site, invitation_id: int) -> HttpResponse:
+    if invitation_revoke(site=site, invitation_id=invitation_id):
+        messages.success(request, "Invitation revoked; its link no longer works.")
+    else:
+        messages.error(request, "No such open invitation.")
+    return _to_members(site)
+
+
+@owner_action
+def transfer_ownership(request: HttpRequest, site: Site) -> HttpResponse:
+    """Make another member an owner and the current owner a viewer; the viewer lands on the dashboard."""
+    form = TransferForm(request.POST)
+    if not _valid(request, form):
+        return _to_members(site)
+    try:
+        target = ownership_transfer(site=site, owner=_user(request), membership_id=form.cleaned_data["membership"])
+    except AccessError as exc:
+        messages.error(request, str(exc))
+        return _to_members(site)
+    messages.success(request, f"{target.user.username} owns {site.domain} now.")
+    return redirect("dashboard:site", site.domain)
 
 
 @owner_action

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import export_views, onboarding, site_settings, views
+from dashboard import export_views, invitations, onboarding, site_settings, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -27,6 +27,13 @@ urlpatterns = [
         site_settings.remove_member,
         name="settings-member-remove",
     ),
+    path("sites/<str:domain>/settings/invitations", site_settings.invite, name="settings-invite"),
+    path(
+        "sites/<str:domain>/settings/invitations/<int:invitation_id>/revoke",
+        site_settings.revoke_invitation,
+        name="settings-invitation-revoke",
+    ),
+    path("sites/<str:domain>/settings/transfer", site_settings.transfer_ownership, name="settings-transfer"),
     path("sites/<str:domain>/settings/keys", site_settings.create_key, name="settings-key"),
     path("sites/<str:domain>/settings/keys/<str:prefix>/revoke", site_settings.revoke_key, name="settings-key-revoke"),
     path("sites/<str:domain>/settings/share", site_settings.create_share_link, name="settings-share"),
@@ -38,6 +45,7 @@ urlpatterns = [
     path("sites/<str:domain>/settings/retention", site_settings.set_retention, name="settings-retention"),
     path("sites/<str:domain>/settings/delete-data", site_settings.delete_data, name="settings-delete-data"),
     path("sites/<str:domain>/settings/delete-site", site_settings.delete_site, name="settings-delete-site"),
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("share/<str:token>/", views.shared_dashboard, name="shared"),
     path("share/<str:token>/pages/", views.shared_article, name="shared-article"),
     path("share/<str:token>/data/<slug:kind>", views.shared_data, name="shared-data"),

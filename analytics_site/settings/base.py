@@ -9,6 +9,7 @@ from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -163,6 +164,13 @@ AUTH_PASSWORD_VALIDATORS = [
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)  # django-environ's way: EMAIL_BACKEND, EMAIL_HOST, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="footfall@localhost")
+
+# Who may make an account: `invite` (the default) only through an owner's invitation, `open` anyone at
+# /accounts/signup/ too, `closed` nobody (invitations then join existing accounts only).
+REGISTRATION = env.str("REGISTRATION", default="invite")
+if REGISTRATION not in ("closed", "invite", "open"):
+    raise ImproperlyConfigured(f"REGISTRATION must be closed, invite or open, not {REGISTRATION!r}.")
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # Two-factor login is optional per user (a TOTP authenticator app, set up on /accounts/two-factor/).
 OTP_TOTP_ISSUER = "Footfall"

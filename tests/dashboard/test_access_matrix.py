@@ -36,6 +36,12 @@ MANAGE_GOALS = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#goals"),
 )
+MANAGE_MEMBERS = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#members"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -79,6 +85,15 @@ ROUTES: dict[str, Row] = {
     "sites/<str:domain>/settings/members/<int:membership_id>/remove": site(
         "post", "settings/members/{membership}/remove", MANAGE_ACTION
     ),
+    "sites/<str:domain>/settings/invitations": site(
+        "post", "settings/invitations", MANAGE_MEMBERS, {"email": "new@example.com", "role": "viewer"}
+    ),
+    "sites/<str:domain>/settings/invitations/<int:invitation_id>/revoke": site(
+        "post", "settings/invitations/1/revoke", MANAGE_MEMBERS
+    ),
+    # Past the access check a member the site does not have is refused on the settings page
+    # (tests/dashboard/test_site_settings.py hands a site over).
+    "sites/<str:domain>/settings/transfer": site("post", "settings/transfer", MANAGE_MEMBERS, {"membership": "999999"}),
     # The new key is shown once, on the settings page the POST redirects to.
     "sites/<str:domain>/settings/keys": site(
         "post", "settings/keys", MANAGE_ACTION, {"name": "k", "scopes": ["stats:read"]}
@@ -100,6 +115,9 @@ ROUTES: dict[str, Row] = {
         by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(302, location="/")),
         {"confirm": "stats.example"},
     ),
+    # An invitation's link is its own secret: a token no invitation has is 404 for everyone
+    # (tests/dashboard/test_invitations.py follows real links).
+    "invitations/<str:token>/": Row("get", "invitations/{token}/", everyone(NOT_FOUND)),
     "share/<str:token>/": Row("get", "share/{token}/", SHARED),
     "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
     "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),
