@@ -1,7 +1,7 @@
 """The page an invitation's link opens: who invites whom to which site, and the ways to accept it:
 as the signed-in account the mail was sent to, or with a new account for that address (unless
 REGISTRATION is closed). Logging in to an existing account goes through the usual login, second factor
-included, and comes back here.
+included, and comes back here. With REGISTRATION=open, /accounts/signup/ makes accounts without one.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from sites.invitations import InvitationError, invitation_accept, invitation_accept_new_user, invitation_for_token
+from sites.invitations import (
+    InvitationError,
+    account_create,
+    invitation_accept,
+    invitation_accept_new_user,
+    invitation_for_token,
+)
 from sites.models import Invitation
 
 # A new account has no second factor yet; it logs in with the password only, as a new user would.
@@ -75,3 +81,27 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, found, form, exc.message, STATUS.get(exc.code, 400))
     error = "" if form.errors else "Log in, or make an account, to accept."
     return _page(request, found, form, error, status=400)
+
+
+class SignupForm(NewAccountForm):
+    email = forms.EmailField(max_length=254)
+
+    field_order = ["username", "email", "password1", "password2"]
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Open sign-up, only while REGISTRATION=open (404 otherwise); the new account adds its first site next."""
+    if settings.REGISTRATION != "open":
+        raise Http404("Accounts are made by invitation here.")
+    form = SignupForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = account_create(username=data["username"], email=data["email"], password=data["password1"])
+        except InvitationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            login(request, user, backend=BACKEND)
+            return redirect("dashboard:add-site")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)

@@ -68,6 +68,10 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, LAST_ATTEMPT)
         return super().form_invalid(form)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Read per request, not at import: the page links sign-up only while it is open.
+        return {**super().get_context_data(**kwargs), "registration_open": settings.REGISTRATION == "open"}
+
 
 def admin_login(request: HttpRequest) -> HttpResponse:
     """Django admin's login page, replaced: people log in on the project's page, which asks for the code."""

@@ -147,15 +147,33 @@ def invitation_accept_new_user(*, token: str, username: str, password: str) -> U
         if User.objects.filter(email__iexact=invitation.email).exists():
             message = f"An account for {invitation.email} exists already: log in to accept."
             raise InvitationError("account_exists", message)
-        user = User(username=username.strip(), email=invitation.email)
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise InvitationError("invalid_field", " ".join(exc.messages), "password1") from exc
-        user.set_password(password)
-        user.save()
+        user = _new_user(username=username, email=invitation.email, password=password)
         _claim(invitation, user, moment)
     return user
+
+
+def _new_user(*, username: str, email: str, password: str) -> User:
+    user = User(username=username.strip(), email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvitationError("invalid_field", " ".join(exc.messages), "password1") from exc
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def account_create(*, username: str, email: str, password: str) -> User:
+    """Make an account by open sign-up (REGISTRATION=open only); it joins no site until invited or it adds one."""
+    if settings.REGISTRATION != "open":
+        raise InvitationError("registration_closed", "Accounts are made by invitation here.")
+    email = _email(email)
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username.strip()).exists():
+            raise InvitationError("username_taken", "This username is taken.", "username")
+        if User.objects.filter(email__iexact=email).exists():
+            raise InvitationError("account_exists", f"An account for {email} exists already: log in.", "email")
+        return _new_user(username=username, email=email, password=password)
 
 
 def invitation_revoke(*, site: Site, invitation_id: int) -> bool:

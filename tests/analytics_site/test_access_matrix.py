@@ -102,6 +102,8 @@ ROWS: list[tuple[str, Row]] = [
     ),
     ("accounts/logout/", Row("post", "accounts/logout/", everyone(Outcome(302, location="/accounts/login/")))),
     ("accounts/logout/", Row("get", "accounts/logout/", everyone(Outcome(405)))),
+    # Open sign-up exists only with REGISTRATION=open (tests/dashboard/test_invitations.py opens it).
+    ("accounts/signup/", Row("get", "accounts/signup/", everyone(NOT_FOUND))),
     ("accounts/password_change/", Row("get", "accounts/password_change/", SIGNED_IN)),
     ("accounts/password_change/done/", Row("get", "accounts/password_change/done/", SIGNED_IN)),
     ("accounts/password_reset/", Row("get", "accounts/password_reset/", everyone(OK))),

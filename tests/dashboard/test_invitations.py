@@ -138,3 +138,24 @@ def test_an_owner_hands_the_site_over_and_becomes_a_viewer(owner_client):
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {"owner": "viewer", "heir": "owner"}
     assert owner_client.get(SETTINGS).status_code == 403
+
+
+def test_open_sign_up_makes_an_account_that_adds_its_first_site(client, settings):
+    settings.REGISTRATION = "open"
+    assert 'href="/accounts/signup/"' in client.get("/accounts/login/").content.decode()
+    data = {"username": "newcomer", "email": "New@Example.com", "password1": PASSWORD, "password2": PASSWORD}
+    response = client.post("/accounts/signup/", data)
+    assert response["Location"] == "/new-site/"
+    assert client.get("/new-site/").status_code == 200  # logged in
+    assert User.objects.get(username="newcomer").email == "new@example.com"
+    again = client.post("/accounts/signup/", {**data, "username": "second"})
+    assert again.status_code == 400
+    assert "exists already" in again.context["form"].errors["email"][0]
+
+
+@pytest.mark.parametrize("registration", ["invite", "closed"])
+def test_sign_up_is_closed_unless_open(client, settings, registration):
+    settings.REGISTRATION = registration
+    assert 'href="/accounts/signup/"' not in client.get("/accounts/login/").content.decode()
+    assert client.get("/accounts/signup/").status_code == 404
+    assert client.post("/accounts/signup/", {"username": "x"}).status_code == 404
