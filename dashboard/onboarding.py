@@ -30,7 +30,9 @@ class AddSiteForm(forms.Form):
         help_text="As the snippet will report it, e.g. blog.example (stored lower case, without www.)",
     )
     # The page's script selects the browser's own zone while the field is untouched.
-    timezone = forms.ChoiceField(choices=timezone_choices, initial="UTC", help_text="The site's days follow it")
+    timezone = forms.ChoiceField(
+        label="Time zone", choices=timezone_choices, initial="UTC", help_text="The site's days follow it"
+    )
 
 
 def _user(request: HttpRequest) -> User:
