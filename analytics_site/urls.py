@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from analytics_site import login_guard
+from analytics_site import login_guard, sso
 from dashboard import invitations, two_factor
 from dashboard.graphql.views import graphql_api
 
@@ -49,6 +49,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         login_guard.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # Single sign-on through the OpenID Connect provider (404 while OIDC_ISSUER is unset).
+    path("accounts/sso/", sso.SsoLoginView.as_view(), name="oidc-login"),
+    path("accounts/sso/callback", sso.SsoCallbackView.as_view(), name="oidc-callback"),
     # Open sign-up, only with REGISTRATION=open; otherwise accounts come from invitations or the admin.
     path("accounts/signup/", invitations.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

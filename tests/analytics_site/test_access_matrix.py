@@ -102,6 +102,9 @@ ROWS: list[tuple[str, Row]] = [
     ),
     ("accounts/logout/", Row("post", "accounts/logout/", everyone(Outcome(302, location="/accounts/login/")))),
     ("accounts/logout/", Row("get", "accounts/logout/", everyone(Outcome(405)))),
+    # Single sign-on exists only with OIDC_ISSUER set (tests/browser/test_sso.py signs in at a real provider).
+    ("accounts/sso/", Row("get", "accounts/sso/", everyone(NOT_FOUND))),
+    ("accounts/sso/callback", Row("get", "accounts/sso/callback?code=x&state=y", everyone(NOT_FOUND))),
     # Open sign-up exists only with REGISTRATION=open (tests/dashboard/test_invitations.py opens it).
     ("accounts/signup/", Row("get", "accounts/signup/", everyone(NOT_FOUND))),
     ("accounts/password_change/", Row("get", "accounts/password_change/", SIGNED_IN)),
