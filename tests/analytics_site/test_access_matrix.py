@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sites.goals import funnel_create, goal_create
+from sites.invitations import invitation_create
 from tests.factories import SessionFactory
 from tests.principals import (
     FORBIDDEN,
@@ -242,7 +243,7 @@ ADMIN_RULES = [
     # Keys are created with `manage.py create_api_key`, which shows the secret once; goals and funnels
     # over the API (or the site's settings), which check them. Dropped events are counted by the pipeline alone.
     AdminRule(
-        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel)/add/",
+        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel|sites/invitation)/add/",
         Row("get", "admin/{label}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     AdminRule(MODEL, Row("get", "admin/{app}/{model}/", staff_only(staff=FORBIDDEN))),
@@ -306,6 +307,7 @@ def admin_fields(principals: Principals) -> dict[str, object]:
     goal_create(site=principals.site, goal_type="event", event_name="Signup")
     goal_create(site=principals.site, goal_type="page", page_path="/pricing")
     funnel_create(site=principals.site, name="Sign-ups", steps=["Visit /pricing", "Signup"])
+    invitation_create(site=principals.site, invited_by=owner, email="new@example.com", role="viewer")
     fields: dict[str, object] = {
         "site_type": ContentType.objects.get_for_model(principals.site).id,
         "site": principals.site.pk,
