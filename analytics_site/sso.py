@@ -9,6 +9,7 @@ authenticator code is asked for password logins only (dashboard/two_factor.py re
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -17,9 +18,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+logger = logging.getLogger(__name__)
 # Set in the session of a login through the provider.
 SSO_SESSION = "footfall_sso"
 DISCOVERY_TIMEOUT_SECONDS = 5
@@ -128,7 +131,11 @@ class SsoLoginView(OIDCAuthenticationRequestView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not enabled():
             raise Http404("Single sign-on is not configured.")
-        self.OIDC_OP_AUTH_ENDPOINT = setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except (requests.RequestException, ValueError, KeyError, ImproperlyConfigured):
+            logger.warning("the OpenID Connect provider's discovery failed", exc_info=True)
+            return redirect(settings.LOGIN_REDIRECT_URL_FAILURE)
         self.OIDC_RP_CLIENT_ID = settings.OIDC_CLIENT_ID
         return super().get(request)
 
@@ -141,7 +148,12 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not enabled():
             raise Http404("Single sign-on is not configured.")
-        return super().get(request)
+        try:
+            return super().get(request)
+        except (requests.RequestException, ValueError, KeyError, ImproperlyConfigured):
+            # The provider is unreachable or answers what no provider should: the login page says it failed.
+            logger.warning("signing in through the OpenID Connect provider failed", exc_info=True)
+            return self.login_failure()
 
     def login_success(self) -> HttpResponse:
         response: HttpResponse = super().login_success()

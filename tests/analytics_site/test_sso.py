@@ -61,3 +61,19 @@ def test_while_off_the_login_page_offers_no_provider_and_its_routes_answer_404(c
     assert client.get("/accounts/sso/").status_code == 404
     assert client.get("/accounts/sso/callback", {"code": "x", "state": "y"}).status_code == 404
     assert not User.objects.exists()
+
+
+def test_an_unreachable_provider_sends_people_back_to_the_login_page(client, settings):
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings.OIDC_ISSUER = f"http://127.0.0.1:{port}/o"
+    sso.discovery.cache_clear()
+    for path in ("/accounts/sso/", "/accounts/sso/callback?code=x&state=y"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert "failed" in client.get("/accounts/login/?sso=failed").content.decode()
+    sso.discovery.cache_clear()
