@@ -21,6 +21,12 @@ urlpatterns = [
         site_settings.delete_goal,
         name="settings-goal-delete",
     ),
+    path("sites/<str:domain>/settings/funnels", site_settings.create_funnel, name="settings-funnel"),
+    path(
+        "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete",
+        site_settings.delete_funnel,
+        name="settings-funnel-delete",
+    ),
     path("sites/<str:domain>/settings/members", site_settings.set_member, name="settings-member"),
     path(
         "sites/<str:domain>/settings/members/<int:membership_id>/remove",

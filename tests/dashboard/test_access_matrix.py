@@ -42,6 +42,15 @@ MANAGE_MEMBERS = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#members"),
 )
+# Funnel forms: a refused funnel comes back at once with its error (the site has no goals here: 400); a
+# deletion goes back to the page's funnels section.
+MANAGE_FUNNELS = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(400))
+DELETE_FUNNEL = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -79,6 +88,12 @@ ROUTES: dict[str, Row] = {
         "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
     ),
     "sites/<str:domain>/settings/goals/<int:goal_id>/delete": site("post", "settings/goals/1/delete", MANAGE_GOALS),
+    "sites/<str:domain>/settings/funnels": site(
+        "post", "settings/funnels", MANAGE_FUNNELS, {"name": "Sign-ups", "steps": ["1", "2"]}
+    ),
+    "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete": site(
+        "post", "settings/funnels/1/delete", DELETE_FUNNEL
+    ),
     "sites/<str:domain>/settings/members": site(
         "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),
