@@ -1,5 +1,5 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, goals, funnels, members,
-API keys, share links, retention and deletion.
+"""A site's settings page, for its owners: snippet and install check, time zone, exclusions, goals, funnels,
+members, invitations, API keys, share links, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -22,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from sites.exclusions import ExclusionError, exclusions_set
 from sites.goals import FUNNEL_STEPS, GoalError, as_id, funnel_create, funnel_delete, goal_create, goal_delete
+from sites.invitations import InvitationError, invitation_create, invitation_mail, invitation_revoke, pending
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Goal, Membership, Site
 from sites.selectors import api_keys_reaching_site, site_for_owner
@@ -30,6 +32,7 @@ from sites.services import (
     AccessError,
     membership_remove,
     membership_set,
+    ownership_transfer,
     share_link_create,
     share_link_revoke,
     site_update,
@@ -62,9 +65,40 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
+class InvitationForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TransferForm(forms.Form):
+    membership = forms.IntegerField(min_value=1)
+
+
 class RetentionForm(forms.Form):
     retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
     archive_retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
+
+
+def _one_per_line(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=50_000, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ExclusionsForm(forms.Form):
+    """A site's exclusions, one entry per line (sites/exclusions.py checks and normalises them)."""
+
+    excluded_paths = _one_per_line("Excluded paths", "e.g. /admin/** (* any characters but /, ** any)")
+    allowed_hostnames = _one_per_line("Count only these hostnames", "e.g. blog.example or *.blog.example; empty: all")
+    excluded_ip_ranges = _one_per_line("Excluded address ranges", "CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32")
+
+    @classmethod
+    def of(cls, site: Site) -> ExclusionsForm:
+        fields = ("excluded_paths", "allowed_hostnames", "excluded_ip_ranges")
+        return cls(initial={name: "\n".join(getattr(site, name)) for name in fields})
+
+    def lists(self) -> dict[str, list[str]]:
+        return {name: str(value).splitlines() for name, value in self.cleaned_data.items()}
 
 
 class ConfirmForm(forms.Form):
@@ -202,6 +236,9 @@ def _page(
         "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
         "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
+        "invitation_form": InvitationForm(initial={"role": Membership.Role.VIEWER}),
+        "invitations": pending(site, timezone.now()),
+        "exclusions_form": ExclusionsForm.of(site),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
         "keys": api_keys_reaching_site(_user(request), site).prefetch_related("sites"),
@@ -260,6 +297,19 @@ def set_timezone(request: HttpRequest, site: Site) -> None:
 
 def _to_goals(site: Site) -> HttpResponse:
     return redirect(reverse("dashboard:settings", args=[site.domain]) + "#goals")
+
+
+@owner_action
+def set_exclusions(request: HttpRequest, site: Site) -> HttpResponse:
+    form = ExclusionsForm(request.POST)
+    if _valid(request, form):
+        try:
+            exclusions_set(site=site, **form.lists())
+        except ExclusionError as exc:
+            messages.error(request, f"{form.fields[exc.field].label}: {exc.message} Nothing was changed.")
+        else:
+            messages.success(request, "Exclusions saved; they apply to events from now on, within a minute.")
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#exclusions")
 
 
 @owner_action
@@ -338,6 +388,52 @@ def set_member(request: HttpRequest, site: Site) -> None:
         messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}.")
     except AccessError as exc:
         messages.error(request, str(exc))
+
+
+def _to_members(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#members")
+
+
+@owner_action
+def invite(request: HttpRequest, site: Site) -> HttpResponse:
+    """Invite an address with a role: a mail with a link that works once, until it expires."""
+    form = InvitationForm(request.POST)
+    if _valid(request, form):
+        try:
+            invitation, token = invitation_create(site=site, invited_by=_user(request), **form.cleaned_data)
+        except InvitationError as exc:
+            messages.error(request, exc.message)
+        else:
+            link = request.build_absolute_uri(reverse("dashboard:invitation", args=[token]))
+            invitation_mail(invitation, link=link)
+            messages.success(
+                request, f"Invitation sent to {invitation.email}; it expires {invitation.expires:%Y-%m-%d}."
+            )
+    return _to_members(site)
+
+
+@owner_action
+def revoke_invitation(request: HttpRequest, site: Site, invitation_id: int) -> HttpResponse:
+    if invitation_revoke(site=site, invitation_id=invitation_id):
+        messages.success(request, "Invitation revoked; its link no longer works.")
+    else:
+        messages.error(request, "No such open invitation.")
+    return _to_members(site)
+
+
+@owner_action
+def transfer_ownership(request: HttpRequest, site: Site) -> HttpResponse:
+    """Make another member an owner and the current owner a viewer; the viewer lands on the dashboard."""
+    form = TransferForm(request.POST)
+    if not _valid(request, form):
+        return _to_members(site)
+    try:
+        target = ownership_transfer(site=site, owner=_user(request), membership_id=form.cleaned_data["membership"])
+    except AccessError as exc:
+        messages.error(request, str(exc))
+        return _to_members(site)
+    messages.success(request, f"{target.user.username} owns {site.domain} now.")
+    return redirect("dashboard:site", site.domain)
 
 
 @owner_action

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +21,9 @@ from dashboard.results import aggregate_json, breakdown_json, funnel_json, times
 from sites.goals import funnel_of_site
 from sites.models import Funnel, Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
-from stats import DateRange, Kind, QueryError, StatsQuery, articles, build_query
+from stats import Kind, QueryError, StatsQuery, articles, build_query
 from stats.dimensions import GOAL
+from stats.summaries import SiteSummary, site_summaries
 from tracker.demo.traffic import DEMO_DOMAIN
 from tracker.ingest.validation import client_ip
 from tracker.models import Event
@@ -30,12 +31,11 @@ from tracker.ratelimit import DASHBOARD, check_rate, client_pseudonym
 
 
 @dataclass(frozen=True)
-class SiteSummary:
+class SiteRow:
     """A site as the site list shows it: visitors of the last 24 hours and 30 days, and a line of the days."""
 
     site: Site
-    last_day: int
-    last_month: int
+    summary: SiteSummary
     sparkline: str  # SVG polyline points in a 100 x 20 box
 
 
@@ -45,24 +45,13 @@ def _sparkline(values: list[int]) -> str:
     return " ".join(f"{n * step:.1f},{20 - 18 * value / top:.1f}" for n, value in enumerate(values))
 
 
-def _summary(site: Site, now: datetime) -> SiteSummary:
-    day = StatsQuery(site_id=site.id, dates=DateRange.between(now - timedelta(days=1), now, site.timezone))
-    month = build_query(site_id=site.id, timezone=site.timezone, params={"period": "30d", "interval": "day"}, now=now)
-    series = stats.run(replace(month, kind=Kind.TIMESERIES)).rows
-    return SiteSummary(
-        site=site,
-        last_day=int(stats.run(day).values["visitors"].value or 0),
-        last_month=int(stats.run(month).values["visitors"].value or 0),
-        sparkline=_sparkline([int(values["visitors"] or 0) for _, values in series]),
-    )
-
-
 @login_required
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    summaries = [_summary(site, now) for site in sites_for_user(request.user)]
-    return render(request, "dashboard/pages/site_list.html", {"summaries": summaries})
+    sites = list(sites_for_user(request.user))
+    summaries = site_summaries(sites, timezone.now())
+    rows = [SiteRow(site, summaries[site.id], _sparkline(summaries[site.id].days)) for site in sites]
+    return render(request, "dashboard/pages/site_list.html", {"rows": rows})
 
 
 CARDS = [

@@ -12,7 +12,7 @@ import redis
 from django.core.cache import cache
 from django.db import connection
 
-from sites import selectors
+from sites import exclusions, selectors
 from tests.principals import Principals, principals_create
 from tracker import connections
 from tracker.pipeline.enrich import geo, hashing
@@ -35,8 +35,10 @@ def _fresh_process_caches() -> Iterator[None]:
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
     selectors.forget_cached_sites()
+    exclusions.forget_cached_exclusions()
     yield
     selectors.forget_cached_sites()
+    exclusions.forget_cached_exclusions()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
 

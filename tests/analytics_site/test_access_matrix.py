@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from reports.models import Alert, SentMail, Subscription
 from sites.goals import funnel_create, goal_create
+from sites.invitations import invitation_create
 from tests.factories import TIME_ZERO, SessionFactory
 from tests.principals import (
     FORBIDDEN,
@@ -103,6 +104,11 @@ ROWS: list[tuple[str, Row]] = [
     ),
     ("accounts/logout/", Row("post", "accounts/logout/", everyone(Outcome(302, location="/accounts/login/")))),
     ("accounts/logout/", Row("get", "accounts/logout/", everyone(Outcome(405)))),
+    # Single sign-on exists only with OIDC_ISSUER set (tests/browser/test_sso.py signs in at a real provider).
+    ("accounts/sso/", Row("get", "accounts/sso/", everyone(NOT_FOUND))),
+    ("accounts/sso/callback", Row("get", "accounts/sso/callback?code=x&state=y", everyone(NOT_FOUND))),
+    # Open sign-up exists only with REGISTRATION=open (tests/dashboard/test_invitations.py opens it).
+    ("accounts/signup/", Row("get", "accounts/signup/", everyone(NOT_FOUND))),
     ("accounts/password_change/", Row("get", "accounts/password_change/", SIGNED_IN)),
     ("accounts/password_change/done/", Row("get", "accounts/password_change/done/", SIGNED_IN)),
     ("accounts/password_reset/", Row("get", "accounts/password_reset/", everyone(OK))),
@@ -239,7 +245,7 @@ ADMIN_RULES = [
     # over the API (or the site's settings), which check them. Dropped events are counted by the pipeline alone,
     # and the mail sent-log is written by the delivery runs alone.
     AdminRule(
-        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel|reports/sentmail)/add/",
+        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel|sites/invitation|reports/sentmail)/add/",
         Row("get", "admin/{label}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     AdminRule(MODEL, Row("get", "admin/{app}/{model}/", staff_only(staff=FORBIDDEN))),
@@ -308,6 +314,7 @@ def admin_fields(principals: Principals) -> dict[str, object]:
     SentMail.objects.create(
         site=principals.site, recipient="ops@example.com", kind="report:week", period="2026-11-23", claimed_at=TIME_ZERO
     )
+    invitation_create(site=principals.site, invited_by=owner, email="new@example.com", role="viewer")
     fields: dict[str, object] = {
         "site_type": ContentType.objects.get_for_model(principals.site).id,
         "site": principals.site.pk,

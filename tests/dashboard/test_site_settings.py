@@ -129,7 +129,7 @@ def test_share_link_shows_the_dashboard_without_login_until_revoked(owner_client
 def test_every_settings_form_needs_the_csrf_token(owner, site):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
-    for action in ("timezone", "goals", "funnels", "members", "keys", "share"):
+    for action in ("timezone", "exclusions", "goals", "funnels", "members", "keys", "share"):
         assert strict.post(f"{SETTINGS}{action}", {}).status_code == 403
     assert not ShareLink.objects.exists()
     assert not Goal.objects.exists()
@@ -323,6 +323,46 @@ def test_goal_definitions_are_shown_as_text(owner_client, site):
     assert "<b>Buy</b>" not in section
     assert "&lt;b&gt;Buy&lt;/b&gt;" in section
     assert "&lt;i&gt;y&lt;/i&gt;" in section
+
+
+EXCLUSIONS = f"{SETTINGS}#exclusions"
+
+
+def test_owners_set_exclusions_one_per_line_and_see_them_again(owner_client, site):
+    rules = {
+        "excluded_paths": "/admin/**\r\n\r\n/preview\n",
+        "allowed_hostnames": "WWW.stats.example\n*.stats.example",
+        "excluded_ip_ranges": "203.0.113.9/24",
+    }
+    response = owner_client.post(f"{SETTINGS}exclusions", rules)
+    assert response["Location"] == EXCLUSIONS
+    site.refresh_from_db()
+    assert site.excluded_paths == ["/admin/**", "/preview"]
+    assert site.allowed_hostnames == ["stats.example", "*.stats.example"]
+    assert site.excluded_ip_ranges == ["203.0.113.0/24"]
+    section = owner_client.get(SETTINGS).content.decode().split('id="exclusions"')[1].split("</section>")[0]
+    assert "/admin/**\n/preview</textarea>" in section
+    assert "203.0.113.0/24</textarea>" in section
+
+
+def test_a_refused_exclusion_says_which_list_and_changes_nothing(owner_client, site):
+    response = owner_client.post(f"{SETTINGS}exclusions", {"excluded_paths": "/ok", "excluded_ip_ranges": "office"})
+    assert response["Location"] == EXCLUSIONS
+    page = owner_client.get(SETTINGS).content.decode()
+    assert "Excluded address ranges: &#x27;office&#x27; is no address range" in page
+    site.refresh_from_db()
+    assert site.excluded_paths == []
+
+
+def test_the_page_names_exclusion_drops(owner_client, site):
+    from django.utils import timezone
+
+    from tracker.models import DropCount
+
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    DropCount.objects.create(site=site, hour=hour, reason="excluded_path", events=2)
+    arrivals = owner_client.get(SETTINGS).content.decode().split('id="arrivals"')[1].split("</p>")[0]
+    assert "of excluded paths" in arrivals
 
 
 FUNNELS = f"{SETTINGS}#funnels"

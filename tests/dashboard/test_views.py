@@ -376,6 +376,25 @@ def test_with_goals_the_panel_waits_for_conversions(client, goals):
     assert "No goals yet" not in page
 
 
+def test_the_site_lists_queries_do_not_grow_with_its_sites(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory()
+    client.force_login(user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured)
+
+    MembershipFactory(user=user, site=SiteFactory(timezone="Europe/Berlin"))
+    one = queries()
+    for zone in ("UTC", "Asia/Kolkata", "UTC"):
+        MembershipFactory(user=user, site=SiteFactory(timezone=zone))
+    assert queries() == one
+
+
 @pytest.fixture
 def funnel(dashboard_site):
     """Reading on stats.example: /blog/x, then /about in the same visit (visitors 1 and 2 read /blog/x on the
