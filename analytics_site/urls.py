@@ -8,8 +8,8 @@ from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from analytics_site import login_guard
-from dashboard import two_factor
+from analytics_site import login_guard, sso
+from dashboard import invitations, two_factor
 from dashboard.graphql.views import graphql_api
 
 # Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files. The page
@@ -49,6 +49,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         login_guard.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # Single sign-on through the OpenID Connect provider (404 while OIDC_ISSUER is unset).
+    path("accounts/sso/", sso.SsoLoginView.as_view(), name="oidc-login"),
+    path("accounts/sso/callback", sso.SsoCallbackView.as_view(), name="oidc-callback"),
+    # Open sign-up, only with REGISTRATION=open; otherwise accounts come from invitations or the admin.
+    path("accounts/signup/", invitations.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     # Admin's own login would skip the second factor: it sends people to the login above.
     path("admin/login/", two_factor.admin_login, name="admin-login"),

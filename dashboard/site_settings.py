@@ -1,5 +1,5 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, goals, members, API keys,
-share links, retention and deletion.
+"""A site's settings page, for its owners: snippet and install check, time zone, exclusions, goals, funnels,
+members, invitations, API keys, share links, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -16,13 +16,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sites.goals import GoalError, goal_create, goal_delete
+from sites.exclusions import ExclusionError, exclusions_set
+from sites.goals import FUNNEL_STEPS, GoalError, as_id, funnel_create, funnel_delete, goal_create, goal_delete
+from sites.invitations import InvitationError, invitation_create, invitation_mail, invitation_revoke, pending
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Goal, Membership, Site
 from sites.selectors import api_keys_reaching_site, site_for_owner
@@ -30,6 +32,7 @@ from sites.services import (
     AccessError,
     membership_remove,
     membership_set,
+    ownership_transfer,
     share_link_create,
     share_link_revoke,
     site_update,
@@ -62,9 +65,40 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
+class InvitationForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TransferForm(forms.Form):
+    membership = forms.IntegerField(min_value=1)
+
+
 class RetentionForm(forms.Form):
     retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
     archive_retention_days = forms.IntegerField(min_value=1, max_value=36_500, required=False)
+
+
+def _one_per_line(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=50_000, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ExclusionsForm(forms.Form):
+    """A site's exclusions, one entry per line (sites/exclusions.py checks and normalises them)."""
+
+    excluded_paths = _one_per_line("Excluded paths", "e.g. /admin/** (* any characters but /, ** any)")
+    allowed_hostnames = _one_per_line("Count only these hostnames", "e.g. blog.example or *.blog.example; empty: all")
+    excluded_ip_ranges = _one_per_line("Excluded address ranges", "CIDR, e.g. 203.0.113.0/24 or 2001:db8::/32")
+
+    @classmethod
+    def of(cls, site: Site) -> ExclusionsForm:
+        fields = ("excluded_paths", "allowed_hostnames", "excluded_ip_ranges")
+        return cls(initial={name: "\n".join(getattr(site, name)) for name in fields})
+
+    def lists(self) -> dict[str, list[str]]:
+        return {name: str(value).splitlines() for name, value in self.cleaned_data.items()}
 
 
 class ConfirmForm(forms.Form):
@@ -136,22 +170,75 @@ def _goal_form(goal_type: str, refused: dict[str, Any] | None) -> GoalForm:
     return form
 
 
+# Rows the funnel form shows: without a script, a funnel of up to this many steps can be made; the script
+# adds rows up to the most steps a funnel has.
+DEFAULT_FUNNEL_ROWS = 4
+MAX_FUNNEL_ROWS = 2 * FUNNEL_STEPS[1]
+
+
+class StepsField(forms.TypedMultipleChoiceField):
+    """A funnel's steps: one goal id per row of the form, in order; rows left blank are no step."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [step for step in super().to_python(value) if step]
+
+
+class FunnelForm(forms.Form):
+    """A funnel as the settings page adds it: a name and the site's goals, one per row, in order.
+
+    Each step is a <select name="steps"> of the site's goals; the service checks the count, repeats, the
+    name and the limit, and its errors come back on this form.
+    """
+
+    name = forms.CharField(label="Name", max_length=120)
+    steps = StepsField(label="Steps", required=False, coerce=int)
+
+    def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_funnel_%s")
+        super().__init__(*args, **kwargs)
+        self.goals = {goal.id: goal for goal in goals}
+        steps = self.fields["steps"]
+        assert isinstance(steps, StepsField)
+        steps.choices = [(goal.id, goal.display_name) for goal in goals]
+        steps.error_messages["invalid_choice"] = "The site has no such goal; pick one of its goals."
+
+    def step_names(self) -> list[str]:
+        """The chosen goals' names, in order, as funnel_create takes them."""
+        return [self.goals[goal_id].display_name for goal_id in self.cleaned_data["steps"]]
+
+    def rows(self) -> list[int | None]:
+        """The goal id of each <select> row: as posted (blanks kept, so nothing typed moves), else empty rows."""
+        posted = [as_id(value) for value in self.data.getlist("steps")] if isinstance(self.data, QueryDict) else []
+        # A crafted post of a thousand rows would come back as a page of a thousand lists of every goal.
+        return posted[:MAX_FUNNEL_ROWS] + [None] * (DEFAULT_FUNNEL_ROWS - len(posted))
+
+
 # A new key's secret waits here, in the session, for the one page view after the POST that shows it.
 NEW_KEY = "new_api_key"
 
 
-def _page(request: HttpRequest, site: Site) -> HttpResponse:
+def _page(
+    request: HttpRequest, site: Site, *, funnel_form: FunnelForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The settings page; a refused funnel form is shown again as posted, with the status of its error."""
     refused = request.session.pop(REFUSED_GOAL, None)
+    goals = list(site.goals.order_by("id"))
     last_event = Event.objects.filter(site=site).order_by("-timestamp").values_list("timestamp", flat=True).first()
     context = {
         "site": site,
         "script_url": request.build_absolute_uri(reverse("snippet")),
         "last_event": last_event,
         "timezone_form": TimezoneForm(initial={"timezone": site.timezone}),
-        "goals": site.goals.order_by("id"),
+        "goals": goals,
+        "funnels": site.funnels.order_by("id").prefetch_related("steps__goal"),
+        "funnel_form": funnel_form or FunnelForm(goals=goals),
+        "funnel_steps": FUNNEL_STEPS,
         "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
         "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
+        "invitation_form": InvitationForm(initial={"role": Membership.Role.VIEWER}),
+        "invitations": pending(site, timezone.now()),
+        "exclusions_form": ExclusionsForm.of(site),
         "key_form": KeyForm(initial={"scopes": [ApiKey.Scope.STATS_READ]}),
         "members": site.memberships.select_related("user").order_by("user__username"),
         "keys": api_keys_reaching_site(_user(request), site).prefetch_related("sites"),
@@ -162,7 +249,7 @@ def _page(request: HttpRequest, site: Site) -> HttpResponse:
         "new_key": request.session.pop(NEW_KEY, None),
         "arrivals": arrivals(site.id, timezone.now()),
     }
-    return render(request, "dashboard/pages/site_settings.html", context)
+    return render(request, "dashboard/pages/site_settings.html", context, status=status)
 
 
 def _user(request: HttpRequest) -> User:
@@ -213,6 +300,19 @@ def _to_goals(site: Site) -> HttpResponse:
 
 
 @owner_action
+def set_exclusions(request: HttpRequest, site: Site) -> HttpResponse:
+    form = ExclusionsForm(request.POST)
+    if _valid(request, form):
+        try:
+            exclusions_set(site=site, **form.lists())
+        except ExclusionError as exc:
+            messages.error(request, f"{form.fields[exc.field].label}: {exc.message} Nothing was changed.")
+        else:
+            messages.success(request, "Exclusions saved; they apply to events from now on, within a minute.")
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#exclusions")
+
+
+@owner_action
 def create_goal(request: HttpRequest, site: Site) -> HttpResponse:
     """Add a page or custom-event goal; a refused one comes back beside its form, as it was typed."""
     goal_type = request.POST.get("goal_type", "")
@@ -243,6 +343,41 @@ def delete_goal(request: HttpRequest, site: Site, goal_id: int) -> HttpResponse:
     return _to_goals(site)
 
 
+def _to_funnels(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#funnels")
+
+
+def _funnel_status(error: GoalError) -> int:
+    """A refused funnel's status, as the API answers it: 409 for a name taken, 400 for the rest."""
+    return 409 if error.code == "funnel_exists" else 400
+
+
+@owner_action
+def create_funnel(request: HttpRequest, site: Site) -> HttpResponse:
+    """Add a funnel of the site's goals; a refused one is shown again at once, as posted, with a 4xx."""
+    form = FunnelForm(request.POST, goals=list(site.goals.order_by("id")))
+    status = 400
+    if form.is_valid():
+        try:
+            funnel = funnel_create(site=site, name=form.cleaned_data["name"], steps=form.step_names())
+        except GoalError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = _funnel_status(exc)
+        else:
+            messages.success(request, f"Funnel {funnel.name} added; it counts past visits too.")
+            return _to_funnels(site)
+    return _page(request, site, funnel_form=form, status=status)
+
+
+@owner_action
+def delete_funnel(request: HttpRequest, site: Site, funnel_id: int) -> HttpResponse:
+    if funnel_delete(site=site, funnel_id=funnel_id):
+        messages.success(request, "Funnel deleted; its goals stay.")
+    else:
+        messages.error(request, "No such funnel.")
+    return _to_funnels(site)
+
+
 @owner_action
 def set_member(request: HttpRequest, site: Site) -> None:
     form = MemberForm(request.POST)
@@ -253,6 +388,52 @@ def set_member(request: HttpRequest, site: Site) -> None:
         messages.success(request, f"{membership.user.username} is now {membership.get_role_display().lower()}.")
     except AccessError as exc:
         messages.error(request, str(exc))
+
+
+def _to_members(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#members")
+
+
+@owner_action
+def invite(request: HttpRequest, site: Site) -> HttpResponse:
+    """Invite an address with a role: a mail with a link that works once, until it expires."""
+    form = InvitationForm(request.POST)
+    if _valid(request, form):
+        try:
+            invitation, token = invitation_create(site=site, invited_by=_user(request), **form.cleaned_data)
+        except InvitationError as exc:
+            messages.error(request, exc.message)
+        else:
+            link = request.build_absolute_uri(reverse("dashboard:invitation", args=[token]))
+            invitation_mail(invitation, link=link)
+            messages.success(
+                request, f"Invitation sent to {invitation.email}; it expires {invitation.expires:%Y-%m-%d}."
+            )
+    return _to_members(site)
+
+
+@owner_action
+def revoke_invitation(request: HttpRequest, site: Site, invitation_id: int) -> HttpResponse:
+    if invitation_revoke(site=site, invitation_id=invitation_id):
+        messages.success(request, "Invitation revoked; its link no longer works.")
+    else:
+        messages.error(request, "No such open invitation.")
+    return _to_members(site)
+
+
+@owner_action
+def transfer_ownership(request: HttpRequest, site: Site) -> HttpResponse:
+    """Make another member an owner and the current owner a viewer; the viewer lands on the dashboard."""
+    form = TransferForm(request.POST)
+    if not _valid(request, form):
+        return _to_members(site)
+    try:
+        target = ownership_transfer(site=site, owner=_user(request), membership_id=form.cleaned_data["membership"])
+    except AccessError as exc:
+        messages.error(request, str(exc))
+        return _to_members(site)
+    messages.success(request, f"{target.user.username} owns {site.domain} now.")
+    return redirect("dashboard:site", site.domain)
 
 
 @owner_action

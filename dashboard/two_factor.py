@@ -35,6 +35,7 @@ from django_otp.forms import OTPAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from analytics_site.login_guard import attempts_left
+from analytics_site.sso import SSO_SESSION
 
 
 class LoginForm(OTPAuthenticationForm):
@@ -68,6 +69,15 @@ class LoginView(auth_views.LoginView):
             form.add_error(None, LAST_ATTEMPT)
         return super().form_invalid(form)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Read per request, not at import: the page links sign-up only while it is open.
+        return {
+            **super().get_context_data(**kwargs),
+            "registration_open": settings.REGISTRATION == "open",
+            "sso_name": settings.OIDC_PROVIDER_NAME if settings.OIDC_ISSUER else "",
+            "sso_failed": self.request.GET.get("sso") == "failed",
+        }
+
 
 def admin_login(request: HttpRequest) -> HttpResponse:
     """Django admin's login page, replaced: people log in on the project's page, which asks for the code."""
@@ -89,7 +99,9 @@ class RequireVerifiedSession:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.SESSION_COOKIE_NAME in request.COOKIES:
             user = request.user
-            if user.is_authenticated and not user.is_verified() and user_has_device(user):  # type: ignore[attr-defined]
+            # A session the OpenID Connect provider opened follows the provider's own second-factor policy.
+            from_provider = request.session.get(SSO_SESSION, False)
+            if user.is_authenticated and not from_provider and not user.is_verified() and user_has_device(user):  # type: ignore[attr-defined]
                 logout(request)
         return self.get_response(request)
 

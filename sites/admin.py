@@ -1,9 +1,9 @@
-"""Django admin for members, API keys, goals and funnels; sites themselves are in tracker/admin.py, which knows what
-deleting one takes (every event, visit, rollup row and archive file)."""
+"""Django admin for members, invitations, API keys, goals and funnels; sites themselves are in tracker/admin.py,
+which knows what deleting one takes (every event, visit, rollup row and archive file)."""
 
 from django.contrib import admin
 
-from sites.models import ApiKey, Funnel, Goal, Membership
+from sites.models import ApiKey, Funnel, Goal, Invitation, Membership
 
 
 @admin.register(Membership)
@@ -12,6 +12,19 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "site__domain"]
     autocomplete_fields = ["user", "site"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "site", "role", "invited_by", "created", "expires", "used", "revoked"]
+    list_filter = ["role", "used", "revoked"]
+    search_fields = ["email", "site__domain"]
+    # Revoking (setting `revoked`) is the one change: the rest is the record of who was invited and when.
+    readonly_fields = ["site", "email", "role", "token_hash", "invited_by", "created", "expires", "used", "accepted_by"]
+
+    def has_add_permission(self, request: object) -> bool:
+        # An invitation's token is mailed once: owners invite from the site's settings.
+        return False
 
 
 @admin.register(ApiKey)

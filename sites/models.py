@@ -55,6 +55,12 @@ class Site(models.Model):
         help_text="Some of its visitor ids last longer than a day (µAnalytics' monthly tokens), so its "
         "multi-day visitor counts come from raw events, not rollups",
     )
+    # What the site does not count (sites/exclusions.py): page paths (`*`, `**` wildcards), the hostnames it
+    # counts alone when any are listed, and client address ranges (CIDR), checked before the address is
+    # forgotten. Events they catch are dropped and counted by reason, as bots are.
+    excluded_paths = models.JSONField(default=list, blank=True)
+    allowed_hostnames = models.JSONField(default=list, blank=True)
+    excluded_ip_ranges = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["domain"]
@@ -191,3 +197,30 @@ class FunnelStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funnel_id} step {self.position + 1}"
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join a site with a role, sent by email as a link that carries a secret token.
+
+    Only the token's SHA-256 is kept. The link works once (`used` is set in the same transaction that
+    adds the membership), until `expires`, unless revoked (sites/invitations.py).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    used = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.site_id} ({self.role})"

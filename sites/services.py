@@ -22,7 +22,8 @@ class AccessError(ValueError):
 
 @transaction.atomic
 def site_create(*, owner: User, domain: str, name: str = "", timezone: str = "UTC") -> Site:
-    site = Site(domain=normalise_domain(domain), name=name or normalise_domain(domain), timezone=timezone)
+    domain = normalise_domain(domain)
+    site = Site(domain=domain, name=name or domain[:200], timezone=timezone)
     site.full_clean()
     site.save()
     Membership.objects.create(user=owner, site=site, role=Membership.Role.OWNER)
@@ -114,3 +115,15 @@ def share_link_create(site: Site) -> ShareLink:
 
 def share_link_revoke(*, site: Site, link_id: int) -> None:
     ShareLink.objects.filter(site=site, id=link_id, revoked__isnull=True).update(revoked=now())
+
+
+def ownership_transfer(*, site: Site, owner: User, membership_id: int) -> Membership:
+    """Hand the site to another member: they become an owner, and `owner` (if a member) a viewer."""
+    with transaction.atomic():
+        target = Membership.objects.select_for_update().filter(site=site, id=membership_id).first()
+        if target is None or target.user_id == owner.pk:
+            raise AccessError("Choose another member of the site.")
+        target.role = Membership.Role.OWNER
+        target.save(update_fields=["role"])
+        Membership.objects.filter(site=site, user=owner).update(role=Membership.Role.VIEWER)
+    return target

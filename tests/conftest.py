@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 
 import tracker.store
-from sites import selectors
+from sites import exclusions, selectors
 from tests.principals import Principals, principals_create
 from tracker import connections
 from tracker.pipeline.enrich import geo, hashing
@@ -21,7 +21,7 @@ from tracker.store import ClickHouseStore
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
 # stats.example with known numbers (site, recent_visitors, secrets), shared by several test folders.
-pytest_plugins = ["tests.known_site"]
+pytest_plugins = ["tests.known_site", "tests.smtp"]
 
 
 def need_service(reason: str) -> None:
@@ -37,8 +37,10 @@ def _fresh_process_caches() -> Iterator[None]:
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
     selectors.forget_cached_sites()
+    exclusions.forget_cached_exclusions()
     yield
     selectors.forget_cached_sites()
+    exclusions.forget_cached_exclusions()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
 

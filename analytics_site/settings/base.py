@@ -9,6 +9,7 @@ from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "tracker",
     "dashboard",
     "compat",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +92,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Answers only the provider's callback, while OIDC_ISSUER is set; reads nothing from it before.
+    "analytics_site.sso.SsoBackend",
 ]
 # Five wrong passwords for one username from one client lock that pair out for an hour.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -163,6 +167,29 @@ AUTH_PASSWORD_VALIDATORS = [
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)  # django-environ's way: EMAIL_BACKEND, EMAIL_HOST, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="footfall@localhost")
+# This instance's address as people reach it: mails link to its dashboards and unsubscribe pages.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
+
+# Who may make an account: `invite` (the default) only through an owner's invitation, `open` anyone at
+# /accounts/signup/ too, `closed` nobody (invitations then join existing accounts only).
+REGISTRATION = env.str("REGISTRATION", default="invite")
+if REGISTRATION not in ("closed", "invite", "open"):
+    raise ImproperlyConfigured(f"REGISTRATION must be closed, invite or open, not {REGISTRATION!r}.")
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+
+# Single sign-on through an OpenID Connect provider (analytics_site/sso.py); off while OIDC_ISSUER is empty.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_ALLOWED_EMAIL_DOMAINS = env.list("OIDC_ALLOWED_EMAIL_DOMAINS", default=[])
+OIDC_ALLOWED_GROUPS = env.list("OIDC_ALLOWED_GROUPS", default=[])
+OIDC_CREATE_USERS = env.bool("OIDC_CREATE_USERS", default=False)
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 
 # Two-factor login is optional per user (a TOTP authenticator app, set up on /accounts/two-factor/).
 OTP_TOTP_ISSUER = "Footfall"
@@ -370,5 +397,22 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "tracker.tasks.retention_task",
         "schedule": 3600.0,
         "options": {"expires": 3600},
+    },
+}
+
+# --- Email reports and alerts -----------------------------------------------------------------
+
+# Reports are due from local midnight after their week or month, in each site's time zone, so the
+# task runs often; the sent-log keeps every mail to one send (reports/delivery.py).
+CELERY_BEAT_SCHEDULE |= {
+    "send-reports": {
+        "task": "reports.tasks.send_reports_task",
+        "schedule": env.float("REPORTS_TICK_SECONDS", default=600.0),
+        "options": {"expires": 600},
+    },
+    "send-alerts": {
+        "task": "reports.tasks.send_alerts_task",
+        "schedule": env.float("ALERTS_TICK_SECONDS", default=60.0),
+        "options": {"expires": 60},
     },
 }

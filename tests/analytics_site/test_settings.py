@@ -60,3 +60,9 @@ def test_embedded_data_files_are_private(tmp_path):
     assert database.stat().st_mode & 0o777 == 0o600
     for side in database.parent.glob("footfall.sqlite3-*"):
         assert side.stat().st_mode & 0o077 == 0, side
+
+
+def test_an_unknown_registration_mode_stops_the_start():
+    result = manage("check", REGISTRATION="sometimes")
+    assert result.returncode != 0
+    assert "REGISTRATION must be closed, invite or open" in result.stderr

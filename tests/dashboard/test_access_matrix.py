@@ -36,6 +36,28 @@ MANAGE_GOALS = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#goals"),
 )
+MANAGE_MEMBERS = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#members"),
+)
+# Funnel forms: a refused funnel comes back at once with its error (the site has no goals here: 400); a
+# deletion goes back to the page's funnels section.
+MANAGE_FUNNELS = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(400))
+DELETE_FUNNEL = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
+)
+# Each member manages their own mail; owners' extra powers are checked by the reports tests.
+EMAIL_ACTION = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=Outcome(302, location="/sites/stats.example/email/"),
+    owner=Outcome(302, location="/sites/stats.example/email/"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -48,22 +70,52 @@ def site(method: str, path: str, expected: dict[str, Outcome], data: dict | None
 # route pattern -> the request made and its outcome per principal
 ROUTES: dict[str, Row] = {
     "": Row("get", "", by_session(anonymous=LOGIN, stranger=OK, viewer=OK, owner=OK)),
+    # Any signed-in user may add a site of their own.
+    "new-site/": Row("get", "new-site/", by_session(anonymous=LOGIN, stranger=OK, viewer=OK, owner=OK)),
+    "sites/<str:domain>/setup/": site("get", "setup/", MANAGE_PAGE),
+    "sites/<str:domain>/setup/status": site("get", "setup/status", MANAGE_PAGE),
     "sites/<str:domain>/": site("get", "", READ),
     "sites/<str:domain>/pages/": site("get", "pages/?path=/blog/x", READ),
     "sites/<str:domain>/data/<slug:kind>": site("get", "data/aggregate?period=30d", READ),
     "sites/<str:domain>/export": site("get", "export?format=csv", READ),
     "sites/<str:domain>/settings/": site("get", "settings/", MANAGE_PAGE),
     "sites/<str:domain>/settings/timezone": site("post", "settings/timezone", MANAGE_ACTION, {"timezone": "UTC"}),
+    "sites/<str:domain>/settings/exclusions": site(
+        "post",
+        "settings/exclusions",
+        by_session(
+            anonymous=LOGIN,
+            stranger=NOT_FOUND,
+            viewer=FORBIDDEN,
+            owner=Outcome(302, location="/sites/stats.example/settings/#exclusions"),
+        ),
+        {"excluded_paths": "/admin/**", "allowed_hostnames": "", "excluded_ip_ranges": "10.0.0.0/8"},
+    ),
     "sites/<str:domain>/settings/goals": site(
         "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
     ),
     "sites/<str:domain>/settings/goals/<int:goal_id>/delete": site("post", "settings/goals/1/delete", MANAGE_GOALS),
+    "sites/<str:domain>/settings/funnels": site(
+        "post", "settings/funnels", MANAGE_FUNNELS, {"name": "Sign-ups", "steps": ["1", "2"]}
+    ),
+    "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete": site(
+        "post", "settings/funnels/1/delete", DELETE_FUNNEL
+    ),
     "sites/<str:domain>/settings/members": site(
         "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),
     "sites/<str:domain>/settings/members/<int:membership_id>/remove": site(
         "post", "settings/members/{membership}/remove", MANAGE_ACTION
     ),
+    "sites/<str:domain>/settings/invitations": site(
+        "post", "settings/invitations", MANAGE_MEMBERS, {"email": "new@example.com", "role": "viewer"}
+    ),
+    "sites/<str:domain>/settings/invitations/<int:invitation_id>/revoke": site(
+        "post", "settings/invitations/1/revoke", MANAGE_MEMBERS
+    ),
+    # Past the access check a member the site does not have is refused on the settings page
+    # (tests/dashboard/test_site_settings.py hands a site over).
+    "sites/<str:domain>/settings/transfer": site("post", "settings/transfer", MANAGE_MEMBERS, {"membership": "999999"}),
     # The new key is shown once, on the settings page the POST redirects to.
     "sites/<str:domain>/settings/keys": site(
         "post", "settings/keys", MANAGE_ACTION, {"name": "k", "scopes": ["stats:read"]}
@@ -85,6 +137,23 @@ ROUTES: dict[str, Row] = {
         by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(302, location="/")),
         {"confirm": "stats.example"},
     ),
+    "sites/<str:domain>/email/": site("get", "email/", READ),
+    "sites/<str:domain>/email/subscriptions": site("post", "email/subscriptions", EMAIL_ACTION, {"week": "on"}),
+    "sites/<str:domain>/email/subscriptions/<int:subscription_id>/delete": site(
+        "post", "email/subscriptions/1/delete", EMAIL_ACTION
+    ),
+    "sites/<str:domain>/email/recipients": site(
+        "post", "email/recipients", EMAIL_ACTION, {"email": "team@example.com", "period": "week"}
+    ),
+    "sites/<str:domain>/email/alerts": site(
+        "post", "email/alerts", EMAIL_ACTION, {"kind": "spike", "threshold": "100", "cooldown_hours": "24"}
+    ),
+    "sites/<str:domain>/email/alerts/<int:alert_id>/delete": site("post", "email/alerts/1/delete", EMAIL_ACTION),
+    # Without login, for the holder of a mail's signed link; a token not signed here is refused for all.
+    "unsubscribe/<str:token>": Row("get", "unsubscribe/{token}", everyone(Outcome(400))),
+    # An invitation's link is its own secret: a token no invitation has is 404 for everyone
+    # (tests/dashboard/test_invitations.py follows real links).
+    "invitations/<str:token>/": Row("get", "invitations/{token}/", everyone(NOT_FOUND)),
     "share/<str:token>/": Row("get", "share/{token}/", SHARED),
     "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
     "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),

@@ -57,3 +57,20 @@ def test_site_create_makes_the_creator_owner():
 def test_site_create_rejects_unknown_timezones():
     with pytest.raises(ValidationError):
         site_create(owner=UserFactory(), domain="x.example", timezone="Mars/Olympus")
+
+
+def test_ownership_is_handed_to_another_member_and_the_giver_stays_a_viewer(db):
+    from sites.services import AccessError, ownership_transfer
+    from tests.factories import MembershipFactory, SiteFactory, UserFactory
+
+    site = SiteFactory()
+    owner = UserFactory()
+    mine = MembershipFactory(site=site, user=owner, role="owner")
+    theirs = MembershipFactory(site=site, role="viewer")
+    with pytest.raises(AccessError):
+        ownership_transfer(site=site, owner=owner, membership_id=mine.id)
+    with pytest.raises(AccessError):
+        ownership_transfer(site=site, owner=owner, membership_id=MembershipFactory().id)  # another site's
+    assert ownership_transfer(site=site, owner=owner, membership_id=theirs.id).role == "owner"
+    mine.refresh_from_db()
+    assert mine.role == "viewer"

@@ -274,3 +274,17 @@ def test_psycopg_errors_reach_callers_as_django_errors(settings, monkeypatch, te
     lose_connection_in(monkeypatch, step, terminate_own_backend)
     with pytest.raises(buffer.BufferUnavailable):
         buffer.push(make_hits(SiteFactory(), 3))
+
+
+def test_a_hit_dropped_at_the_edge_crosses_the_stream_and_is_counted(stream_mode, settings):
+    from sites.exclusions import exclusions_set
+    from tracker.models import DropCount
+
+    site = SiteFactory()
+    exclusions_set(site=site, excluded_paths=[], allowed_hostnames=[], excluded_ip_ranges=["203.0.113.0/24"])
+    kept, excluded = make_hits(site, 2)
+    kept.ip, excluded.ip = "198.51.100.1", "203.0.113.1"
+    buffer.push([pipeline.pseudonymise(kept), pipeline.pseudonymise(excluded)])
+    assert buffer.drain_stream() == 2
+    assert stored_uuids() == {kept.uuid}
+    assert DropCount.objects.get().reason == "excluded_address"

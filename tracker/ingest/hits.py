@@ -21,6 +21,10 @@ class DropReason(enum.StrEnum):
     BOT = "bot"
     DUPLICATE = "duplicate"
     UNKNOWN_SITE = "unknown_site"
+    # The site's own exclusions (sites/exclusions.py).
+    EXCLUDED_ADDRESS = "excluded_address"
+    EXCLUDED_PATH = "excluded_path"
+    EXCLUDED_HOSTNAME = "excluded_hostname"
 
 
 # Fields set at ingest. Only these travel through the buffer; the client address never does.
@@ -104,6 +108,8 @@ class Hit(VisitDimensions):
             raise ValueError("a hit must be pseudonymised before it is buffered")
         data = {name: getattr(self, name) for name in BUFFERED_FIELDS}
         data["timestamp"] = self.timestamp.timestamp()
+        if self.drop is not None:  # dropped at the edge: travels on to be counted, not stored
+            data["drop"] = self.drop.value
         return orjson.dumps(data)
 
     @classmethod
@@ -112,6 +118,8 @@ class Hit(VisitDimensions):
         if "raw_url" not in data:
             _rename_earlier(data)
         data["timestamp"] = datetime.fromtimestamp(data["timestamp"], tz=UTC)
+        if "drop" in data:
+            data["drop"] = DropReason(data["drop"])
         return cls(**data)
 
 

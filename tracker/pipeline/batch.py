@@ -110,7 +110,8 @@ def process_batch(hits: Sequence[Hit], *, steps: Sequence[Step] = STEPS) -> Batc
     enriched: list[Hit] = []
     dropped: list[Hit] = []
     for hit in hits:
-        hit = run_steps(hit, steps, result.step_seconds)
+        if hit.drop is None:  # else dropped at the edge, counted with the others
+            hit = run_steps(hit, steps, result.step_seconds)
         (enriched if hit.drop is None else dropped).append(hit)
     _store(enriched, dropped, result)
     logger.debug(

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.utils import timezone
 
+from sites.exclusions import exclusions_of
 from tracker.ingest.hits import FIXABLE, DropReason, Hit
 from tracker.pipeline.enrich import geo, hashing
 from tracker.pipeline.enrich.referrers import classify_referrer, source_from_utm
@@ -30,6 +31,13 @@ MAX_UTM_LENGTH = 255
 
 
 # --- edge steps: run in the ingest request, while the address is known ----------------------
+
+
+def exclude_address(hit: Hit) -> Hit:
+    """Drop hits from the address ranges the site's owner excluded; only here is the address known."""
+    if hit.ip is not None and exclusions_of(hit.site_id).excludes_address(hit.ip):
+        hit.drop = DropReason.EXCLUDED_ADDRESS
+    return hit
 
 
 def hash_visitor(hit: Hit) -> Hit:
@@ -55,7 +63,7 @@ def forget_address(hit: Hit) -> Hit:
     return hit
 
 
-EDGE_STEPS: tuple[Step, ...] = (hash_visitor, geolocate, forget_address)
+EDGE_STEPS: tuple[Step, ...] = (exclude_address, hash_visitor, geolocate)
 
 
 # --- batch steps ------------------------------------------------------------------------------
@@ -92,6 +100,16 @@ def drop_bots(hit: Hit) -> Hit:
     return hit
 
 
+def drop_excluded(hit: Hit) -> Hit:
+    """Drop hits from hostnames outside the site's allowlist, or of paths its owner excluded."""
+    rules = exclusions_of(hit.site_id)
+    if rules.excludes_hostname(hit.hostname):
+        hit.drop = DropReason.EXCLUDED_HOSTNAME
+    elif rules.excludes_path(hit.path):
+        hit.drop = DropReason.EXCLUDED_PATH
+    return hit
+
+
 def parse_ua(hit: Hit) -> Hit:
     """Set browser, OS and device type from the user agent (cached per agent string)."""
     agent = parse_user_agent(hit.user_agent)
@@ -118,7 +136,7 @@ def keep_fixed(hit: Hit) -> Hit:
     return hit
 
 
-STEPS: tuple[Step, ...] = (parse_url, drop_bots, parse_ua, classify_source, keep_fixed)
+STEPS: tuple[Step, ...] = (parse_url, drop_bots, drop_excluded, parse_ua, classify_source, keep_fixed)
 
 
 def run_steps(hit: Hit, steps: Sequence[Step], timings: Timings | None = None) -> Hit:
@@ -136,5 +154,6 @@ def run_steps(hit: Hit, steps: Sequence[Step], timings: Timings | None = None) -
 
 
 def pseudonymise(hit: Hit) -> Hit:
-    """Derive what needs the client address, then forget the address."""
-    return run_steps(hit, EDGE_STEPS)
+    """Derive what needs the client address, then forget the address, whether or not a step dropped the hit
+    (a dropped hit still travels to the pipeline, which counts it)."""
+    return forget_address(run_steps(hit, EDGE_STEPS))

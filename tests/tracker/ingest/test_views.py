@@ -325,3 +325,37 @@ def test_apps_own_url_schemes_are_taken_as_plausible_takes_them(client, site):
         "app://localhost/settings",
         "store",
     )
+
+
+def exclude(site, **rules):
+    from sites.exclusions import exclusions_set
+
+    lists: dict[str, list[str]] = {"excluded_paths": [], "allowed_hostnames": [], "excluded_ip_ranges": []}
+    exclusions_set(site=site, **(lists | rules))
+
+
+def drops(site) -> dict[str, int]:
+    from tracker.models import DropCount
+
+    return dict(DropCount.objects.filter(site=site).values_list("reason", "events"))
+
+
+def test_excluded_events_are_accepted_then_dropped_and_counted_by_reason(client, site):
+    exclude(site, excluded_paths=["/admin/**"], allowed_hostnames=["blog.example"], excluded_ip_ranges=["10.1.0.0/16"])
+    sent = [
+        pageview(url="https://blog.example/admin/users"),
+        pageview(url="https://staging.blog.example/post"),
+        pageview(),
+    ]
+    for body, address in [*((event, "203.0.113.9") for event in sent), (pageview(), "10.1.2.3")]:
+        assert post(client, body, REMOTE_ADDR=address).status_code == 202
+    assert list(Event.objects.values_list("hostname", "path")) == [("blog.example", "/post")]
+    assert drops(site) == {"excluded_path": 1, "excluded_hostname": 1, "excluded_address": 1}
+
+
+def test_an_excluded_address_range_applies_to_server_side_events_ip(client, site, owner_key):
+    exclude(site, excluded_ip_ranges=["2001:db8::/32"])
+    response = post_batch(client, [pageview(ip="2001:db8::7"), pageview(ip="2001:db9::7")], owner_key)
+    assert response.json()["accepted"] == 2
+    assert Event.objects.count() == 1
+    assert drops(site) == {"excluded_address": 1}

@@ -149,6 +149,7 @@ def test_process_batch_drops_uuids_repeated_in_the_batch_and_already_stored():
     assert Event.objects.count() == 2
 
 
+@pytest.mark.django_db  # drop_excluded reads the site's rules
 def test_keep_fixed_replaces_derived_dimensions_and_cuts_them_to_their_columns():
     fixed = {"path": "README.md?x#y", "os": "Apple Mac", "referrer": "WWW.Ex.com:8443" + "x" * 300, "name": "no"}
     derived = steps.run_steps(
@@ -188,3 +189,48 @@ def test_dropped_events_are_counted_per_site_hour_and_reason():
         (site.id, hour, "duplicate", 1),
     }
     assert datetime(2026, 11, 20, 12, tzinfo=UTC) == hour  # the hour the events were received in
+
+
+@pytest.mark.django_db
+def test_exclude_address_drops_hits_from_the_sites_excluded_ranges():
+    from sites.exclusions import exclusions_set
+
+    site = SiteFactory()
+    exclusions_set(site=site, excluded_paths=[], allowed_hostnames=[], excluded_ip_ranges=["203.0.113.0/24"])
+    assert steps.exclude_address(hit(site_id=site.id, ip="203.0.113.5")).drop == DropReason.EXCLUDED_ADDRESS
+    assert steps.exclude_address(hit(site_id=site.id, ip="198.51.100.5")).drop is None
+    assert steps.exclude_address(hit(site_id=site.id + 1, ip="203.0.113.5")).drop is None
+
+
+@pytest.mark.django_db
+def test_a_hit_dropped_at_the_edge_loses_its_address_and_is_counted_by_the_batch():
+    from sites.exclusions import exclusions_set
+    from tracker.models import DropCount
+
+    site = SiteFactory()
+    exclusions_set(site=site, excluded_paths=[], allowed_hostnames=[], excluded_ip_ranges=["203.0.113.0/24"])
+    edge = pipeline.pseudonymise(hit(site_id=site.id, ip="203.0.113.5"))
+    assert (edge.ip, edge.visitor_hash, edge.drop) == (None, 0, DropReason.EXCLUDED_ADDRESS)
+    buffered = Hit.from_buffer(edge.to_buffer())
+    assert b"203.0.113" not in edge.to_buffer()
+    assert buffered.drop == DropReason.EXCLUDED_ADDRESS
+    result = pipeline.process_batch([buffered])
+    assert (result.stored, result.dropped) == (0, {DropReason.EXCLUDED_ADDRESS: 1})
+    assert DropCount.objects.get().reason == "excluded_address"
+
+
+@pytest.mark.django_db
+def test_drop_excluded_drops_paths_and_hostnames_outside_the_allowlist():
+    from sites.exclusions import exclusions_set
+
+    site = SiteFactory()
+    exclusions_set(site=site, excluded_paths=["/a/**"], allowed_hostnames=["*.blog.example"], excluded_ip_ranges=[])
+
+    def dropped(url: str) -> DropReason | None:
+        return steps.run_steps(hit(site_id=site.id, raw_url=url), steps.STEPS).drop
+
+    assert dropped("https://www.blog.example/a/b") == DropReason.EXCLUDED_PATH
+    assert dropped("https://blog.example/b") is None
+    assert dropped("https://docs.blog.example/b") is None
+    assert dropped("https://blog-example.github.io/b") == DropReason.EXCLUDED_HOSTNAME
+    assert steps.run_steps(hit(site_id=site.id, user_agent=GOOGLEBOT), steps.STEPS).drop == DropReason.BOT
