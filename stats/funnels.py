@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sites.models import Funnel, Goal
+from stats import sources
 from stats.query import DateRange, StatsQuery
-from stats.sources import ROLLED, CountSource
+from stats.sources import CountSource
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def _count(query: StatsQuery, dates: DateRange, goals: Sequence[Goal], source: C
     return FunnelCounts(all_visitors=source.totals(query, dates).visitors, steps=steps(goals, reached))
 
 
-def run_funnel(query: StatsQuery, funnel: Funnel, *, source: CountSource = ROLLED) -> FunnelResult:
+def run_funnel(query: StatsQuery, funnel: Funnel, *, source: CountSource | None = None) -> FunnelResult:
     """Count the funnel over the query's period (and comparison), with its filters."""
+    source = source or sources.configured()
     goals = funnel.goals()
     counts = _count(query, query.dates, goals, source)
     comparison = None if query.comparison is None else _count(query, query.comparison, goals, source)

@@ -8,7 +8,7 @@ even for its later pages).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
 from itertools import groupby
@@ -16,6 +16,7 @@ from operator import itemgetter, or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, BooleanField, Case, Count, F, Func, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
@@ -135,7 +136,10 @@ def _visit_sums(keyed: QuerySet[Any]) -> dict[Any, tuple[int, int]]:
 
     Joined and summed in the database: on a busy day the (group, visit) pairs are too many to ship.
     """
-    sql, params = keyed.values_list("group_key", "session_id").distinct().query.sql_with_params()
+    try:
+        sql, params = keyed.values_list("group_key", "session_id").distinct().query.sql_with_params()
+    except EmptyResultSet:  # a filter no event can pass: a goal the site does not have
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT x.group_key, SUM(CASE WHEN s.is_bounce THEN 1 ELSE 0 END), SUM(s.duration) "  # noqa: S608
@@ -242,8 +246,9 @@ def funnel_reached(query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -
     visit, with other events allowed between them. A visitor counts once, at their best visit's step;
     one event completes one step.
 
-    Only the events that complete a step are read, a visit at a time (oldest first), each with a flag
-    per step computed by the database, so steps match exactly as the goal filters do.
+    Only the events that complete a step are read, a visit at a time (oldest first; events of the same
+    moment in the order of their uuids, which every store can follow), each with a flag per step
+    computed by the database, so steps match exactly as the goal filters do.
     """
     flags = {
         f"step_{n}": Case(When(completes(goal), then=Value(True)), default=Value(False), output_field=BooleanField())
@@ -252,20 +257,27 @@ def funnel_reached(query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -
     events = events_in(query, dates).filter(reduce(or_, map(completes, steps)))
     rows = (
         events.annotate(**flags)
-        .order_by("session_id", "timestamp", "id")
+        .order_by("session_id", "timestamp", "uuid")
         .values_list("session_id", "visitor_hash", *flags)
         .iterator(chunk_size=5000)
     )
+    return steps_reached(rows, len(steps))
+
+
+def steps_reached(rows: Iterable[Sequence[Any]], steps: int) -> list[int]:
+    """The visitors reaching each step, from the events that complete some step as rows of (visit,
+    visitor, a flag per step), a visit at a time, oldest first. A visitor counts once, at their best
+    visit's step; one event completes one step."""
     best: dict[int, int] = {}  # visitor -> steps reached in their best visit
     for _, visit in groupby(rows, key=itemgetter(0)):
         completing = list(visit)  # a visit's events that complete a step: a handful
         reached = 0
         for _, _, *completed in completing:
-            if reached < len(steps) and completed[reached]:
+            if reached < steps and completed[reached]:
                 reached += 1
         visitor = completing[0][1]
         best[visitor] = max(best.get(visitor, 0), reached)
-    return [sum(1 for most in best.values() if most > n) for n in range(len(steps))]
+    return [sum(1 for most in best.values() if most > n) for n in range(steps)]
 
 
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:

@@ -1,11 +1,11 @@
 """stats.run(query): the one way every interface gets numbers, as Plausible's QueryRunner.
 
-It counts the query's range through a CountSource (by default ROLLED, which plans rollups against
-raw events itself), counts the comparison range when the query has one, and turns the counts into
-metrics: totals with their comparison and change (an aggregate), a row per interval bucket with the
-comparison's buckets beside them (a timeseries), or a row per property value, largest first, a page
-of them (a breakdown). The REST and GraphQL APIs, the dashboard and the µAnalytics API only parse
-their parameters into a StatsQuery and render the Result.
+It counts the query's range through a CountSource (by default the event store's where one is
+configured, else ROLLED, which plans rollups against raw events itself), counts the comparison range
+when the query has one, and turns the counts into metrics: totals with their comparison and change
+(an aggregate), a row per interval bucket with the comparison's buckets beside them (a timeseries),
+or a row per property value, largest first, a page of them (a breakdown). The REST and GraphQL APIs,
+the dashboard and the µAnalytics API only parse their parameters into a StatsQuery and render the Result.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stats import raw
+from stats import raw, sources
 from stats.counts import Counts, MetricValue, compared, metrics
 from stats.dimensions import GOAL, shown
 from stats.query import DateRange, Kind, StatsQuery, seconds_of
-from stats.sources import ROLLED, CountSource
+from stats.sources import CountSource
 
 Row = dict[str, Any]
 Bucket = date | datetime | int
@@ -42,7 +42,8 @@ class Result:
     more: bool = False
 
 
-def run(query: StatsQuery, *, source: CountSource = ROLLED) -> Result:
+def run(query: StatsQuery, *, source: CountSource | None = None) -> Result:
+    source = source or sources.configured()
     if query.kind is Kind.TIMESERIES:
         return _timeseries(query, source)
     if query.kind is Kind.BREAKDOWN:
@@ -136,8 +137,8 @@ def _breakdown(query: StatsQuery, source: CountSource) -> Result:
 
 
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
-    """Return how many visitors sent an event in the last few minutes (always from raw events)."""
-    return raw.realtime_visitors(site_id, now, minutes)
+    """Return how many visitors sent an event in the last few minutes (never from rollups)."""
+    return sources.configured().realtime_visitors(site_id, now, minutes)
 
 
 def event_rows(query: StatsQuery, fields: Sequence[str]) -> Any:

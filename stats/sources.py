@@ -11,8 +11,10 @@ from typing import Protocol
 
 from sites.models import Goal
 from stats import raw, rolled
+from stats.clickhouse import ClickHouseSource
 from stats.counts import Counts
 from stats.query import DateRange, StatsQuery
+from tracker.store import event_store
 
 
 class CountSource(Protocol):
@@ -32,6 +34,10 @@ class CountSource(Protocol):
         """The visitors who reached each step of a funnel of these goals (see stats/funnels.py)."""
         ...
 
+    def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
+        """The visitors who sent an event in the last few minutes (never from rollups)."""
+        ...
+
 
 class RawSource:
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
@@ -46,8 +52,14 @@ class RawSource:
     def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
         return raw.funnel_reached(query, dates, steps)
 
+    def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
+        return raw.realtime_visitors(site_id, now, minutes)
 
-class RolledSource:
+
+class RolledSource(RawSource):
+    """Rollups where they answer; funnels and realtime from raw events, as the order of a visit's events
+    and the last minutes are not rolled up."""
+
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
         return rolled.totals(query, dates)
 
@@ -57,10 +69,13 @@ class RolledSource:
     def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         return rolled.by_value(query, dates)
 
-    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
-        # The order of events within a visit is not rolled up.
-        return raw.funnel_reached(query, dates, steps)
-
 
 RAW: CountSource = RawSource()
 ROLLED: CountSource = RolledSource()
+
+
+def configured() -> CountSource:
+    """What stats.run counts from unless told: the event store where one is configured (EVENT_STORE),
+    else rollups joined with the raw tail."""
+    store = event_store()
+    return ROLLED if store is None else ClickHouseSource(store)

@@ -254,6 +254,11 @@ BUFFER_BATCH_SIZE = env.int("BUFFER_BATCH_SIZE", default=1000)
 BUFFER_DRAIN_SECONDS = env.float("BUFFER_DRAIN_SECONDS", default=5.0)
 SPOOL_BATCH_SIZE = env.int("SPOOL_BATCH_SIZE", default=1000)
 
+# Where events (and their visits) are also kept for questions rollups cannot answer: `db` (only the
+# tables above), `clickhouse://user:password@host:8123/database` (a ClickHouse server over HTTP) or
+# `chdb:///path` (the same engine in-process: one process may hold the path, so the inline mode only).
+EVENT_STORE = env.str("EVENT_STORE", default="db")
+
 # Number of reverse proxies in front of Footfall that append to X-Forwarded-For.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # Requests per client address per minute on the ingest endpoints; 0 disables the limit.

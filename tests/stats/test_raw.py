@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stats import raw, rolled
-from stats.query import DateRange, StatsQuery
+from stats.query import DateRange, Filter, Operator, StatsQuery
 from tests.factories import EventFactory, SiteFactory
 from tests.known_site import T0, hit
 from tracker import pipeline, rollups
@@ -88,3 +88,10 @@ def test_event_properties_group_by_the_events_own_value_not_the_visits():
         by_visit = raw.by_value(StatsQuery(site_id=site.id, dates=dates, breakdown=visit_prop), dates)
         assert set(by_event) == expected
         assert len(by_visit) == 1
+
+
+@pytest.mark.parametrize("breakdown", [None, "visit:source", "event:page"])
+def test_a_goal_the_site_does_not_have_filters_every_bucket_and_row_out(site, breakdown):
+    unknown = query(site, filters=(Filter("event:goal", Operator.IS, ("No such goal",)),), breakdown=breakdown)
+    counted = raw.by_value(unknown, unknown.dates) if breakdown else raw.by_bucket(unknown, unknown.dates)
+    assert counted == {}

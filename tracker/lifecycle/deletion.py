@@ -12,6 +12,14 @@ from tracker.lifecycle import archive
 from tracker.lifecycle.retention import delete_in_batches
 from tracker.models import Event, Rollup, RollupDirty, RollupState, Session
 from tracker.pipeline import sessions
+from tracker.store import event_store
+
+
+def _delete_stored_events(site: Site) -> None:
+    """Delete the site's events and visits from the event store too, where one is configured."""
+    store = event_store()
+    if store is not None:
+        store.delete_events(site.id)
 
 
 def _delete_raw_data(site: Site) -> dict[str, int]:
@@ -20,6 +28,7 @@ def _delete_raw_data(site: Site) -> dict[str, int]:
     counts = {"archive_files": archive.delete_site_files(site)}
     counts["events"] = delete_in_batches(Event.objects.filter(site_id=site.id))
     counts["sessions"] = delete_in_batches(Session.objects.filter(site_id=site.id))
+    _delete_stored_events(site)
     counts["rollups"] = Rollup.objects.filter(site=site).delete()[0]
     RollupDirty.objects.filter(site=site).delete()
     RollupState.objects.filter(site=site).delete()
@@ -39,6 +48,7 @@ def site_delete_data(site: Site) -> dict[str, int]:
         sessions.lock_session_writes()
         counts["events"] += Event.objects.filter(site_id=site.id).delete()[0]
         counts["sessions"] += Session.objects.filter(site_id=site.id).delete()[0]
+        _delete_stored_events(site)
     archive.resume_archiving(site)
     archive.delete_site_files(site)  # files of events stored during the deletion, if any were written
     return counts
@@ -52,6 +62,7 @@ def site_delete(site: Site) -> dict[str, int]:
         # No batch of the pipeline is between its site check and its commit meanwhile.
         sessions.lock_session_writes()
         # What is left is small: events stored while the batches ran, memberships, the cursor.
+        _delete_stored_events(site)
         counts["keys"] = site_remove(site)
     forget_cached_sites()
     return counts

@@ -21,6 +21,7 @@ from sites.models import Site
 from tracker import rollups
 from tracker.lifecycle.archive import apply_archive_retention
 from tracker.models import DropCount, Event, RollupState, Session
+from tracker.store import event_store
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ def apply_site_retention(site: Site, *, now: datetime | None = None) -> Retentio
     result.events = delete_in_batches(Event.objects.filter(site_id=site.id, timestamp__lt=cutoff))
     # A visit ends at its last event: one that ended before the cutoff has no events left.
     result.sessions = delete_in_batches(Session.objects.filter(site_id=site.id, last_seen__lt=cutoff))
+    store = event_store()
+    if store is not None:
+        store.delete_events(site.id, before=cutoff)
     if result.events or result.sessions:
         logger.info("retention %s: deleted %d events, %d sessions", site.domain, result.events, result.sessions)
     return result

@@ -21,6 +21,7 @@ from tracker import rollups
 from tracker.ingest.hits import DropReason, Hit
 from tracker.pipeline import sessions, storage
 from tracker.pipeline.steps import STEPS, Step, Timings, run_steps
+from tracker.store import event_store
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,11 @@ def _store(enriched: list[Hit], dropped: list[Hit], result: BatchResult) -> None
         storage.insert_events(enriched)
         rollups.mark_dirty(visits)
         result.step_seconds["store_events"] += time.perf_counter() - started
+        store = event_store()
+        if store is not None:
+            started = time.perf_counter()
+            store.insert_batch(enriched, visits)
+            result.step_seconds["event_store"] += time.perf_counter() - started
         result.stored = len(enriched)
 
 

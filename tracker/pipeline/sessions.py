@@ -54,6 +54,7 @@ def _new_session(hit: Hit) -> SessionRecord:
         visitor_hash=hit.visitor_hash,
         started=hit.timestamp,
         last_seen=hit.timestamp,
+        is_new=True,
         **{column: getattr(hit, column) for column in VISIT_COLUMNS},
     )
 

@@ -42,6 +42,7 @@ class SessionRecord(VisitDimensions):
     engaged_ms: int = 0
     is_bounce: bool = True
     id: int | None = None
+    is_new: bool = False  # started by the batch at hand (its dimensions are set; an extended one's are not read)
 
 
 # What a hit changes in the session it joins; the session's dimensions stay as they were.

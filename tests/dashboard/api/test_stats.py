@@ -493,3 +493,23 @@ def test_plausibles_date_interval_is_taken(client, key):
     response = get(client, "timeseries", key, site_id="stats.example", interval="date", period="7d", date="2026-11-20")
     assert response.status_code == 200
     assert len(response.json()["results"]) == 7
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("aggregate", {"metrics": "visitors,pageviews,bounce_rate,visit_duration", "filters": "visit:source!=Google"}),
+        ("breakdown", {"property": "visit:entry_page", "filters": "event:page~blog", "metrics": "visitors,visits"}),
+        ("timeseries", {"metrics": "visitors,pageviews", "period": "7d", "date": "2026-11-20"}),
+        ("realtime/visitors", {}),
+    ],
+)
+def test_the_event_store_answers_the_api_as_the_database(
+    event_store, site, recent_visitors, client, key, settings, path, params
+):
+    assert event_store.rows("SELECT count() FROM events", {})[0][0] == 11  # the site's 8 events, and 3 recent
+    query = {"site_id": site.domain, **DAY, **params}
+    from_store = get(client, path, key, **query)
+    settings.EVENT_STORE = "db"
+    assert from_store.status_code == 200
+    assert from_store.json() == get(client, path, key, **query).json()

@@ -1,0 +1,283 @@
+"""Counts from the ClickHouse event store (tracker/store/clickhouse.py): the same questions as stats/raw.py
+answers from the relational tables, with the same rules, one SQL statement or two per question.
+
+Event filters test each event; visit filters test the visit an event belongs to, by the visit's
+dimensions (`session_dimensions`) or, for entry and exit pages, its progress (`session_progress`,
+read FINAL: the newest row of each visit). Bounces and durations are those of the distinct visits
+of the events counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from sites.models import Goal
+from stats import goals
+from stats.counts import Counts
+from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
+from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
+from tracker.store.clickhouse import ClickHouseStore
+
+# What each visit's events in a group add up to (the inner grouping), then summed per group with the
+# visit's own bounce and duration: one statement, each visit read once.
+PER_VISIT = (
+    "any(e.visitor_hash) AS visitor, "
+    f"countIf(e.name = '{PAGEVIEW}') AS pageviews, countIf(e.name != '{ENGAGEMENT}') AS events, "
+    "sum(ifNull(e.engaged_ms, 0)) AS engaged_ms, "
+    f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}') AS scroll_sum, "
+    f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL) AS scroll_count"
+)
+PER_GROUP = (
+    "uniqExact(x.visitor), count(), sum(x.pageviews), sum(x.events), sum(x.engaged_ms), sum(x.scroll_sum), "
+    "sum(x.scroll_count), countIf(p.is_bounce), sum(p.duration)"
+)
+COUNT_FIELDS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "events",
+    "engaged_ms",
+    "scroll_sum",
+    "scroll_count",
+    "bounces",
+    "duration",
+)
+UTC_TIME = "DateTime64(6, 'UTC')"
+# The visit's own progress columns; its other dimensions are fixed when it starts.
+PROGRESS = {"entry_path", "exit_path"}
+
+
+@dataclass
+class Sql:
+    """A statement's server-side parameters, named in order as they are bound."""
+
+    site_id: int
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any, kind: str) -> str:
+        name = f"p{len(self.parameters)}"
+        self.parameters[name] = value
+        return f"{{{name}:{kind}}}"
+
+    def site(self) -> str:
+        return self.bind(self.site_id, "UInt64")
+
+
+def _json(value: str) -> str:
+    """A property value as the store keeps it: its JSON text (a filter's value is a string)."""
+    return orjson.dumps(value).decode()
+
+
+def _prop_text(sql: Sql, key: str) -> str:
+    """A custom property's value as text, as the database's `props->>key` gives it."""
+    value = f"e.props[{sql.bind(key, 'String')}]"
+    return f"if(startsWith({value}, '\"'), JSONExtractString({value}), {value})"
+
+
+def _has_prop(sql: Sql, key: str) -> str:
+    return f"mapContains(e.props, {sql.bind(key, 'String')})"
+
+
+def path_regex(page_path: str) -> str:
+    """A page goal's pattern in RE2's syntax, which ends the text with \\z where Python writes \\Z."""
+    return goals.path_pattern(page_path).removesuffix(r"\Z") + r"\z"
+
+
+def completes(sql: Sql, goal: Goal) -> str:
+    """The condition an event completing the goal meets (stats/goals.py says what that means)."""
+    if goal.goal_type == Goal.Type.PAGE:
+        if "*" not in goal.page_path:
+            return f"(e.name = '{PAGEVIEW}' AND e.path = {sql.bind(goal.page_path, 'String')})"
+        return f"(e.name = '{PAGEVIEW}' AND match(e.path, {sql.bind(path_regex(goal.page_path), 'String')}))"
+    done = f"e.name = {sql.bind(goal.event_name, 'String')}"
+    if goal.prop_key:
+        value = f"e.props[{sql.bind(goal.prop_key, 'String')}]"
+        done += f" AND {_has_prop(sql, goal.prop_key)} AND {value} = {sql.bind(_json(goal.prop_value), 'String')}"
+    return f"({done})"
+
+
+def _visit_table(column: str) -> str:
+    return "session_progress FINAL" if column in PROGRESS else "session_dimensions"
+
+
+def _matches(sql: Sql, value: str, flt: Filter) -> str:
+    """`value` matches one of the filter's values: equal to one, or containing one (any case)."""
+    if flt.operator is Operator.CONTAINS:
+        found = " OR ".join(f"positionCaseInsensitiveUTF8({value}, {sql.bind(v, 'String')}) > 0" for v in flt.values)
+        return f"({found})"
+    return f"{value} IN {sql.bind(list(flt.values), 'Array(String)')}"
+
+
+def _condition(sql: Sql, flt: Filter) -> str:
+    if flt.name == GOAL:
+        # A goal name the site does not have is completed by no event.
+        matches = " OR ".join(completes(sql, goal) for goal in goals.of_site(sql.site_id, flt.values)) or "0"
+    elif (key := prop_key(flt.name)) is not None:
+        if flt.operator is Operator.CONTAINS:
+            value, wanted = _prop_text(sql, key), flt
+        else:  # equal JSON texts: a filter's value is a string, and matches only a string
+            value = f"e.props[{sql.bind(key, 'String')}]"
+            wanted = Filter(flt.name, flt.operator, tuple(map(_json, flt.values)))
+        # As in the database, an event without the property matches neither `==` nor `!=`.
+        negated = "NOT " if flt.operator is Operator.IS_NOT else ""
+        return f"({_has_prop(sql, key)} AND {negated}{_matches(sql, value, wanted)})"
+    elif BY_NAME[flt.name].reads_session:
+        column = BY_NAME[flt.name].column
+        visits = (
+            f"SELECT id FROM {_visit_table(column)} "  # noqa: S608 (names from the dimension registry)
+            f"WHERE site_id = {sql.site()} AND {_matches(sql, column, flt)}"
+        )
+        negated = "NOT " if flt.operator is Operator.IS_NOT else ""
+        return f"e.session_id {negated}IN ({visits})"
+    else:
+        matches = _matches(sql, f"e.{BY_NAME[flt.name].column}", flt)
+    return f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})"
+
+
+def _where(sql: Sql, query: StatsQuery, dates: DateRange) -> str:
+    start, end = dates.utc_bounds()
+    conditions = [
+        f"e.site_id = {sql.site()}",
+        f"e.timestamp >= {sql.bind(start, UTC_TIME)}",
+        f"e.timestamp < {sql.bind(end, UTC_TIME)}",
+        *(_condition(sql, flt) for flt in query.filters),
+    ]
+    return " AND ".join(conditions)
+
+
+def _overlapping(sql: Sql, dates: DateRange) -> str:
+    """The visits that may have events in the range: started before its end, last seen after its start."""
+    start, end = dates.utc_bounds()
+    return f"started < {sql.bind(end, UTC_TIME)} AND last_seen >= {sql.bind(start, UTC_TIME)}"
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """What a question groups events by: an expression per event (an arrayJoin puts an event in several
+    groups), the tables to join for it, and what an event must meet to have a value at all."""
+
+    key: str
+    joins: str = ""
+    having_value: str = ""
+
+
+def _visit_join(sql: Sql, column: str) -> str:
+    table = "session_progress" if column in PROGRESS else "session_dimensions"
+    return (
+        f" INNER JOIN (SELECT id, {column} FROM {table} FINAL WHERE site_id = {sql.site()}) AS v "  # noqa: S608
+        "ON v.id = e.session_id"
+    )
+
+
+def _by_property(sql: Sql, query: StatsQuery) -> Grouping:
+    name = str(query.breakdown)
+    if name == GOAL:
+        # Each event counts towards every goal it completes: one pass over the events for all goals.
+        completed = ", ".join(
+            f"if({completes(sql, goal)}, {sql.bind(goal.display_name, 'String')}, '')"
+            for goal in goals.of_site(query.site_id)
+        )
+        if not completed:
+            return Grouping("''", having_value="0")
+        return Grouping(f"arrayJoin(arrayFilter(g -> g != '', [{completed}]))")
+    key = prop_key(name)
+    if key is not None:
+        return Grouping(_prop_text(sql, key), having_value=_has_prop(sql, key))
+    dimension = BY_NAME[name]
+    if dimension.reads_session:
+        return Grouping(f"v.{dimension.column}", joins=_visit_join(sql, dimension.column))
+    return Grouping(f"e.{dimension.column}")
+
+
+def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
+    seconds = seconds_of(query.interval)
+    if seconds is not None:
+        n = int(seconds)
+        return Grouping(f"intDiv(toInt64(toUnixTimestamp(e.timestamp)), {n}) * {n}")
+    zone = sql.bind(dates.timezone, "String")
+    truncate = {
+        "hour": f"toString(toStartOfHour(e.timestamp, {zone}))",
+        "day": f"toDate(e.timestamp, {zone})",
+        "week": f"toMonday(e.timestamp, {zone})",
+        "month": f"toStartOfMonth(e.timestamp, {zone})",
+    }
+    return Grouping(truncate[query.interval])
+
+
+class ClickHouseSource:
+    """A CountSource (stats/sources.py) reading the ClickHouse event store."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        self.store = store
+
+    def _grouped(self, query: StatsQuery, dates: DateRange, grouping: Grouping, sql: Sql) -> dict[Any, Counts]:
+        where = _where(sql, query, dates)
+        if grouping.having_value:
+            where += f" AND {grouping.having_value}"
+        rows = self.store.rows(
+            f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
+            f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} FROM events AS e{grouping.joins} "
+            f"WHERE {where} GROUP BY k, visit) AS x "
+            "LEFT JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
+            f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k",
+            sql.parameters,
+        )
+        return {key: Counts(**dict(zip(COUNT_FIELDS, values, strict=True))) for key, *values in rows}
+
+    def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
+        sql = Sql(query.site_id)
+        return self._grouped(query, dates, Grouping("0"), sql).get(0, Counts())
+
+    def by_bucket(self, query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
+        sql = Sql(query.site_id)
+        grouped = self._grouped(query, dates, _by_interval(sql, query, dates), sql)
+        if query.interval == "hour":
+            return {datetime.fromisoformat(key): counts for key, counts in grouped.items()}
+        return dict(grouped)
+
+    def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
+        assert query.breakdown is not None
+        sql = Sql(query.site_id)
+        grouped = self._grouped(query, dates, _by_property(sql, query), sql)
+        if query.breakdown == GOAL:
+            # As from the database: a goal shows when some event of the range completed it.
+            return {key: counts for key, counts in grouped.items() if counts.events}
+        return {str(key): counts for key, counts in grouped.items()}
+
+    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+        """The visitors who reached each step, by the rule of stats/raw.py's funnel_reached: each visit's
+        events that complete some step, oldest first (ties by uuid), walked in one fold; a visitor
+        counts at their best visit."""
+        sql = Sql(query.site_id)
+        flags = [completes(sql, goal) for goal in steps]
+        n = len(steps)
+        walked = (
+            f"arrayFold((reached, step) -> if(reached < {n} AND step[reached + 1], reached + 1, reached), "
+            f"arrayMap(event -> event.3, arraySort(event -> (event.1, event.2), "
+            f"groupArray((e.timestamp, toString(e.uuid), [{', '.join(flags)}])))), toUInt64(0))"
+        )
+        visits = (
+            f"SELECT any(e.visitor_hash) AS visitor, {walked} AS reached FROM events AS e "  # noqa: S608
+            f"WHERE {_where(sql, query, dates)} AND ({' OR '.join(flags)}) GROUP BY e.session_id"
+        )
+        counted = ", ".join(f"countIf(best > {step})" for step in range(n))
+        rows = self.store.rows(
+            f"SELECT {counted} FROM (SELECT max(reached) AS best FROM ({visits}) GROUP BY visitor)",  # noqa: S608
+            sql.parameters,
+        )
+        return [int(value) for value in rows[0]]
+
+    def realtime_visitors(self, site_id: int, now: datetime, minutes: int = 5) -> int:
+        sql = Sql(site_id)
+        rows = self.store.rows(
+            f"SELECT uniqExact(visitor_hash) FROM events WHERE site_id = {sql.site()} "  # noqa: S608
+            f"AND timestamp >= {sql.bind(now - timedelta(minutes=minutes), UTC_TIME)} "
+            f"AND timestamp <= {sql.bind(now, UTC_TIME)}",
+            sql.parameters,
+        )
+        return int(rows[0][0])

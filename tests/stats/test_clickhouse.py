@@ -1,0 +1,145 @@
+"""The ClickHouse event store answers every question exactly as a raw recount of the database does, on
+random data (hypothesis): the rollups' questions, and those rollups cannot answer (several filters,
+`!=`, `~`, alternatives, custom properties, goals, entry and exit pages under a filter, funnels)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import stats
+from sites.goals import funnel_create, goal_create
+from stats.clickhouse import ClickHouseSource, path_regex
+from stats.query import DateRange, Filter, Operator, StatsQuery
+from stats.sources import RAW, configured
+from tests.factories import SiteFactory
+from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, pageview, queries, visits
+from tracker import pipeline
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def goals_of(site) -> list:
+    return [
+        goal_create(site=site, goal_type="page", page_path="/blog/**", display_name="Blog"),
+        goal_create(site=site, goal_type="page", page_path="/pricing", display_name="Pricing"),
+        goal_create(
+            site=site, goal_type="event", event_name="Signup", custom_props={"plan": "pro"}, display_name="Pro"
+        ),
+        goal_create(site=site, goal_type="event", event_name="Signup", display_name="Signup"),
+    ]
+
+
+def ad_hoc(site, dates: DateRange) -> list[StatsQuery]:
+    """Questions rollups cannot answer: each counted from raw events today."""
+    is_, is_not, contains = Operator.IS, Operator.IS_NOT, Operator.CONTAINS
+    filter_sets = [
+        (Filter("visit:source", is_not, ("Google",)),),
+        (Filter("visit:country", is_, ("DE", "FR")), Filter("event:page", is_not, ("/",))),
+        (Filter("event:page", contains, ("BLOG", "pric")),),
+        (Filter("visit:entry_page", is_, ("/blog/a", "/")), Filter("visit:source", is_, ("Google",))),
+        (Filter("visit:exit_page", is_not, ("/pricing",)),),
+        (Filter("event:props:plan", is_not, ("pro",)),),
+        (Filter("event:props:plan", contains, ("R",)),),
+        (Filter("event:goal", is_, ("Blog", "Signup")),),
+        (Filter("event:goal", is_not, ("Pricing",)), Filter("visit:country", is_not, ("US",))),
+        (Filter("event:goal", is_, ("No such goal",)),),
+    ]
+    breakdowns = ["visit:entry_page", "visit:exit_page", "visit:source", "visit:country", "event:page", "event:goal"]
+    found = []
+    for filters in filter_sets:
+        found.append(StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=filters))
+        found += [
+            StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=filters, breakdown=name)
+            for name in breakdowns
+        ]
+    found.append(StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, interval="300s", sparse=True))
+    found.append(
+        StatsQuery(site_id=site.id, dates=dates, metrics=(*METRICS, "conversion_rate"), breakdown="event:goal")
+    )
+    found.append(
+        StatsQuery(
+            site_id=site.id,
+            dates=dates,
+            metrics=("visitors", "conversion_rate"),
+            filters=(Filter("event:goal", is_, ("Blog",)),),
+            breakdown="visit:source",
+        )
+    )
+    return found
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    zone=st.sampled_from(ZONES),
+    early=st.lists(visits(), min_size=1, max_size=10),
+    late=st.lists(visits(), max_size=4),
+    range_start=st.integers(0, DAYS - 1),
+    range_days=st.integers(1, DAYS + 1),
+)
+def test_the_event_store_equals_a_raw_recount(event_store, zone, early, late, range_start, range_days):
+    event_store.truncate()
+    with transaction.atomic():
+        site = SiteFactory(timezone=zone)
+        goals_of(site)
+        funnel = funnel_create(site=site, name="Read, price, sign up", steps=["Blog", "Pricing", "Signup"])
+        pipeline.process_batch(hits_of(site, [e for visit in early for e in visit]))
+        # Late events extend visits already written: their newest progress must win.
+        pipeline.process_batch(hits_of(site, [e for visit in late for e in visit]))
+
+        local_start = START.astimezone(ZoneInfo(zone)).date() + timedelta(days=range_start)
+        dates = DateRange(local_start, local_start + timedelta(days=range_days - 1), zone)
+        source = configured()
+        assert isinstance(source, ClickHouseSource)
+        for query in [*queries(site, dates), *ad_hoc(site, dates)]:
+            got, expected = answers(query, source), answers(query, RAW)
+            assert got == expected, (query.filters, query.breakdown, query.interval, got, expected)
+        query = StatsQuery(site_id=site.id, dates=dates, metrics=("visitors",))
+        assert stats.run_funnel(query, funnel) == stats.run_funnel(query, funnel, source=RAW)
+        now = START + timedelta(days=range_start, minutes=30)
+        assert source.realtime_visitors(site.id, now, 60) == RAW.realtime_visitors(site.id, now, 60)
+        transaction.set_rollback(True)
+
+
+def test_stats_count_from_the_event_store_when_one_is_configured(event_store, settings):
+    assert isinstance(configured(), ClickHouseSource)
+    settings.EVENT_STORE = "db"
+    assert not isinstance(configured(), ClickHouseSource)
+
+
+@pytest.mark.parametrize(
+    ("page_path", "matching", "other"),
+    [("/blog/**", "/blog/a/b", "/blogs"), ("/blog/*", "/blog/a", "/blog/a/b"), ("/a.b", "/a.b", "/axb")],
+)
+def test_page_goal_patterns_are_re2_patterns_ending_the_text(event_store, page_path, matching, other):
+    pattern = path_regex(page_path)
+    found = event_store.rows(
+        "SELECT match({a:String}, {p:String}), match({b:String}, {p:String})", {"a": matching, "b": other, "p": pattern}
+    )
+    assert found == [(True, False)]
+
+
+@pytest.mark.parametrize(
+    ("pricing_uuid", "reached"),
+    [("00000000-0000-4000-8000-000000000000", [1, 1]), ("ffffffff-ffff-4fff-bfff-ffffffffffff", [1, 0])],
+)
+def test_a_funnels_events_of_the_same_moment_are_walked_in_uuid_order_by_every_store(
+    event_store, pricing_uuid, reached
+):
+    site = SiteFactory()
+    goals_of(site)
+    funnel = funnel_create(site=site, name="Price, sign up", steps=["Pricing", "Signup"])
+    moment = START + timedelta(hours=1)
+    pricing, signup = hits_of(
+        site, [pageview(1, moment) | {"path": "/pricing"}, pageview(1, moment) | {"name": "Signup"}]
+    )
+    pricing.uuid, signup.uuid = pricing_uuid, "88888888-8888-4888-8888-888888888888"
+    pipeline.process_batch([signup, pricing])
+    query = StatsQuery(site_id=site.id, dates=DateRange(START.date(), START.date(), "UTC"), metrics=("visitors",))
+    for source in (configured(), RAW):
+        assert source.funnel_reached(query, query.dates, funnel.goals()) == reached

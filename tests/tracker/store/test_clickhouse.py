@@ -1,0 +1,125 @@
+"""The ClickHouse event store's writes: its URL, its schema versions, each batch exactly once, deletes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from tests.factories import SiteFactory
+from tests.known_site import T0, hit
+from tracker import pipeline
+from tracker.lifecycle import deletion, retention
+from tracker.store.clickhouse import SCHEMA, ClickHouseStore, batch_token, client_dsn
+
+pytestmark = pytest.mark.django_db
+
+
+def counted(store: ClickHouseStore, site_id: int) -> tuple[int, int, int]:
+    """The site's events, visits started and visits (their newest progress) in the store."""
+    site = {"site": site_id}
+    return (
+        store.rows("SELECT count() FROM events WHERE site_id = {site:UInt64}", site)[0][0],
+        store.rows("SELECT count() FROM session_dimensions FINAL WHERE site_id = {site:UInt64}", site)[0][0],
+        store.rows("SELECT count() FROM session_progress FINAL WHERE site_id = {site:UInt64}", site)[0][0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "dsn"),
+    [
+        ("clickhouse://footfall:secret@ch.internal:8123/footfall", "http://footfall:secret@ch.internal:8123/footfall"),
+        ("clickhouses://footfall@ch.example:8443/analytics", "https://footfall@ch.example:8443/analytics"),
+        ("chdb:///srv/footfall/events", "chdb:///srv/footfall/events"),
+    ],
+)
+def test_event_store_urls_become_client_dsns(url, dsn):
+    assert client_dsn(url) == dsn
+
+
+@pytest.mark.parametrize("url", ["postgres://db/footfall", "clickhouse:///footfall", "events"])
+def test_other_event_store_urls_are_refused_at_start(url):
+    with pytest.raises(ImproperlyConfigured, match="EVENT_STORE"):
+        client_dsn(url)
+
+
+def test_the_schema_is_applied_once(event_store):
+    assert event_store.migrate() == []  # the fixture applied every version
+    versions = [row[0] for row in event_store.rows("SELECT version FROM schema_versions ORDER BY version", {})]
+    assert versions == [version for version, _ in SCHEMA]
+
+
+def test_the_command_reports_what_it_applied(event_store, settings):
+    out = StringIO()
+    call_command("migrate_event_store", stdout=out)
+    assert "up to date" in out.getvalue()
+    settings.EVENT_STORE = "db"
+    call_command("migrate_event_store", stdout=out)
+    assert "nothing to migrate" in out.getvalue()
+
+
+def test_the_pipeline_writes_events_and_the_newest_state_of_their_visits(event_store):
+    site = SiteFactory()
+    pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 2, 0, "/a")])
+    pipeline.process_batch([hit(site, 1, 60, "/b")])  # extends visitor 1's visit: a second progress row
+    assert counted(event_store, site.id) == (3, 2, 2)
+    progress = event_store.rows(
+        "SELECT entry_path, exit_path, pageviews, duration, is_bounce FROM session_progress FINAL "
+        "WHERE site_id = {site:UInt64} ORDER BY entry_path",
+        {"site": site.id},
+    )
+    assert progress == [("/", "/b", 2, 60, False), ("/a", "/a", 1, 0, True)]
+
+
+def test_a_replayed_batch_is_stored_once(event_store):
+    site = SiteFactory()
+    hits = [hit(site, 1, 0, "/"), hit(site, 1, 30, "/a")]
+    pipeline.process_batch(hits)
+    event_store.insert_batch(hits, [])  # the same events again, as a replay after a failure would
+    assert counted(event_store, site.id)[0] == 2
+
+
+def test_a_batch_whose_transaction_fails_after_the_store_took_it_is_stored_once_when_replayed(event_store):
+    """The store's insert happens inside the database transaction; if the commit fails after it, the
+    worker replays the batch: the database stores it then, and the store recognises its token."""
+    site = SiteFactory()
+    hits = [hit(site, 1, 0, "/"), hit(site, 2, 5, "/pricing")]
+    real_insert = ClickHouseStore.insert_batch
+
+    def insert_then_fail(self, batch_hits, visits):
+        real_insert(self, batch_hits, visits)
+        raise ConnectionError("the database went away before the commit")
+
+    with mock.patch.object(ClickHouseStore, "insert_batch", insert_then_fail), pytest.raises(ConnectionError):
+        pipeline.process_batch(hits)
+    replay = [hit(site, 1, 0, "/"), hit(site, 2, 5, "/pricing")]
+    for again, first in zip(replay, hits, strict=True):
+        again.uuid = first.uuid
+    result = pipeline.process_batch(replay)
+    assert result.stored == 2
+    assert counted(event_store, site.id)[0] == 2
+
+
+def test_the_batch_token_names_the_events_whatever_their_order():
+    site = SiteFactory.build(id=1)
+    a, b = hit(site, 1, 0, "/"), hit(site, 2, 0, "/")
+    assert batch_token([a, b]) == batch_token([b, a]) != batch_token([a])
+
+
+def test_deleting_a_sites_data_deletes_it_from_the_store(event_store):
+    site, other = SiteFactory(), SiteFactory()
+    pipeline.process_batch([hit(site, 1, 0, "/"), hit(other, 1, 0, "/")])
+    deletion.site_delete_data(site)
+    assert counted(event_store, site.id) == (0, 0, 0)
+    assert counted(event_store, other.id) == (1, 1, 1)
+
+
+def test_retention_deletes_old_events_and_ended_visits_from_the_store(event_store):
+    site = SiteFactory(retention_days=30)
+    pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 2, 40 * 86400, "/new")])
+    retention.apply_site_retention(site, now=T0 + timedelta(days=41))
+    assert counted(event_store, site.id) == (1, 1, 1)

@@ -1,0 +1,231 @@
+"""ClickHouse as the event store: its schema, versioned, and each batch's events and visits written to it.
+
+Tables (a database per install; `SCHEMA` is applied in order and recorded in `schema_versions`):
+
+- `events`: one row per stored event, the Event columns; custom properties as a Map of their JSON
+  texts (so `"5"` and `5` stay apart, as in the database). Partitioned by month, sorted by site and
+  time, so a question reads one site's range.
+- `session_dimensions`: what a visit takes from its first event, written once when the visit starts.
+- `session_progress`: what later events change (start, last event, entry and exit pages, duration,
+  bounce), a row each time a batch extends the visit; the newest version wins (ReplacingMergeTree,
+  read with FINAL).
+
+A batch's events are inserted with a deduplication token made of their uuids, so a batch replayed
+after a failure stores nothing twice; visit rows are keyed by the visit's id, so a replay only
+writes the same values again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+from django.core.exceptions import ImproperlyConfigured
+
+from stats.dimensions import VISIT_COLUMNS
+from tracker.pipeline.storage import EVENT_FIELDS, SESSION_PROGRESS_FIELDS
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+    from tracker.ingest.hits import Hit
+    from tracker.pipeline.storage import SessionRecord
+
+# The Event and Session columns, under their names (a new one needs a schema version here too).
+EVENT_COLUMNS = tuple(EVENT_FIELDS)
+DIMENSION_COLUMNS = ("id", "site_id", "visitor_hash", *VISIT_COLUMNS)
+PROGRESS_COLUMNS = ("id", "site_id", "version", *SESSION_PROGRESS_FIELDS)
+TABLES = ("events", "session_dimensions", "session_progress")
+
+# Each version's statements, applied once, in order. Never edit a released version: add one.
+_LOW = "LowCardinality(String)"
+SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            f"""CREATE TABLE IF NOT EXISTS events (
+                uuid UUID, site_id UInt64, session_id UInt64, visitor_hash Int64,
+                timestamp DateTime64(6, 'UTC'), name {_LOW}, hostname {_LOW}, path String, url String,
+                referrer String, referrer_source {_LOW}, utm_source String, utm_medium String,
+                utm_campaign String, utm_term String, utm_content String, props Map(String, String),
+                engaged_ms Nullable(UInt32), scroll_depth Nullable(UInt16), country {_LOW},
+                browser {_LOW}, browser_version {_LOW}, os {_LOW}, os_version {_LOW}, device_type {_LOW}
+            ) ENGINE = MergeTree PARTITION BY toYYYYMM(timestamp) ORDER BY (site_id, timestamp)
+            SETTINGS non_replicated_deduplication_window = 10000""",
+            f"""CREATE TABLE IF NOT EXISTS session_dimensions (
+                id UInt64, site_id UInt64, visitor_hash Int64, hostname {_LOW}, referrer_source {_LOW},
+                referrer String, utm_source String, utm_medium String, utm_campaign String,
+                utm_term String, utm_content String, country {_LOW}, browser {_LOW}, os {_LOW},
+                device_type {_LOW}
+            ) ENGINE = ReplacingMergeTree ORDER BY (site_id, id)""",
+            """CREATE TABLE IF NOT EXISTS session_progress (
+                id UInt64, site_id UInt64, version UInt64, started DateTime64(6, 'UTC'),
+                last_seen DateTime64(6, 'UTC'), entry_path String, exit_path String, pageviews UInt32,
+                events UInt32, duration UInt32, engaged_ms UInt64, is_bounce Bool
+            ) ENGINE = ReplacingMergeTree(version) ORDER BY (site_id, id)""",
+        ),
+    ),
+)
+
+
+def client_dsn(url: str) -> str:
+    """The clickhouse-connect DSN of an EVENT_STORE URL: `clickhouse://` is HTTP, `clickhouses://` HTTPS."""
+    parts = urlsplit(url)
+    if parts.scheme == "chdb":
+        return url
+    schemes = {"clickhouse": "http", "clickhouses": "https"}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EVENT_STORE must be db, clickhouse://user:password@host:8123/database or chdb:///path, not {url!r}"
+        )
+    return urlunsplit(parts._replace(scheme=schemes[parts.scheme]))
+
+
+def json_props(props: dict[str, Any]) -> dict[str, str]:
+    """Custom properties as the store keeps them: each value's JSON text."""
+    return {key: orjson.dumps(value).decode() for key, value in props.items()}
+
+
+def _event_row(hit: Hit) -> list[Any]:
+    row = [getattr(hit, column) for column in EVENT_COLUMNS]
+    row[EVENT_COLUMNS.index("props")] = json_props(hit.props)
+    return row
+
+
+def batch_token(hits: Sequence[Hit]) -> str:
+    """The batch's deduplication token: the same events make the same token, whatever their order."""
+    digest = hashlib.blake2b(digest_size=16)
+    for uuid in sorted(str(hit.uuid) for hit in hits):
+        digest.update(uuid.encode())
+    return digest.hexdigest()
+
+
+class ClickHouseStore:
+    """A ClickHouse database holding the events: a server over HTTP(S), or chdb in this process."""
+
+    def __init__(self, url: str) -> None:
+        self.dsn = client_dsn(url)
+        self.in_process = self.dsn.startswith("chdb:")
+        self._local = threading.local()
+        # chdb holds one engine per process, which one thread at a time may use.
+        self._engine_lock = threading.Lock()
+        self._shared: Client | None = None
+
+    def _client(self) -> Client:
+        import clickhouse_connect  # only a ClickHouse install needs the driver loaded
+
+        if self.in_process:
+            if self._shared is None:
+                self._shared = clickhouse_connect.get_client(dsn=self.dsn)
+            return self._shared
+        # An HTTP client keeps one session, which answers one query at a time: one client per thread.
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = clickhouse_connect.get_client(dsn=self.dsn)
+        return client
+
+    @contextmanager
+    def _using(self) -> Iterator[Client]:
+        if self.in_process:
+            with self._engine_lock:
+                yield self._client()
+        else:
+            yield self._client()
+
+    def rows(self, sql: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of a query (server-side parameters, `{name:Type}`)."""
+        with self._using() as client:
+            return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        with self._using() as client:
+            client.command(sql, parameters=parameters)
+
+    def migrate(self, progress: Callable[[int], None] = lambda version: None) -> list[int]:
+        """Apply the schema versions not applied yet, in order; return them."""
+        self.command(
+            "CREATE TABLE IF NOT EXISTS schema_versions (version UInt32, applied DateTime DEFAULT now()) "
+            "ENGINE = MergeTree ORDER BY version"
+        )
+        done = {row[0] for row in self.rows("SELECT version FROM schema_versions", {})}
+        applied = []
+        for version, statements in SCHEMA:
+            if version in done:
+                continue
+            progress(version)
+            for statement in statements:
+                self.command(statement)
+            with self._using() as client:
+                client.insert("schema_versions", [[version]], column_names=["version"])
+            applied.append(version)
+        return applied
+
+    def insert_batch(self, hits: Sequence[Hit], visits: Sequence[SessionRecord]) -> None:
+        """Write a batch's stored events and the visits it started or extended.
+
+        Called in the batch's database transaction, after the events went in there: if this fails,
+        the transaction rolls back and the batch is replayed; if the transaction fails after this,
+        the replay's events carry the same token and are not inserted twice.
+        """
+        if hits:
+            self.insert_events([_event_row(hit) for hit in hits], batch_token(hits))
+        version = time.time_ns()
+        self.insert_visits(
+            [[getattr(visit, column) for column in DIMENSION_COLUMNS] for visit in visits if visit.is_new],
+            [[version if c == "version" else getattr(visit, c) for c in PROGRESS_COLUMNS] for visit in visits],
+        )
+
+    def insert_events(self, rows: Sequence[Sequence[Any]], token: str) -> None:
+        """Insert event rows (EVENT_COLUMNS; properties as JSON texts) once: a second insert of the
+        same token within the table's deduplication window stores nothing."""
+        with self._using() as client:
+            client.insert(
+                "events", rows, column_names=list(EVENT_COLUMNS), settings={"insert_deduplication_token": token}
+            )
+
+    def insert_visits(self, started: Sequence[Sequence[Any]], progress: Sequence[Sequence[Any]]) -> None:
+        """Insert the dimensions of visits (DIMENSION_COLUMNS) and their state (PROGRESS_COLUMNS)."""
+        with self._using() as client:
+            if started:
+                client.insert("session_dimensions", started, column_names=list(DIMENSION_COLUMNS))
+            if progress:
+                client.insert("session_progress", progress, column_names=list(PROGRESS_COLUMNS))
+
+    def stored_uuids(self, site_id: int, first: datetime, last: datetime, uuids: Sequence[str]) -> set[str]:
+        """Which of these events of a site, all between two moments, the store holds."""
+        found = self.rows(
+            "SELECT toString(uuid) FROM events WHERE site_id = {site:UInt64} "
+            "AND timestamp BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')} "
+            "AND uuid IN {uuids:Array(UUID)}",
+            {"site": site_id, "first": first, "last": last, "uuids": list(uuids)},
+        )
+        return {row[0] for row in found}
+
+    def delete_events(self, site_id: int, before: datetime | None = None) -> None:
+        """Delete a site's events (those before a moment, or all) and the visits that ended before it.
+
+        Lightweight deletes: the rows are gone from every query at once, and from disk at the next merge.
+        """
+        site = {"site": site_id}
+        if before is None:
+            for table in TABLES:
+                self.command(f"DELETE FROM {table} WHERE site_id = {{site:UInt64}}", site)  # noqa: S608
+            return
+        bound = {**site, "before": before}
+        earlier = "{before:DateTime64(6, 'UTC')}"
+        self.command(f"DELETE FROM events WHERE site_id = {{site:UInt64}} AND timestamp < {earlier}", bound)  # noqa: S608
+        ended = f"SELECT id FROM session_progress FINAL WHERE site_id = {{site:UInt64}} AND last_seen < {earlier}"  # noqa: S608
+        self.command(f"DELETE FROM session_dimensions WHERE site_id = {{site:UInt64}} AND id IN ({ended})", bound)  # noqa: S608
+        self.command(f"DELETE FROM session_progress WHERE site_id = {{site:UInt64}} AND id IN ({ended})", bound)  # noqa: S608
+
+    def truncate(self) -> None:
+        """Empty every table (the tests start each case from nothing)."""
+        for table in TABLES:
+            self.command(f"TRUNCATE TABLE IF EXISTS {table}")
