@@ -14,7 +14,7 @@ from django.db import connection
 
 from sites import selectors
 from tests.principals import Principals, principals_create
-from tracker import connections
+from tracker import connections, metrics
 from tracker.pipeline.enrich import geo, hashing
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
@@ -32,6 +32,7 @@ def need_service(reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
     cache.clear()
+    metrics.PROCESS_COUNTS.clear()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
     selectors.forget_cached_sites()
@@ -77,7 +78,7 @@ def stream_mode(settings, redis_url: str) -> Iterator[redis.Redis]:
     settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
     client = connections.redis_client(redis_url)
     yield client
-    client.delete(settings.BUFFER_STREAM)
+    client.delete(settings.BUFFER_STREAM, metrics.counters_key(), metrics.workers_key())
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tracker",
     "dashboard",
     "compat",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 300},
     },
 }
+
+# --- Operations: readiness and metrics ---------------------------------------------------------
+
+# /readyz fails when the stream's oldest event has waited longer than this, or no worker read the
+# stream for longer than that (Redis mode only).
+READY_MAX_STREAM_AGE_SECONDS = env.int("READY_MAX_STREAM_AGE_SECONDS", default=300)
+READY_MAX_WORKER_SILENCE_SECONDS = env.int("READY_MAX_WORKER_SILENCE_SECONDS", default=60)
+# /metrics answers requests with "Authorization: Bearer <METRICS_TOKEN>"; without a token set, only
+# requests made on this machine (loopback, not forwarded by a proxy from elsewhere).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Stats API --------------------------------------------------------------------------
 

@@ -1,0 +1,2 @@
+"""Running Footfall: liveness and readiness for load balancers (views.py), the checks and readings behind
+them (checks.py, readings.py), the Prometheus metrics (collector.py) and `manage.py doctor`."""
