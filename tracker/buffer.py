@@ -154,14 +154,22 @@ def _decode(entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> tuple[lis
     return ids, hits
 
 
-def drain_stream(max_events: int | None = None, consumer: str | None = None) -> int:
+def drain_stream(
+    max_events: int | None = None,
+    consumer: str | None = None,
+    *,
+    block_ms: int | None = None,
+    client: redis.Redis | None = None,
+) -> int:
     """Process one batch from the stream; return how many entries it held (0: nothing to do).
 
     Entries left pending by a dead worker for BUFFER_CLAIM_IDLE_MS are claimed first and
     replayed, then this worker's own unacknowledged ones; the uuid check in the pipeline makes
     a replay store nothing twice. A lost database connection is retried on a new one.
+    With `block_ms`, an empty stream is waited on that long for new entries (XREADGROUP BLOCK),
+    on `client`, whose socket timeout must outlast the wait (tracker.connections.blocking_client).
     """
-    client = redis_client(settings.REDIS_URL)
+    client = client or redis_client(settings.REDIS_URL)
     ensure_group(client)
     count = max_events or settings.BUFFER_BATCH_SIZE
     consumer = consumer or consumer_name()
@@ -175,7 +183,8 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
     for start in ("0", ">"):
         if entries:
             break
-        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count)
+        block = block_ms if start == ">" else None
+        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count, block=block)
         entries = response[0][1] if response else []
     if not entries:
         return 0
