@@ -2,7 +2,8 @@
 
 What is measured
     The stack the systemd units of deploy/systemd/ run (gunicorn, one Celery worker, Celery beat,
-    with the production settings, PostgreSQL and Redis) is started, left to settle, and then
+    with the production settings, PostgreSQL and Redis) is started, waited for until /readyz
+    answers 200 (a worker reads the stream), left to settle, and then
     watched for a window with no traffic: each process's CPU time (user + system, from
     /proc/<pid>/stat) over the window as a percentage of one core, and its memory as PSS
     (proportional set size, /proc/<pid>/smaps_rollup: pages shared between processes, such as
@@ -19,7 +20,7 @@ How
     present at both ends of the window are measured.
 
 Run
-    .venv/bin/python bench/idle.py                  # settle 20 s, watch 60 s
+    .venv/bin/python bench/idle.py                  # ready, then settle 20 s, watch 60 s
     .venv/bin/python bench/idle.py --quick          # settle 10 s, watch 20 s
     .venv/bin/python bench/idle.py --stack readme   # the former advice
     .venv/bin/python bench/idle.py --check          # exit 1 when over budget
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +152,22 @@ def watch(roots: dict[str, int], seconds: float) -> list[Row]:
     return rows
 
 
-def start(stack: str, workdir: Path, environ: dict[str, str]) -> dict[str, subprocess.Popen[bytes]]:
-    port = free_port()
+def wait_ready(port: int, timeout: float = 180.0) -> float:
+    """Wait until /readyz answers 200 (the database, Redis and a worker reading the stream); return the seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        # 503 (not ready yet) raises HTTPError, an OSError, like a refused connection.
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer,
+        ):
+            if answer.status == 200:
+                return time.monotonic() - started
+        time.sleep(0.5)
+    raise SystemExit(f"the stack was not ready within {timeout:.0f} s")
+
+
+def start(stack: str, port: int, workdir: Path, environ: dict[str, str]) -> dict[str, subprocess.Popen[bytes]]:
     started = {}
     for role, command in commands(stack, port, workdir).items():
         log = (workdir / f"{role}.log").open("ab")
@@ -184,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     environ = {**os.environ, **bench_environ(stream), "LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory(prefix="footfall-idle-") as workdir:
         environ["ARCHIVE_STORAGE"] = str(Path(workdir) / "archive")
-        processes = start(args.stack, Path(workdir), environ)
+        port = free_port()
+        processes = start(args.stack, port, Path(workdir), environ)
         try:
+            ready = wait_ready(port)
+            print(f"ready after {ready:.0f} s; settling {settle:.0f} s", flush=True)
             time.sleep(settle)
             dead = {role: p.returncode for role, p in processes.items() if p.poll() is not None}
             if dead:
