@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = (ROOT / "deploy" / "nginx" / "footfall.conf").read_text()
@@ -38,3 +43,35 @@ def test_env_example_uses_the_production_settings():
     values = env_values()
     assert values["DJANGO_SETTINGS_MODULE"] == "analytics_site.settings.production"
     assert "127.0.0.1" in values["ALLOWED_HOSTS"].split(","), "the probes on this machine ask for 127.0.0.1"
+
+
+def test_nginx_accepts_the_site(tmp_path):
+    """`nginx -t` on the site inside a minimal nginx.conf, with a throwaway certificate (skipped without
+    nginx; NGINX names a binary elsewhere)."""
+    nginx = os.environ.get("NGINX") or shutil.which("nginx")
+    openssl = shutil.which("openssl")
+    if not nginx or not openssl:
+        pytest.skip("nginx or openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate = ["-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=stats.example.com"]
+    subprocess.run(
+        [openssl, "req", *certificate, "-keyout", str(key), "-out", str(cert)], capture_output=True, check=True
+    )
+    site = NGINX.replace("/etc/letsencrypt/live/stats.example.com/fullchain.pem", str(cert)).replace(
+        "/etc/letsencrypt/live/stats.example.com/privkey.pem", str(key)
+    )
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
+        f"http {{ {temp} access_log off; include {tmp_path}/site.conf; }}\n"
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
