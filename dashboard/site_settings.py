@@ -1,5 +1,5 @@
-"""A site's settings page, for its owners: snippet and install check, time zone, goals, members, API keys,
-share links, retention and deletion.
+"""A site's settings page, for its owners: snippet and install check, time zone, goals, funnels, members,
+API keys, share links, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -16,13 +16,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from sites.goals import GoalError, goal_create, goal_delete
+from sites.goals import FUNNEL_STEPS, GoalError, as_id, funnel_create, funnel_delete, goal_create, goal_delete
 from sites.keys import api_key_create, api_key_revoke
 from sites.models import ApiKey, Goal, Membership, Site
 from sites.selectors import api_keys_reaching_site, site_for_owner
@@ -136,19 +136,69 @@ def _goal_form(goal_type: str, refused: dict[str, Any] | None) -> GoalForm:
     return form
 
 
+# Rows the funnel form shows: without a script, a funnel of up to this many steps can be made; the script
+# adds rows up to the most steps a funnel has.
+DEFAULT_FUNNEL_ROWS = 4
+MAX_FUNNEL_ROWS = 2 * FUNNEL_STEPS[1]
+
+
+class StepsField(forms.TypedMultipleChoiceField):
+    """A funnel's steps: one goal id per row of the form, in order; rows left blank are no step."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [step for step in super().to_python(value) if step]
+
+
+class FunnelForm(forms.Form):
+    """A funnel as the settings page adds it: a name and the site's goals, one per row, in order.
+
+    Each step is a <select name="steps"> of the site's goals; the service checks the count, repeats, the
+    name and the limit, and its errors come back on this form.
+    """
+
+    name = forms.CharField(label="Name", max_length=120)
+    steps = StepsField(label="Steps", required=False, coerce=int)
+
+    def __init__(self, *args: Any, goals: list[Goal], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_funnel_%s")
+        super().__init__(*args, **kwargs)
+        self.goals = {goal.id: goal for goal in goals}
+        steps = self.fields["steps"]
+        assert isinstance(steps, StepsField)
+        steps.choices = [(goal.id, goal.display_name) for goal in goals]
+        steps.error_messages["invalid_choice"] = "The site has no such goal; pick one of its goals."
+
+    def step_names(self) -> list[str]:
+        """The chosen goals' names, in order, as funnel_create takes them."""
+        return [self.goals[goal_id].display_name for goal_id in self.cleaned_data["steps"]]
+
+    def rows(self) -> list[int | None]:
+        """The goal id of each <select> row: as posted (blanks kept, so nothing typed moves), else empty rows."""
+        posted = [as_id(value) for value in self.data.getlist("steps")] if isinstance(self.data, QueryDict) else []
+        # A crafted post of a thousand rows would come back as a page of a thousand lists of every goal.
+        return posted[:MAX_FUNNEL_ROWS] + [None] * (DEFAULT_FUNNEL_ROWS - len(posted))
+
+
 # A new key's secret waits here, in the session, for the one page view after the POST that shows it.
 NEW_KEY = "new_api_key"
 
 
-def _page(request: HttpRequest, site: Site) -> HttpResponse:
+def _page(
+    request: HttpRequest, site: Site, *, funnel_form: FunnelForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The settings page; a refused funnel form is shown again as posted, with the status of its error."""
     refused = request.session.pop(REFUSED_GOAL, None)
+    goals = list(site.goals.order_by("id"))
     last_event = Event.objects.filter(site=site).order_by("-timestamp").values_list("timestamp", flat=True).first()
     context = {
         "site": site,
         "script_url": request.build_absolute_uri(reverse("snippet")),
         "last_event": last_event,
         "timezone_form": TimezoneForm(initial={"timezone": site.timezone}),
-        "goals": site.goals.order_by("id"),
+        "goals": goals,
+        "funnels": site.funnels.order_by("id").prefetch_related("steps__goal"),
+        "funnel_form": funnel_form or FunnelForm(goals=goals),
+        "funnel_steps": FUNNEL_STEPS,
         "page_goal_form": _goal_form(Goal.Type.PAGE, refused),
         "event_goal_form": _goal_form(Goal.Type.EVENT, refused),
         "member_form": MemberForm(initial={"role": Membership.Role.VIEWER}),
@@ -162,7 +212,7 @@ def _page(request: HttpRequest, site: Site) -> HttpResponse:
         "new_key": request.session.pop(NEW_KEY, None),
         "arrivals": arrivals(site.id, timezone.now()),
     }
-    return render(request, "dashboard/pages/site_settings.html", context)
+    return render(request, "dashboard/pages/site_settings.html", context, status=status)
 
 
 def _user(request: HttpRequest) -> User:
@@ -241,6 +291,41 @@ def delete_goal(request: HttpRequest, site: Site, goal_id: int) -> HttpResponse:
     else:
         messages.error(request, "No such goal.")
     return _to_goals(site)
+
+
+def _to_funnels(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#funnels")
+
+
+def _funnel_status(error: GoalError) -> int:
+    """A refused funnel's status, as the API answers it: 409 for a name taken, 400 for the rest."""
+    return 409 if error.code == "funnel_exists" else 400
+
+
+@owner_action
+def create_funnel(request: HttpRequest, site: Site) -> HttpResponse:
+    """Add a funnel of the site's goals; a refused one is shown again at once, as posted, with a 4xx."""
+    form = FunnelForm(request.POST, goals=list(site.goals.order_by("id")))
+    status = 400
+    if form.is_valid():
+        try:
+            funnel = funnel_create(site=site, name=form.cleaned_data["name"], steps=form.step_names())
+        except GoalError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = _funnel_status(exc)
+        else:
+            messages.success(request, f"Funnel {funnel.name} added; it counts past visits too.")
+            return _to_funnels(site)
+    return _page(request, site, funnel_form=form, status=status)
+
+
+@owner_action
+def delete_funnel(request: HttpRequest, site: Site, funnel_id: int) -> HttpResponse:
+    if funnel_delete(site=site, funnel_id=funnel_id):
+        messages.success(request, "Funnel deleted; its goals stay.")
+    else:
+        messages.error(request, "No such funnel.")
+    return _to_funnels(site)
 
 
 @owner_action

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dashboard import export_views, site_settings, views
+from reports import views as reports
 
 app_name = "dashboard"
 urlpatterns = [
@@ -15,6 +16,12 @@ urlpatterns = [
         "sites/<str:domain>/settings/goals/<int:goal_id>/delete",
         site_settings.delete_goal,
         name="settings-goal-delete",
+    ),
+    path("sites/<str:domain>/settings/funnels", site_settings.create_funnel, name="settings-funnel"),
+    path(
+        "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete",
+        site_settings.delete_funnel,
+        name="settings-funnel-delete",
     ),
     path("sites/<str:domain>/settings/members", site_settings.set_member, name="settings-member"),
     path(
@@ -33,6 +40,18 @@ urlpatterns = [
     path("sites/<str:domain>/settings/retention", site_settings.set_retention, name="settings-retention"),
     path("sites/<str:domain>/settings/delete-data", site_settings.delete_data, name="settings-delete-data"),
     path("sites/<str:domain>/settings/delete-site", site_settings.delete_site, name="settings-delete-site"),
+    path("sites/<str:domain>/email/", reports.email_page, name="email"),
+    path("sites/<str:domain>/email/subscriptions", reports.set_subscriptions, name="email-subscriptions"),
+    path(
+        "sites/<str:domain>/email/subscriptions/<int:subscription_id>/delete",
+        reports.delete_subscription,
+        name="email-subscription-delete",
+    ),
+    path("sites/<str:domain>/email/recipients", reports.add_recipient, name="email-recipients"),
+    path("sites/<str:domain>/email/alerts", reports.create_alert, name="email-alerts"),
+    path("sites/<str:domain>/email/alerts/<int:alert_id>/delete", reports.delete_alert, name="email-alert-delete"),
+    # Linked from every report and alert mail: works without login (RFC 8058 one-click POST too).
+    path("unsubscribe/<str:token>", reports.unsubscribe, name="unsubscribe"),
     path("share/<str:token>/", views.shared_dashboard, name="shared"),
     path("share/<str:token>/pages/", views.shared_article, name="shared-article"),
     path("share/<str:token>/data/<slug:kind>", views.shared_data, name="shared-data"),

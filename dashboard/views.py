@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 import stats
 from analytics_site.errors import ApiError, error_response
-from dashboard.results import aggregate_json, breakdown_json, timeseries_json
-from sites.models import Site
+from dashboard.results import aggregate_json, breakdown_json, funnel_json, timeseries_json
+from sites.goals import funnel_of_site
+from sites.models import Funnel, Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
 from stats import DateRange, Kind, QueryError, StatsQuery, articles, build_query
 from stats.dimensions import GOAL
@@ -130,13 +131,16 @@ def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[s
             "site_url": reverse("dashboard:shared", args=[token]),
         }
     can_manage = token is None and user_owns(request.user, site)
-    return {"site": site, "can_manage": can_manage, "has_goals": site.goals.exists(), **links}
+    member = token is None  # members (not share-link readers) manage their own email reports
+    return {"site": site, "can_manage": can_manage, "member": member, "has_goals": site.goals.exists(), **links}
 
 
 def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:
     context = {
         "metrics": CARDS,
         "panels": PANELS,
+        # The Funnels panel's picker; the panel shows only when there is one to pick.
+        "funnels": list(site.funnels.order_by("id").values("id", "name")),
         "empty": not Event.objects.filter(site=site).exists(),
         "script_url": request.build_absolute_uri(reverse("snippet")),
         **_page_context(request, site, token),
@@ -221,6 +225,23 @@ def _props(request: HttpRequest, site: Site) -> dict[str, Any]:
     return {"results": articles.prop_keys(_query(request, site, Kind.AGGREGATE))}
 
 
+def _named_funnel(request: HttpRequest, site: Site) -> Funnel:
+    """The site's funnel the `funnel` parameter names (by id, or name as in the API); 404 funnel_not_found."""
+    text = request.GET.get("funnel", "")
+    if not text.strip() or len(text) > 120:
+        raise ApiError("invalid_query", "funnel names one of the site's funnels, by id.", field="funnel")
+    funnel = funnel_of_site(site, text)
+    if funnel is None:
+        raise ApiError("funnel_not_found", "The site has no such funnel.", field="funnel", status=404)
+    return funnel
+
+
+def _funnel(request: HttpRequest, site: Site) -> dict[str, Any]:
+    """The Funnels panel: a funnel's steps over the page's period and filters, and its comparison if on."""
+    funnel = _named_funnel(request, site)
+    return funnel_json(stats.run_funnel(_query(request, site, Kind.AGGREGATE), funnel))
+
+
 def _realtime(request: HttpRequest, site: Site) -> dict[str, Any]:
     return {"visitors": stats.realtime_visitors(site.id, timezone.now())}
 
@@ -233,6 +254,7 @@ DATA = {
     "next": _next,
     "props": _props,
     "realtime": _realtime,
+    "funnel": _funnel,
 }
 
 

@@ -29,3 +29,9 @@ def arrivals(site_id: int, now: datetime) -> Arrivals:
         .annotate(events=Sum("events"))
     )
     return Arrivals(stored, {row["reason"]: row["events"] for row in drops if row["events"]})
+
+
+def last_arrival(site_id: int, now: datetime) -> datetime | None:
+    """When the site's latest event (up to `now`) happened; None if it never had one."""
+    latest = Event.objects.filter(site_id=site_id, timestamp__lte=now).order_by("-timestamp")
+    return latest.values_list("timestamp", flat=True).first()

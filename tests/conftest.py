@@ -19,7 +19,7 @@ from tracker.pipeline.enrich import geo, hashing
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
 # stats.example with known numbers (site, recent_visitors, secrets), shared by several test folders.
-pytest_plugins = ["tests.known_site"]
+pytest_plugins = ["tests.known_site", "tests.smtp"]
 
 
 def need_service(reason: str) -> None:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tracker",
     "dashboard",
     "compat",
+    "reports",
     "ops",
 ]
 
@@ -164,6 +165,8 @@ AUTH_PASSWORD_VALIDATORS = [
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)  # django-environ's way: EMAIL_BACKEND, EMAIL_HOST, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="footfall@localhost")
+# This instance's address as people reach it: mails link to its dashboards and unsubscribe pages.
+PUBLIC_URL = env.str("PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # Two-factor login is optional per user (a TOTP authenticator app, set up on /accounts/two-factor/).
 OTP_TOTP_ISSUER = "Footfall"
@@ -379,5 +382,22 @@ CELERY_BEAT_SCHEDULE |= {
         "task": "tracker.tasks.retention_task",
         "schedule": 3600.0,
         "options": {"expires": 3600},
+    },
+}
+
+# --- Email reports and alerts -----------------------------------------------------------------
+
+# Reports are due from local midnight after their week or month, in each site's time zone, so the
+# task runs often; the sent-log keeps every mail to one send (reports/delivery.py).
+CELERY_BEAT_SCHEDULE |= {
+    "send-reports": {
+        "task": "reports.tasks.send_reports_task",
+        "schedule": env.float("REPORTS_TICK_SECONDS", default=600.0),
+        "options": {"expires": 600},
+    },
+    "send-alerts": {
+        "task": "reports.tasks.send_alerts_task",
+        "schedule": env.float("ALERTS_TICK_SECONDS", default=60.0),
+        "options": {"expires": 60},
     },
 }

@@ -25,8 +25,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reports.models import Alert, SentMail, Subscription
 from sites.goals import funnel_create, goal_create
-from tests.factories import SessionFactory
+from tests.factories import TIME_ZERO, SessionFactory
 from tests.principals import (
     FORBIDDEN,
     LOGIN,
@@ -241,9 +242,10 @@ ADMIN_RULES = [
         Row("get", "admin/axes/{model}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     # Keys are created with `manage.py create_api_key`, which shows the secret once; goals and funnels
-    # over the API (or the site's settings), which check them. Dropped events are counted by the pipeline alone.
+    # over the API (or the site's settings), which check them. Dropped events are counted by the pipeline alone,
+    # and the mail sent-log is written by the delivery runs alone.
     AdminRule(
-        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel)/add/",
+        r"admin/(?P<label>tracker/dropcount|sites/apikey|sites/goal|sites/funnel|reports/sentmail)/add/",
         Row("get", "admin/{label}/add/", staff_only(staff=FORBIDDEN, superuser=FORBIDDEN)),
     ),
     AdminRule(MODEL, Row("get", "admin/{app}/{model}/", staff_only(staff=FORBIDDEN))),
@@ -307,6 +309,11 @@ def admin_fields(principals: Principals) -> dict[str, object]:
     goal_create(site=principals.site, goal_type="event", event_name="Signup")
     goal_create(site=principals.site, goal_type="page", page_path="/pricing")
     funnel_create(site=principals.site, name="Sign-ups", steps=["Visit /pricing", "Signup"])
+    Subscription.objects.create(site=principals.site, user=owner, period="week")
+    Alert.objects.create(site=principals.site, email="ops@example.com", kind="silence", threshold=6)
+    SentMail.objects.create(
+        site=principals.site, recipient="ops@example.com", kind="report:week", period="2026-11-23", claimed_at=TIME_ZERO
+    )
     fields: dict[str, object] = {
         "site_type": ContentType.objects.get_for_model(principals.site).id,
         "site": principals.site.pk,

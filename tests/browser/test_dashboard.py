@@ -520,3 +520,218 @@ def test_goals_on_a_phone(page: Page, live_server, owner_site):
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     goals_panel(page).scroll_into_view_if_needed()
     screenshot(page, "goals-phone")
+
+
+def funnel_panel(page: Page):
+    return page.locator("[data-funnel-panel]")
+
+
+def funnel_loaded(page: Page) -> None:
+    """Wait for the Funnels panel's figures: it asks for them once the page is in and the panel on screen."""
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    funnel_panel(page).scroll_into_view_if_needed()
+    page.wait_for_selector("[data-funnel-panel][data-state=loaded]")
+
+
+def funnel_bars(page: Page) -> list[list[int]]:
+    """The funnel chart's datasets: reached, dropped off (and the previous period's reached)."""
+    chart = "Chart.getChart(document.querySelector('[data-funnel-panel] canvas'))"
+    return page.evaluate(f"() => {chart}.data.datasets.map(function (set) {{ return set.data; }})")
+
+
+def funnel_rows(page: Page) -> list[list[str]]:
+    rows = funnel_panel(page).locator("tbody tr")
+    return [rows.nth(n).locator("td").all_inner_texts() for n in range(rows.count())]
+
+
+def expected_reached(site, name: str, **params: str) -> list[int]:
+    """The visitors reaching each step as the stats layer counts them over the dashboard's default 30 days."""
+    import stats
+    from sites.models import Funnel
+
+    query = stats.build_query(site_id=site.id, timezone=site.timezone, params=params, now=timezone.now())
+    result = stats.run_funnel(query, Funnel.objects.get(site=site, name=name))
+    return [step.visitors for step in result.counts.steps]
+
+
+def test_funnels_from_settings_to_the_dashboard_panel(page: Page, live_server, owner_site):
+    """An owner makes goals and funnels in the settings (a refused one kept as posted, rows added and removed),
+    picks a funnel on the dashboard, sees its bars and figures as the stats layer counts them, keeps the
+    choice in the URL over a reload, compares with the previous period, and deletes a funnel after a
+    confirmation; goal and funnel names stay text."""
+    dialogs, console = watch(page)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/settings/#funnels")
+    expect(page.locator("#funnels")).to_contain_text("add at least 2 goals above to make one")
+    hostile = "<img src=x onerror=alert(1)>"
+    for path, name in (("/blog/hello", "Read hello"), ("/about", "")):
+        page.fill("#page-goal input[name=page_path]", path)
+        page.fill("#page-goal input[name=display_name]", name)
+        page.click("#page-goal button[type=submit]")
+        expect(page.locator(".messages")).to_contain_text("added")
+    # The custom event the fixture's fourth visitor sent after reading /blog/hello, under a hostile name.
+    page.fill("#event-goal input[name=event_name]", '<b onmouseover="alert(3)">Signup</b>')
+    page.fill("#event-goal input[name=display_name]", hostile)
+    page.click("#event-goal button[type=submit]")
+    goals = page.locator("#funnel-form .funnel-row select")
+    expect(goals).to_have_count(4)
+
+    # Two steps of four rows; the rows left empty are skipped.
+    page.fill("#funnel-form input[name=name]", "Read on")
+    goals.nth(0).select_option(label="Read hello")
+    goals.nth(1).select_option(label="Visit /about")
+    page.click("#funnel-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Funnel Read on added")
+    expect(page.locator("#funnels tbody tr").first.locator("li")).to_have_text(["Read hello", "Visit /about"])
+
+    # A taken name comes back with its error, the name and the chosen steps as they were.
+    page.fill("#funnel-form input[name=name]", "Read on")
+    goals.nth(0).select_option(label="Visit /about")
+    goals.nth(2).select_option(label=hostile)
+    page.click("#funnel-form button[type=submit]")
+    expect(page.locator("#id_funnel_name_error")).to_have_text("The site has a funnel named 'Read on' already.")
+    expect(page.locator("#funnel-form input[name=name]")).to_have_value("Read on")
+    assert [goals.nth(n).evaluate("s => s.selectedOptions[0].text") for n in range(4)] == [
+        "Visit /about",
+        "— no step —",
+        hostile,
+        "— no step —",
+    ]
+
+    # Rows go down to two and up again: three steps, the hostile goal's among them.
+    page.fill("#funnel-form input[name=name]", "Sign-up")
+    page.locator("#funnel-form .remove-step").nth(3).click()
+    page.locator("#funnel-form .remove-step").nth(2).click()
+    expect(goals).to_have_count(2)
+    expect(page.locator("#funnel-form .remove-step").first).to_be_hidden()  # a funnel has two steps at least
+    page.click("#funnel-form .add-step")
+    expect(goals).to_have_count(3)
+    goals.nth(0).select_option(label="Read hello")
+    goals.nth(1).select_option(label=hostile)
+    goals.nth(2).select_option(label="Visit /about")
+    page.click("#funnel-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Funnel Sign-up added")
+    expect(page.locator("#funnels tbody tr").nth(1).locator("li")).to_have_text(["Read hello", hostile, "Visit /about"])
+    screenshot(page, "settings-funnels")
+
+    # The dashboard's panel draws the first funnel: the bars and the table hold the stats layer's numbers.
+    page.click("text=← blog.example")
+    funnel_loaded(page)
+    read_on = expected_reached(owner_site, "Read on")
+    assert read_on == [3, 1]
+    assert funnel_bars(page) == [read_on, [0, 2]]
+    assert funnel_rows(page) == [
+        ["1. Read hello", "3", "100%", "\N{EN DASH}", "\N{EN DASH}"],
+        ["2. Visit /about", "1", "33.3%", "33.3%", "2 (66.7%)"],
+    ]
+    expect(funnel_panel(page).locator(".funnel-summary")).to_have_text(
+        "3 of 4 visitors entered the funnel; 1 (33.3%) went through every step."
+    )
+
+    # Picking another funnel puts it in the URL, beside the rest of the page's state.
+    sign_up = owner_site.funnels.get(name="Sign-up").id
+    page.select_option("#funnel-picker", label="Sign-up")
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?funnel={sign_up}")
+    page.wait_for_selector("[data-funnel-panel][data-state=loaded]")
+    assert expected_reached(owner_site, "Sign-up") == [3, 1, 0]
+    assert funnel_bars(page) == [[3, 1, 0], [0, 2, 1]]
+    assert [row[:2] for row in funnel_rows(page)] == [
+        ["1. Read hello", "3"],
+        [f"2. {hostile}", "1"],
+        ["3. Visit /about", "0"],
+    ]
+    screenshot(page, "funnel-panel")
+
+    # A reload keeps the funnel; so does the comparison, which adds the previous period's figures.
+    page.reload()
+    funnel_loaded(page)
+    expect(page.locator("#funnel-picker")).to_have_value(str(sign_up))
+    assert funnel_bars(page)[0] == [3, 1, 0]
+    page.check("#period input[name=compare]")
+    expect(page).to_have_url(
+        f"{live_server.url}/sites/blog.example/?funnel={sign_up}&period=30d&compare=previous_period"
+    )
+    funnel_loaded(page)
+    assert funnel_bars(page) == [[3, 1, 0], [0, 2, 1], [0, 0, 0]]
+    expect(funnel_panel(page).locator("tbody tr").first.locator(".previous").first).to_have_text("was 0")
+    # A filter applies to the funnel too: the visitors from Google (visitor 1, who read on).
+    page.goto(f"{live_server.url}/sites/blog.example/?funnel={sign_up}&filters=visit%3Asource%3D%3DGoogle")
+    funnel_loaded(page)
+    assert funnel_bars(page)[0] == expected_reached(owner_site, "Sign-up", filters="visit:source==Google") == [1, 0, 0]
+
+    # Deleting asks first; the dashboard then falls back to the funnel left.
+    page.goto(f"{live_server.url}/sites/blog.example/settings/#funnels")
+    row = page.locator("#funnels tbody tr").nth(1)
+    expect(row.locator("button[type=submit]")).to_be_hidden()
+    row.locator("summary").click()
+    row.locator("button[type=submit]").click()
+    expect(page.locator(".messages")).to_contain_text("Funnel deleted; its goals stay.")
+    page.goto(f"{live_server.url}/sites/blog.example/?funnel={sign_up}")
+    funnel_loaded(page)
+    expect(page.locator("#funnel-picker option")).to_have_text(["Read on"])
+    assert funnel_bars(page)[0] == [3, 1]
+    assert dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+    assert not [line for line in console if "Content Security Policy" in line]
+
+
+def test_the_funnel_panel_says_while_it_computes_and_when_it_fails(page: Page, live_server, owner_site):
+    """The rest of the page is in before the funnel; the panel says it is computing, then shows an error
+    with a way to try again."""
+    from playwright.sync_api import Route
+
+    from sites.goals import funnel_create, goal_create
+
+    goal_create(site=owner_site, goal_type="page", page_path="/blog/hello")
+    goal_create(site=owner_site, goal_type="page", page_path="/about")
+    funnel_create(site=owner_site, name="Read on", steps=["Visit /blog/hello", "Visit /about"])
+    held: list[Route] = []
+    page.route("**/data/funnel?*", lambda route: held.append(route))
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")  # without waiting for the funnel
+    # Below the fold the panel asks for nothing (a reader who never scrolls there costs no funnel).
+    page.wait_for_timeout(300)
+    assert held == []
+    expect(funnel_panel(page)).to_have_attribute("data-state", "waiting")
+    expect(funnel_panel(page).locator(".funnel-status")).to_contain_text("Computing the funnel")
+    funnel_panel(page).scroll_into_view_if_needed()
+    page.wait_for_selector("[data-funnel-panel][data-state=loading]")
+    expect(funnel_panel(page)).to_have_attribute("aria-busy", "true")
+    for _ in range(50):  # the held request reaches this thread while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    held.pop().fulfill(
+        status=429, content_type="application/json", body='{"error": {"code": "rate_limited", "message": "Slow down."}}'
+    )
+    page.wait_for_selector("[data-funnel-panel][data-state=error]")
+    expect(funnel_panel(page).locator(".funnel-error")).to_contain_text("The funnel could not be computed: Slow down.")
+    expect(funnel_panel(page).locator(".funnel-status")).to_be_hidden()
+    screenshot(page, "funnel-error")
+    page.unroute("**/data/funnel?*")
+    funnel_panel(page).locator(".retry").click()
+    page.wait_for_selector("[data-funnel-panel][data-state=loaded]")
+    assert funnel_bars(page)[0] == [3, 1]
+    expect(funnel_panel(page).locator(".funnel-error")).to_be_hidden()
+
+
+def test_funnels_on_a_phone_and_through_a_shared_link(page: Page, live_server, owner_site):
+    """The panel fits 390 px, long goal names included, and a shared link shows it read-only."""
+    from sites.goals import funnel_create, goal_create
+    from sites.services import share_link_create
+
+    long_name = "Read the hello article all the way to its very last paragraph"
+    goal_create(site=owner_site, goal_type="page", page_path="/blog/hello", display_name=long_name)
+    goal_create(site=owner_site, goal_type="page", page_path="/about")
+    funnel_create(site=owner_site, name="A funnel with a name long enough to wrap", steps=[long_name, "Visit /about"])
+    token = share_link_create(owner_site).token
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/share/{token}/")
+    funnel_loaded(page)
+    assert funnel_bars(page)[0] == expected_reached(owner_site, "A funnel with a name long enough to wrap") == [3, 1]
+    assert funnel_rows(page)[0][:2] == [f"1. {long_name}", "3"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert page.locator("a.settings-link").count() == 0
+    screenshot(page, "funnel-panel-phone-shared")

@@ -36,6 +36,22 @@ MANAGE_GOALS = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#goals"),
 )
+# Funnel forms: a refused funnel comes back at once with its error (the site has no goals here: 400); a
+# deletion goes back to the page's funnels section.
+MANAGE_FUNNELS = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(400))
+DELETE_FUNNEL = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
+)
+# Each member manages their own mail; owners' extra powers are checked by the reports tests.
+EMAIL_ACTION = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=Outcome(302, location="/sites/stats.example/email/"),
+    owner=Outcome(302, location="/sites/stats.example/email/"),
+)
 # Only the holder of the link gets in; anyone else, signed in or not, meets a link that does not exist.
 SHARED = everyone(NOT_FOUND) | {SHARE_LINK: OK}
 DEMO = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=NOT_FOUND, owner=NOT_FOUND)
@@ -58,6 +74,12 @@ ROUTES: dict[str, Row] = {
         "post", "settings/goals", MANAGE_GOALS, {"goal_type": "event", "event_name": "Signup"}
     ),
     "sites/<str:domain>/settings/goals/<int:goal_id>/delete": site("post", "settings/goals/1/delete", MANAGE_GOALS),
+    "sites/<str:domain>/settings/funnels": site(
+        "post", "settings/funnels", MANAGE_FUNNELS, {"name": "Sign-ups", "steps": ["1", "2"]}
+    ),
+    "sites/<str:domain>/settings/funnels/<int:funnel_id>/delete": site(
+        "post", "settings/funnels/1/delete", DELETE_FUNNEL
+    ),
     "sites/<str:domain>/settings/members": site(
         "post", "settings/members", MANAGE_ACTION, {"username": "owner", "role": "owner"}
     ),
@@ -85,6 +107,20 @@ ROUTES: dict[str, Row] = {
         by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(302, location="/")),
         {"confirm": "stats.example"},
     ),
+    "sites/<str:domain>/email/": site("get", "email/", READ),
+    "sites/<str:domain>/email/subscriptions": site("post", "email/subscriptions", EMAIL_ACTION, {"week": "on"}),
+    "sites/<str:domain>/email/subscriptions/<int:subscription_id>/delete": site(
+        "post", "email/subscriptions/1/delete", EMAIL_ACTION
+    ),
+    "sites/<str:domain>/email/recipients": site(
+        "post", "email/recipients", EMAIL_ACTION, {"email": "team@example.com", "period": "week"}
+    ),
+    "sites/<str:domain>/email/alerts": site(
+        "post", "email/alerts", EMAIL_ACTION, {"kind": "spike", "threshold": "100", "cooldown_hours": "24"}
+    ),
+    "sites/<str:domain>/email/alerts/<int:alert_id>/delete": site("post", "email/alerts/1/delete", EMAIL_ACTION),
+    # Without login, for the holder of a mail's signed link; a token not signed here is refused for all.
+    "unsubscribe/<str:token>": Row("get", "unsubscribe/{token}", everyone(Outcome(400))),
     "share/<str:token>/": Row("get", "share/{token}/", SHARED),
     "share/<str:token>/pages/": Row("get", "share/{token}/pages/?path=/blog/x", SHARED),
     "share/<str:token>/data/<slug:kind>": Row("get", "share/{token}/data/breakdown?property=event:page", SHARED),

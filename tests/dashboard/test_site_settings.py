@@ -1,15 +1,17 @@
-"""The settings page: only owners manage; goals, members, keys, share links, time zone; CSRF on every form."""
+"""The settings page: only owners manage; goals, funnels, members, keys, share links, time zone; CSRF on every form."""
 
 from __future__ import annotations
 
+import html
 import re
+from typing import cast
 
 import pytest
 from django.test import Client
 
-from sites.goals import goal_create
+from sites.goals import funnel_create, goal_create
 from sites.keys import api_key_authenticate
-from sites.models import ApiKey, Goal, Membership, ShareLink
+from sites.models import ApiKey, Funnel, Goal, Membership, ShareLink, Site
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,10 +129,11 @@ def test_share_link_shows_the_dashboard_without_login_until_revoked(owner_client
 def test_every_settings_form_needs_the_csrf_token(owner, site):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
-    for action in ("timezone", "goals", "members", "keys", "share"):
+    for action in ("timezone", "goals", "funnels", "members", "keys", "share"):
         assert strict.post(f"{SETTINGS}{action}", {}).status_code == 403
     assert not ShareLink.objects.exists()
     assert not Goal.objects.exists()
+    assert not Funnel.objects.exists()
 
 
 def test_settings_forms_only_take_posts(owner_client):
@@ -320,3 +323,167 @@ def test_goal_definitions_are_shown_as_text(owner_client, site):
     assert "<b>Buy</b>" not in section
     assert "&lt;b&gt;Buy&lt;/b&gt;" in section
     assert "&lt;i&gt;y&lt;/i&gt;" in section
+
+
+FUNNELS = f"{SETTINGS}#funnels"
+
+
+def funnels_section(response_or_client) -> str:
+    """The funnels section of a settings page (fetched anew from a client), without the blanks between tags."""
+    response = response_or_client
+    if isinstance(response_or_client, Client):
+        response = response_or_client.get(SETTINGS)
+    section = response.content.decode().split('id="funnels"')[1].split("</section>")[0]
+    return re.sub(r">\s+<", "><", section)
+
+
+@pytest.fixture
+def site_goals(site) -> dict[str, Goal]:
+    """Four goals of stats.example, by name."""
+    goal_create(site=site, goal_type="page", page_path="/pricing")
+    goal_create(site=site, goal_type="page", page_path="/signup")
+    goal_create(site=site, goal_type="event", event_name="Signup")
+    goal_create(site=site, goal_type="event", event_name="Upgrade")
+    return {goal.display_name: goal for goal in Goal.objects.filter(site=site)}
+
+
+def chosen_steps(section: str) -> list[str]:
+    """The goal chosen in each step row of the funnel form ("" for a blank row)."""
+    rows = section.split('id="funnel-form"')[1].split('<li class="funnel-row">')[1:]
+    return [row.split("selected>")[1].split("<")[0] if " selected>" in row else "" for row in rows]
+
+
+def test_owners_add_a_funnel_of_goals_in_order_and_delete_it(owner_client, site, site_goals):
+    steps = [site_goals["Signup"].id, "", site_goals["Visit /pricing"].id, site_goals["Upgrade"].id]
+    added = owner_client.post(f"{SETTINGS}funnels", {"name": "Sign-ups", "steps": steps})
+    assert (added.status_code, added["Location"]) == (302, FUNNELS)  # a reload posts nothing again
+    funnel = Funnel.objects.get(site=site)
+    assert [goal.display_name for goal in funnel.goals()] == ["Signup", "Visit /pricing", "Upgrade"]
+    section = funnels_section(owner_client)
+    assert (
+        '<td>Sign-ups</td><td><ol class="funnel-steps"><li>Signup</li><li>Visit /pricing</li><li>Upgrade</li></ol>'
+        in section
+    )
+    assert chosen_steps(section) == ["", "", "", ""]  # the form is empty again, with its default rows
+    # Deleting asks first (a <details> that opens on a click, without a script), then deletes the funnel only.
+    assert "<summary>Delete</summary>" in section
+    assert "Delete the funnel Sign-ups? Its goals stay." in section
+    deleted = owner_client.post(f"{SETTINGS}funnels/{funnel.id}/delete", follow=True)
+    assert deleted.redirect_chain == [(FUNNELS, 302)]
+    assert "Funnel deleted; its goals stay." in deleted.content.decode()
+    assert not Funnel.objects.exists()
+    assert Goal.objects.filter(site=site).count() == 4
+    again = owner_client.post(f"{SETTINGS}funnels/{funnel.id}/delete", follow=True).content.decode()
+    assert "No such funnel." in again
+
+
+def test_the_funnel_form_offers_the_sites_goals_in_rows(owner_client, site_goals):
+    section = funnels_section(owner_client)
+    assert "No funnels yet." in section
+    form = section.split('id="funnel-form"')[1].split("</form>")[0]
+    assert 'data-min-steps="2" data-max-steps="8"' in section
+    assert form.count('<select name="steps"') == 4
+    assert form.count('<option value="">— no step —</option>') == 4
+    assert f'<option value="{site_goals["Upgrade"].id}">Upgrade</option>' in form
+    assert 'aria-label="Step 4"' in form
+
+
+def test_without_two_goals_there_is_no_funnel_form(owner_client, site):
+    goal_create(site=site, goal_type="event", event_name="Signup")
+    section = funnels_section(owner_client)
+    assert 'id="funnel-form"' not in section
+    assert "add at least 2 goals above to make one" in section
+
+
+@pytest.mark.parametrize(
+    ("posted", "status", "field", "message"),
+    [
+        (
+            {"name": "Taken", "steps": ["Signup", "Upgrade"]},
+            409,
+            "name",
+            "The site has a funnel named 'Taken' already.",
+        ),
+        ({"name": "One", "steps": ["Signup", ""]}, 400, "steps", "A funnel has 2 to 8 steps."),
+        ({"name": "Twice", "steps": ["Signup", "Signup"]}, 400, "steps", "A goal is one step of a funnel, not two."),
+        ({"name": "", "steps": ["Signup", "Upgrade"]}, 400, "name", "This field is required."),
+        ({"name": "Gone", "steps": ["Signup", "999999"]}, 400, "steps", "The site has no such goal"),
+        ({"name": "Text", "steps": ["Signup", "x"]}, 400, "steps", "The site has no such goal"),
+    ],
+)
+def test_a_refused_funnel_comes_back_at_once_with_its_error_and_a_4xx(
+    owner_client, site, site_goals, posted, status, field, message
+):
+    funnel_create(site=site, name="Taken", steps=["Visit /pricing", "Visit /signup"])
+    ids = {name: str(goal.id) for name, goal in site_goals.items()}
+    steps = [ids.get(step, step) for step in posted["steps"]]
+    refused = owner_client.post(f"{SETTINGS}funnels", {**posted, "steps": steps})
+    assert refused.status_code == status
+    assert Funnel.objects.count() == 1
+    section = funnels_section(refused)
+    error = section.split(f'id="id_funnel_{field}_error">')[1].split("</ul>")[0]
+    assert message in html.unescape(error)
+    form = section.split('id="funnel-form"')[1].split("</form>")[0]
+    if posted["name"]:
+        assert f'value="{posted["name"]}"' in form  # as typed
+    known = [step if step in site_goals else "" for step in posted["steps"]]
+    assert chosen_steps(section) == known + [""] * (4 - len(known))  # the rows as posted, blanks where they were
+
+
+def test_a_funnel_of_nine_steps_or_over_the_limit_is_refused(owner_client, site, monkeypatch):
+    goals = [goal_create(site=site, goal_type="page", page_path=f"/step/{n}") for n in range(9)]
+    nine = owner_client.post(f"{SETTINGS}funnels", {"name": "Long", "steps": [goal.id for goal in goals]})
+    assert nine.status_code == 400
+    assert "A funnel has 2 to 8 steps." in funnels_section(nine)
+    assert len(chosen_steps(funnels_section(nine))) == 9  # every posted row is shown again
+    flood = owner_client.post(f"{SETTINGS}funnels", {"name": "Flood", "steps": [goals[0].id] * 500})
+    assert flood.status_code == 400
+    assert len(chosen_steps(funnels_section(flood))) == 16  # up to twice the most steps
+    monkeypatch.setattr("sites.goals.MAX_FUNNELS", 1)
+    funnel_create(site=site, name="First", steps=["Visit /step/0", "Visit /step/1"])
+    over = owner_client.post(f"{SETTINGS}funnels", {"name": "Second", "steps": [goals[2].id, goals[3].id]})
+    assert over.status_code == 400
+    errors = funnels_section(over).split('class="errorlist nonfield"')[1].split("</ul>")[0]
+    assert "A site has at most 1 funnels." in errors
+    assert list(Funnel.objects.values_list("name", flat=True)) == ["First"]
+
+
+def test_viewers_and_strangers_neither_add_nor_delete_funnels(client, owner, site, site_goals):
+    from django.contrib.auth.models import User
+
+    funnel = funnel_create(site=site, name="Sign-ups", steps=["Visit /pricing", "Signup"])
+    adding = {"name": "Mine", "steps": [site_goals["Signup"].id, site_goals["Upgrade"].id]}
+    assert client.post(f"{SETTINGS}funnels", adding)["Location"].startswith("/accounts/login/")
+    client.force_login(User.objects.get(username="viewer"))
+    assert client.post(f"{SETTINGS}funnels", adding).status_code == 403
+    assert client.post(f"{SETTINGS}funnels/{funnel.id}/delete").status_code == 403
+    client.force_login(UserFactory())
+    assert client.post(f"{SETTINGS}funnels", adding).status_code == 404
+    assert client.post(f"{SETTINGS}funnels/{funnel.id}/delete").status_code == 404
+    assert list(Funnel.objects.values_list("name", flat=True)) == ["Sign-ups"]
+
+
+def test_an_owner_cannot_use_another_sites_goals_or_delete_its_funnel(owner_client, site, site_goals):
+    theirs = cast(Site, SiteFactory(domain="theirs.example"))
+    other = goal_create(site=theirs, goal_type="event", event_name="Signup")
+    goal_create(site=theirs, goal_type="event", event_name="Upgrade")
+    funnel = funnel_create(site=theirs, name="Theirs", steps=["Signup", "Upgrade"])
+    refused = owner_client.post(f"{SETTINGS}funnels", {"name": "Mine", "steps": [site_goals["Signup"].id, other.id]})
+    assert refused.status_code == 400
+    assert "The site has no such goal" in funnels_section(refused)
+    gone = owner_client.post(f"{SETTINGS}funnels/{funnel.id}/delete", follow=True).content.decode()
+    assert "No such funnel." in gone
+    assert Funnel.objects.filter(site=theirs).exists()
+
+
+def test_funnel_and_goal_names_are_shown_as_text(owner_client, site):
+    hostile = "<img src=x onerror=alert(1)>"
+    goal_create(site=site, goal_type="event", event_name=hostile)
+    goal_create(site=site, goal_type="event", event_name="Signup")
+    funnel_create(site=site, name="<b>F</b>", steps=[hostile, "Signup"])
+    section = funnels_section(owner_client)
+    assert "<img" not in section
+    assert "<b>F</b>" not in section
+    assert "<li>&lt;img src=x onerror=alert(1)&gt;</li>" in section
+    assert ">&lt;img src=x onerror=alert(1)&gt;</option>" in section
+    assert "Delete the funnel &lt;b&gt;F&lt;/b&gt;?" in section

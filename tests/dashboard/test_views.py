@@ -374,3 +374,127 @@ def test_with_goals_the_panel_waits_for_conversions(client, goals):
     page = client.get("/sites/stats.example/").content.decode()
     assert "No conversions in this period." in page
     assert "No goals yet" not in page
+
+
+@pytest.fixture
+def funnel(dashboard_site):
+    """Reading on stats.example: /blog/x, then /about in the same visit (visitors 1 and 2 read /blog/x on the
+    day, visitor 1 went on to /about); and a funnel of another site."""
+    from sites.goals import funnel_create, goal_create
+
+    goal_create(site=dashboard_site, goal_type="page", page_path="/blog/x")
+    goal_create(site=dashboard_site, goal_type="page", page_path="/about")
+    theirs = SiteFactory(domain="theirs.example")
+    goal_create(site=theirs, goal_type="page", page_path="/a")
+    goal_create(site=theirs, goal_type="page", page_path="/b")
+    funnel_create(site=theirs, name="Theirs", steps=["Visit /a", "Visit /b"])
+    return funnel_create(site=dashboard_site, name="Reading", steps=["Visit /blog/x", "Visit /about"])
+
+
+def funnel_steps(body) -> list[tuple[str, int, float, float, int, float]]:
+    return [
+        (s["goal"], s["visitors"], s["conversion_rate"], s["conversion_rate_step"], s["dropoff"], s["dropoff_rate"])
+        for s in body["steps"]
+    ]
+
+
+def test_the_funnel_panel_data_is_run_funnels_answer(client, funnel):
+    from django.utils import timezone
+
+    import stats
+    from dashboard.results import funnel_json
+
+    client.force_login(funnel.site.memberships.get(role="viewer").user)
+    body = data(client, "funnel", funnel=funnel.id).json()
+    assert body["funnel"] == {"id": funnel.id, "name": "Reading"}
+    assert (body["all_visitors"], body["entering_visitors"]) == (3, 2)
+    assert funnel_steps(body) == [("Visit /blog/x", 2, 100.0, 100.0, 0, 0.0), ("Visit /about", 1, 50.0, 50.0, 1, 50.0)]
+    params = {"period": "custom", "date": "2026-11-20,2026-11-20"}
+    query = stats.build_query(site_id=funnel.site.id, timezone="UTC", params=params, now=timezone.now())
+    assert body == funnel_json(stats.run_funnel(query, funnel))
+    assert "comparison" not in body
+
+
+def test_the_funnel_panel_data_follows_the_pages_filters_and_comparison(client, funnel):
+    client.force_login(funnel.site.memberships.get(role="owner").user)
+    google = data(client, "funnel", funnel=funnel.id, filters="visit:source==Google").json()
+    assert (google["all_visitors"], [step[1] for step in funnel_steps(google)]) == (1, [1, 1])
+    compared = data(client, "funnel", funnel=funnel.id, compare="previous_period").json()
+    assert [step[1] for step in funnel_steps(compared)] == [2, 1]
+    # The day before, visitor 1 read / only: one visitor, none in the funnel.
+    assert compared["comparison"]["all_visitors"] == 1
+    assert [step["visitors"] for step in compared["comparison"]["steps"]] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code", "field"),
+    [
+        ({"funnel": "999999"}, 404, "funnel_not_found", "funnel"),
+        ({"funnel": "Theirs"}, 404, "funnel_not_found", "funnel"),  # another site's, by name
+        ({"funnel": "THEIRS_ID"}, 404, "funnel_not_found", "funnel"),  # and by id
+        ({}, 400, "invalid_query", "funnel"),
+        ({"funnel": " "}, 400, "invalid_query", "funnel"),
+        ({"funnel": "x" * 121}, 400, "invalid_query", "funnel"),
+        ({"funnel": "ID", "filters": "visit:mood==happy"}, 400, "invalid_query", "filters"),
+        ({"funnel": "ID", "period": "fortnight"}, 400, "invalid_query", "period"),
+        ({"funnel": "ID", "compare": "last_century"}, 400, "invalid_query", "compare"),
+    ],
+)
+def test_bad_funnel_requests_get_json_errors(client, funnel, params, status, code, field):
+    from sites.models import Funnel
+
+    ids = {"ID": str(funnel.id), "THEIRS_ID": str(Funnel.objects.get(name="Theirs").id)}
+    client.force_login(funnel.site.memberships.get(role="owner").user)
+    response = data(client, "funnel", **{key: ids.get(value, value) for key, value in params.items()})
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["field"] == field
+
+
+def test_strangers_and_anonymous_readers_get_no_funnel(client, funnel):
+    assert data(client, "funnel", funnel=funnel.id)["Location"].startswith("/accounts/login/")
+    client.force_login(UserFactory())
+    assert data(client, "funnel", funnel=funnel.id).status_code == 404
+
+
+def test_a_share_link_reads_its_sites_funnels_only(client, funnel):
+    from sites.models import Funnel
+    from sites.services import share_link_create
+
+    token = share_link_create(funnel.site).token
+    params = {"period": "custom", "date": "2026-11-20,2026-11-20"}
+    shared = client.get(f"/share/{token}/data/funnel", {**params, "funnel": funnel.id})
+    assert [step["visitors"] for step in shared.json()["steps"]] == [2, 1]
+    theirs = Funnel.objects.get(name="Theirs").id
+    refused = client.get(f"/share/{token}/data/funnel", {**params, "funnel": theirs})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (404, "funnel_not_found")
+    page = client.get(f"/share/{token}/").content.decode()
+    assert f'<option value="{funnel.id}">Reading</option>' in page
+    assert f'data-data-url="/share/{token}/data/KIND"' in page
+
+
+def test_the_site_page_has_a_funnels_panel_when_the_site_has_funnels(client, funnel):
+    from sites.goals import funnel_create
+
+    client.force_login(funnel.site.memberships.get(role="viewer").user)
+    funnel_create(site=funnel.site, name="<img src=x onerror=alert(1)>", steps=["Visit /about", "Visit /blog/x"])
+    page = client.get("/sites/stats.example/").content.decode()
+    panel = page.split('id="funnels"')[1].split("</section>")[0]
+    assert 'data-funnel-panel data-state="waiting"' in page
+    assert f'<option value="{funnel.id}">Reading</option>' in panel
+    assert "&lt;img src=x onerror=alert(1)&gt;</option>" in panel
+    assert "<img" not in panel
+    assert "Computing the funnel" in panel
+    # An article's page has no funnels; a site without funnels no panel.
+    assert "data-funnel-panel" not in client.get("/sites/stats.example/pages/", {"path": "/blog/x"}).content.decode()
+    funnel.site.funnels.all().delete()
+    assert "data-funnel-panel" not in client.get("/sites/stats.example/").content.decode()
+
+
+def test_funnel_requests_have_bounded_queries(client, funnel, django_assert_max_num_queries):
+    client.force_login(funnel.site.memberships.get(role="owner").user)
+    with django_assert_max_num_queries(9):
+        client.get("/sites/stats.example/")
+    # Session, user, device, site, funnel, steps; then the stats layer's per period: steps, rollup state, totals.
+    with django_assert_max_num_queries(14):
+        data(client, "funnel", funnel=funnel.id, compare="previous_period")

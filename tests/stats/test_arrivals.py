@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from stats.arrivals import arrivals
+from stats.arrivals import arrivals, last_arrival
 from tests.factories import TIME_ZERO, EventFactory, SiteFactory
 from tracker.models import DropCount
 
@@ -26,3 +26,13 @@ def test_the_last_day_of_stored_and_dropped_events():
     seen = arrivals(site.id, TIME_ZERO)
     assert (seen.stored, seen.dropped) == (1, {"bot": 5, "duplicate": 2})
     assert arrivals(SiteFactory().id, TIME_ZERO).dropped == {}
+
+
+def test_the_last_arrival_is_the_latest_event_up_to_now():
+    site, other = SiteFactory(), SiteFactory()
+    EventFactory(site=site, timestamp=TIME_ZERO - timedelta(hours=5))
+    EventFactory(site=site, timestamp=TIME_ZERO - timedelta(hours=2))
+    EventFactory(site=site, timestamp=TIME_ZERO + timedelta(hours=1))  # after `now`: not yet
+    EventFactory(site=other, timestamp=TIME_ZERO)
+    assert last_arrival(site.id, TIME_ZERO) == TIME_ZERO - timedelta(hours=2)
+    assert last_arrival(SiteFactory().id, TIME_ZERO) is None

@@ -2,7 +2,7 @@
  *
  * Everything visitors sent us (paths, referrers, UTM values, event names) is written with
  * textContent or into the chart's canvas, never as HTML. The state lives in the URL
- * (period, date, filters, compare, metric), so a link shows the same view.
+ * (period, date, filters, compare, metric, funnel), so a link shows the same view.
  */
 (function () {
   "use strict";
@@ -535,6 +535,154 @@
     renderPanel(panel).catch(showError);
   }
 
+  // --- the Funnels panel -------------------------------------------------------------------
+  //
+  // A funnel is counted from raw events, which can take seconds over a long period: the panel asks for it
+  // only once the rest of the page is in and the panel is near the screen, says that it is being computed
+  // meanwhile, and does not hold up the page's "loaded" mark. The chosen funnel lives in the URL (funnel=<id>).
+
+  var funnelPanel = root.querySelector("[data-funnel-panel]");
+  var funnelTurn = 0; // answers to an older choice of funnel, period or filters are dropped
+  var funnelChart = null;
+
+  function chosenFunnel() {
+    var picker = document.getElementById("funnel-picker");
+    var wanted = state().get("funnel");
+    var known = Array.prototype.some.call(picker.options, function (option) { return option.value === wanted; });
+    picker.value = known ? wanted : picker.options[0].value; // a funnel deleted since the link was made: the first
+    return picker.value;
+  }
+
+  function funnelState(name, message) {
+    funnelPanel.dataset.state = name;
+    funnelPanel.setAttribute("aria-busy", String(name === "waiting" || name === "loading"));
+    funnelPanel.querySelector(".funnel-status").hidden = name !== "waiting" && name !== "loading";
+    var error = funnelPanel.querySelector(".funnel-error");
+    error.hidden = name !== "error";
+    error.querySelector("span").textContent = message ? "The funnel could not be computed: " + message : "";
+    funnelPanel.querySelector(".funnel-body").classList.toggle("stale", name !== "loaded");
+  }
+
+  function shortLabel(text) {
+    return text.length > 24 ? text.slice(0, 23) + "…" : text;
+  }
+
+  function drawFunnelChart(data) {
+    var canvas = funnelPanel.querySelector("canvas");
+    if (!window.Chart) return;
+    var colours = mapColours();
+    var names = data.steps.map(function (step) { return step.goal; });
+    var datasets = [
+      { label: "Reached", data: data.steps.map(function (step) { return step.visitors; }),
+        backgroundColor: "rgb(" + colours.accent + ")", stack: "period" },
+      { label: "Dropped off", data: data.steps.map(function (step) { return step.dropoff; }),
+        backgroundColor: "rgba(" + colours.muted + ", 0.25)", stack: "period" },
+    ];
+    if (data.comparison) {
+      datasets.push({ label: "Reached, previous period", data: data.comparison.steps.map(function (step) { return step.visitors; }),
+        backgroundColor: "rgba(" + colours.muted + ", 0.6)", stack: "previous" });
+    }
+    if (funnelChart) {
+      funnelChart.data.labels = names;
+      funnelChart.data.datasets = datasets;
+      funnelChart.update();
+      return;
+    }
+    funnelChart = new window.Chart(canvas, {
+      type: "bar",
+      data: { labels: names, datasets: datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          // Goal names are drawn on the canvas, as text; long ones are cut on the axis and whole in the tooltip.
+          x: { stacked: true, ticks: { callback: function (value) { return shortLabel(String(this.getLabelForValue(value))); } } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+        },
+        plugins: { legend: { display: true } },
+      },
+    });
+  }
+
+  // A table cell: the figure, and below it the comparison period's when there is one.
+  function funnelCell(text, previous) {
+    var cell = document.createElement("td");
+    cell.className = "num";
+    cell.textContent = text;
+    if (previous !== undefined) {
+      var before = document.createElement("span");
+      before.className = "previous";
+      before.title = "In the previous period";
+      before.textContent = "was " + previous;
+      cell.appendChild(before);
+    }
+    return cell;
+  }
+
+  function renderFunnelTable(data) {
+    var body = funnelPanel.querySelector("tbody");
+    body.replaceChildren();
+    var before = data.comparison ? data.comparison.steps : null;
+    data.steps.forEach(function (step, index) {
+      var was = before ? before[index] : null;
+      var tr = document.createElement("tr");
+      var name = document.createElement("td");
+      name.className = "step-name";
+      name.textContent = (index + 1) + ". " + step.goal;
+      tr.append(
+        name,
+        funnelCell(compact(step.visitors), was ? compact(was.visitors) : undefined),
+        funnelCell(step.conversion_rate + "%", was ? was.conversion_rate + "%" : undefined),
+        funnelCell(index ? step.conversion_rate_step + "%" : "–", was && index ? was.conversion_rate_step + "%" : undefined),
+        funnelCell(index ? compact(step.dropoff) + " (" + step.dropoff_rate + "%)" : "–",
+          was && index ? compact(was.dropoff) + " (" + was.dropoff_rate + "%)" : undefined)
+      );
+      body.appendChild(tr);
+    });
+    var last = data.steps[data.steps.length - 1];
+    funnelPanel.querySelector(".funnel-summary").textContent =
+      compact(data.entering_visitors) + " of " + compact(data.all_visitors) + " visitors entered the funnel; " +
+      compact(last.visitors) + " (" + last.conversion_rate + "%) went through every step.";
+  }
+
+  function renderFunnel() {
+    funnelTurn += 1;
+    var turn = funnelTurn;
+    funnelState("loading");
+    return fetchJson("funnel", { funnel: chosenFunnel() }).then(function (data) {
+      if (turn !== funnelTurn) return;
+      renderFunnelTable(data);
+      drawFunnelChart(data);
+      funnelState("loaded");
+    }, function (error) {
+      if (turn === funnelTurn) funnelState("error", String(error.message || error));
+    });
+  }
+
+  // On each render of the page: the figures shown are stale at once; new ones come once the page is in.
+  function funnelWaits() {
+    if (!funnelPanel) return;
+    funnelTurn += 1;
+    chosenFunnel();
+    funnelState("waiting");
+  }
+
+  function funnelAfterPage(mine) {
+    if (!funnelPanel || mine !== generation) return;
+    whenOnScreen(funnelPanel, mine).then(function () { if (mine === generation) renderFunnel(); });
+  }
+
+  if (funnelPanel) {
+    document.getElementById("funnel-picker").addEventListener("change", function (event) {
+      var params = state();
+      params.set("funnel", event.currentTarget.value);
+      window.history.pushState(null, "", "?" + params.toString());
+      renderFunnel();
+    });
+    funnelPanel.querySelector(".retry").addEventListener("click", renderFunnel);
+  }
+
   // --- the whole page ---------------------------------------------------------------------
 
   function syncForm() {
@@ -573,9 +721,10 @@
     });
     if (article) panels.push(renderScroll(mine));
     panels.push(addPropertyTabs(mine));
+    funnelWaits();
     Promise.all([cards, series].concat(panels)).then(function () {
       if (mine === generation) root.dataset.loaded = "true";
-    }, showError);
+    }, showError).then(function () { funnelAfterPage(mine); });
   }
 
   function renderScroll(mine) {

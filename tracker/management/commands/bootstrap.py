@@ -1,4 +1,4 @@
-"""Prepare a local instance: an admin user and a demo site, then print how to use them."""
+"""Prepare a local instance: an admin user and a demo site with goals and a funnel, then print how to use them."""
 
 from __future__ import annotations
 
@@ -11,13 +11,17 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from sites.models import Membership, Site
 from sites.services import site_create
+from tracker.demo.goals import demo_goals_create
 from tracker.demo.traffic import DEMO_DOMAIN
 
 BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
 class Command(BaseCommand):
-    help = "Create the admin user and the demo site if missing, and print the login and the script tag."
+    help = (
+        "Create the admin user and the demo site (with its goals and a funnel) if missing, and print the login "
+        "and the script tag."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="http://127.0.0.1:8000", help="Where Footfall is served")
@@ -38,6 +42,7 @@ class Command(BaseCommand):
             owner=user, domain=DEMO_DOMAIN, name="Demo blog"
         )
         Membership.objects.get_or_create(user=user, site=site, defaults={"role": Membership.Role.OWNER})
+        demo_goals_create(site)
         if quiet:
             return
         password_hint = (
