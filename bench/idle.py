@@ -68,6 +68,12 @@ def unit_command(unit: str) -> list[str]:
     return command
 
 
+def unit_environment(unit: str) -> dict[str, str]:
+    """The Environment= settings of a deploy/systemd unit."""
+    text = (UNITS / f"footfall-{unit}.service").read_text()
+    return dict(line.split("=", 1) for line in re.findall(r"^Environment=(\S+)$", text, re.MULTILINE))
+
+
 def commands(stack: str, port: int, workdir: Path) -> dict[str, list[str]]:
     if stack == "units":
         web, worker, beat = unit_command("web"), unit_command("worker"), unit_command("beat")
@@ -171,7 +177,8 @@ def start(stack: str, port: int, workdir: Path, environ: dict[str, str]) -> dict
     started = {}
     for role, command in commands(stack, port, workdir).items():
         log = (workdir / f"{role}.log").open("ab")
-        started[role] = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        env = {**environ, **(unit_environment(role) if stack == "units" else {})}
+        started[role] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     return started
 
 
