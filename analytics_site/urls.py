@@ -11,6 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from analytics_site import login_guard, sso
 from dashboard import invitations, two_factor
 from dashboard.graphql.views import graphql_api
+from ops import views as ops_views
 
 # Swagger UI adds <style> elements as it renders; scripts stay restricted to our own files. The page
 # answers GET alone: DRF's OPTIONS answer would need a template the docs view does not have.
@@ -30,6 +31,10 @@ handler500 = "analytics_site.error_pages.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tracker.urls")),
+    # For load balancers and Prometheus: liveness, readiness, metrics (see ops/).
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.prometheus_metrics, name="metrics"),
     path("api/v1/", include("dashboard.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

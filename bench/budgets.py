@@ -4,11 +4,11 @@ What is measured
     The benchmarks run one after the other, each printing its own tables as it goes:
     ingest.py (requests/s against a bare Django view), pipeline.py (events/s per worker),
     export.py (rows/s against a plain SELECT), dashboard.py (a page's HTML and data, and its
-    weight), browser.py (time to a filled dashboard in Chromium) and stats.py (stats API
-    p95). The snippet is weighed here. Then one table lists every figure with its budget and
-    pass / FAIL ("not checked" where a benchmark could not hold its figure to the budget,
-    e.g. ingest without wrk; "info" where there is no budget),
-    beside the previous run's value.
+    weight), browser.py (time to a filled dashboard in Chromium), idle.py (CPU and memory of the
+    whole stack while nothing arrives) and stats.py (stats API p95). The snippet is weighed
+    here. Then one table lists every figure with its budget and pass / FAIL ("not checked"
+    where a benchmark could not hold its figure to the budget, e.g. ingest without wrk; "info"
+    where there is no budget), beside the previous run's value.
 
     The stats API's budget is set at 10M events. A full run of that takes long (the first run
     generates and loads the data set, about 40 minutes here), so this runs stats.py at
@@ -142,6 +142,29 @@ def _browser(data: dict[str, Any]) -> list[Figure]:
     ]
 
 
+def _idle(data: dict[str, Any]) -> list[Figure]:
+    budget = data["budget"]
+    cpu, pss = data["cpu_percent"], data["pss_mb"]
+    return [
+        Figure(
+            "idle",
+            "whole stack at idle, CPU",
+            cpu,
+            "% core",
+            f"<= {budget['cpu_percent_at_most']} %",
+            cpu <= budget["cpu_percent_at_most"],
+        ),
+        Figure(
+            "idle",
+            "whole stack at idle, PSS",
+            pss,
+            "MB",
+            f"<= {budget['pss_mb_at_most']:.0f} MB",
+            pss <= budget["pss_mb_at_most"],
+        ),
+    ]
+
+
 def _snippet() -> list[Figure]:
     from tracker.ingest import snippet
 
@@ -166,6 +189,7 @@ def benchmarks(stats_events: int, reuse_stats: bool) -> list[Benchmark]:
         Benchmark("export", "export.py", _export, [], ["--quick"]),
         Benchmark("dashboard", "dashboard.py", _dashboard, [], ["--reps", "5"]),
         Benchmark("browser", "browser.py", _browser, [], ["--reps", "5"]),
+        Benchmark("idle", "idle.py", _idle, [], ["--quick"]),
         Benchmark("stats", "stats.py", _stats, stats_args, ["--events", "200000", "--reps", "5", "--raw-reps", "1"]),
     ]
 

@@ -15,7 +15,7 @@ from django.db import connection
 import tracker.store
 from sites import exclusions, selectors
 from tests.principals import Principals, principals_create
-from tracker import connections
+from tracker import connections, metrics
 from tracker.pipeline.enrich import geo, hashing
 from tracker.store import ClickHouseStore
 
@@ -34,6 +34,7 @@ def need_service(reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
     cache.clear()
+    metrics.PROCESS_COUNTS.clear()
     hashing.forget_cached_salts()
     geo.forget_cached_readers()
     selectors.forget_cached_sites()
@@ -81,7 +82,7 @@ def stream_mode(settings, redis_url: str) -> Iterator[redis.Redis]:
     settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
     client = connections.redis_client(redis_url)
     yield client
-    client.delete(settings.BUFFER_STREAM)
+    client.delete(settings.BUFFER_STREAM, metrics.counters_key(), metrics.workers_key())
 
 
 @pytest.fixture

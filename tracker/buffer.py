@@ -12,6 +12,7 @@ raises BufferUnavailable, and a full stream refuses new hits rather than trimmin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -24,7 +25,7 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
-from tracker import pipeline
+from tracker import metrics, pipeline
 from tracker.connections import redis_client, stream_mode
 from tracker.ingest.hits import Hit
 from tracker.models import SpooledHit
@@ -32,10 +33,12 @@ from tracker.models import SpooledHit
 logger = logging.getLogger(__name__)
 
 PAYLOAD_FIELD = b"h"
-# Appends every payload only if the stream has room for all of them; returns -1 when full.
+# Appends every payload only if the stream has room for all of them, and counts them as accepted in the
+# metrics hash (KEYS[2]); returns -1 when full.
 PUSH_SCRIPT = """
 if redis.call('XLEN', KEYS[1]) + #ARGV - 1 > tonumber(ARGV[1]) then return -1 end
 for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i]) end
+redis.call('HINCRBY', KEYS[2], 'accepted', #ARGV - 1)
 return #ARGV - 1
 """
 PUSH_SCRIPT_SHA = hashlib.sha1(PUSH_SCRIPT.encode(), usedforsecurity=False).hexdigest()
@@ -66,9 +69,10 @@ def push(hits: list[Hit], *, inline: bool = False) -> None:
         return
     if inline or not stream_mode():
         try:
-            pipeline.process_batch(hits)
+            result = pipeline.process_batch(hits)
         except DatabaseError as exc:
             raise BufferUnavailable("the database is unavailable") from exc
+        metrics.record(metrics.batch_counts(result, accepted=len(hits)))
         return
     payloads = [hit.to_buffer() for hit in hits]
     try:
@@ -84,11 +88,11 @@ def push(hits: list[Hit], *, inline: bool = False) -> None:
 
 def _stream_push(payloads: list[bytes]) -> None:
     client = redis_client(settings.REDIS_URL)
-    args = (settings.BUFFER_STREAM, settings.BUFFER_MAX_LENGTH, *payloads)
+    args = (settings.BUFFER_STREAM, metrics.counters_key(), settings.BUFFER_MAX_LENGTH, *payloads)
     try:
-        added = client.evalsha(PUSH_SCRIPT_SHA, 1, *args)
+        added = client.evalsha(PUSH_SCRIPT_SHA, 2, *args)
     except redis.exceptions.NoScriptError:  # first push since Redis started
-        added = client.eval(PUSH_SCRIPT, 1, *args)
+        added = client.eval(PUSH_SCRIPT, 2, *args)
     if added == -1:
         raise BufferFull("the event stream is full")
 
@@ -150,14 +154,22 @@ def _decode(entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> tuple[lis
     return ids, hits
 
 
-def drain_stream(max_events: int | None = None, consumer: str | None = None) -> int:
+def drain_stream(
+    max_events: int | None = None,
+    consumer: str | None = None,
+    *,
+    block_ms: int | None = None,
+    client: redis.Redis | None = None,
+) -> int:
     """Process one batch from the stream; return how many entries it held (0: nothing to do).
 
     Entries left pending by a dead worker for BUFFER_CLAIM_IDLE_MS are claimed first and
     replayed, then this worker's own unacknowledged ones; the uuid check in the pipeline makes
     a replay store nothing twice. A lost database connection is retried on a new one.
+    With `block_ms`, an empty stream is waited on that long for new entries (XREADGROUP BLOCK),
+    on `client`, whose socket timeout must outlast the wait (tracker.connections.blocking_client).
     """
-    client = redis_client(settings.REDIS_URL)
+    client = client or redis_client(settings.REDIS_URL)
     ensure_group(client)
     count = max_events or settings.BUFFER_BATCH_SIZE
     consumer = consumer or consumer_name()
@@ -171,7 +183,8 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
     for start in ("0", ">"):
         if entries:
             break
-        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count)
+        block = block_ms if start == ">" else None
+        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count, block=block)
         entries = response[0][1] if response else []
     if not entries:
         return 0
@@ -182,6 +195,7 @@ def drain_stream(max_events: int | None = None, consumer: str | None = None) -> 
     with client.pipeline(transaction=False) as pipe:
         pipe.xack(stream, group, *ids)
         pipe.xdel(stream, *ids)
+        metrics.queue_counts(pipe, metrics.batch_counts(result))
         pipe.execute()
     logger.info(
         "drained %d entries: stored %d, dropped %s, %.0f ms",
@@ -199,6 +213,8 @@ def drain_spool(max_events: int | None = None) -> int:
     started = time.perf_counter()
     rows, result = _store_reconnecting(lambda: _drain_spooled(count))
     if rows:
+        # Spooled hits were not counted when accepted: Redis could not be reached then.
+        metrics.record(metrics.batch_counts(result, accepted=rows))
         logger.info(
             "drained %d spooled hits: stored %d, dropped %s, %.0f ms",
             rows,
@@ -244,10 +260,14 @@ def drain_for(seconds: float | None = None) -> int:
     """Drain stream batches for up to `seconds`; return the number of entries processed."""
     if not stream_mode():
         return 0
+    consumer = consumer_name()
+    # Redis unreachable: the drain below finds that too, and says so.
+    with contextlib.suppress(redis.RedisError):
+        metrics.worker_seen(consumer)
 
     def drain_or_stop() -> int:
         try:
-            return drain_stream()
+            return drain_stream(consumer=consumer)
         except (redis.ConnectionError, redis.TimeoutError):
             logger.warning("Redis is unreachable; the stream will be drained later")
             return 0

@@ -17,6 +17,12 @@ def redis_client(url: str) -> redis.Redis:
     )
 
 
+def blocking_client(url: str, *, block_seconds: float) -> redis.Redis:
+    """A client of its own for a reader that blocks on the stream: its socket timeout outlasts the wait, so
+    only a Redis that hangs for longer than that times out. It connects on first use, not here."""
+    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=block_seconds + 5.0)
+
+
 def stream_mode() -> bool:
     """Whether Redis is configured (REDIS_URL); without it Footfall runs embedded, processing events inline."""
     return bool(settings.REDIS_URL)

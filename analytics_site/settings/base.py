@@ -61,13 +61,12 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # For its `export_schema` command, which writes dashboard/graphql/schema.graphql.
-    "strawberry_django",
     "sites",
     "tracker",
     "dashboard",
     "compat",
     "reports",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -250,8 +249,12 @@ BUFFER_MAX_LENGTH = env.int("BUFFER_MAX_LENGTH", default=5_000_000)
 # Pending entries idle this long belong to a dead worker and are claimed by a live one.
 BUFFER_CLAIM_IDLE_MS = env.int("BUFFER_CLAIM_IDLE_MS", default=60_000)
 BUFFER_BATCH_SIZE = env.int("BUFFER_BATCH_SIZE", default=1000)
-# One drain task keeps reading for up to this long before it returns to Celery.
+# One drain task (drain_buffer_task, run on demand) keeps reading for up to this long before it returns.
 BUFFER_DRAIN_SECONDS = env.float("BUFFER_DRAIN_SECONDS", default=5.0)
+# A worker's stream reader waits on an empty stream this long per read (XREADGROUP BLOCK): new events
+# wake it at once, so this only sets how often an idle worker claims a dead worker's batches and
+# notes that it is alive (READY_MAX_WORKER_SILENCE_SECONDS must be well above it).
+BUFFER_BLOCK_SECONDS = env.float("BUFFER_BLOCK_SECONDS", default=5.0)
 SPOOL_BATCH_SIZE = env.int("SPOOL_BATCH_SIZE", default=1000)
 
 # Where events (and their visits) are also kept for questions rollups cannot answer: `db` (only the
@@ -276,12 +279,11 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL and CELERY_BROKER_URL == "memory://"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
+# An idle worker asks Redis for tasks every 10 s instead of every second; a task still starts at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 10}
+# The stream is read by each worker's own reader (tracker/consumer.py), not by a task: beat only sends
+# periodic jobs.
 CELERY_BEAT_SCHEDULE = {
-    "drain-buffer": {
-        "task": "tracker.tasks.drain_buffer_task",
-        "schedule": 1.0,
-        "options": {"expires": 5},
-    },
     "drain-spool": {
         "task": "tracker.tasks.drain_spool_task",
         "schedule": 10.0,
@@ -298,6 +300,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 300},
     },
 }
+
+# --- Operations: readiness and metrics ---------------------------------------------------------
+
+# /readyz fails when the stream's oldest event has waited longer than this, or no worker read the
+# stream for longer than that (Redis mode only).
+READY_MAX_STREAM_AGE_SECONDS = env.int("READY_MAX_STREAM_AGE_SECONDS", default=300)
+READY_MAX_WORKER_SILENCE_SECONDS = env.int("READY_MAX_WORKER_SILENCE_SECONDS", default=60)
+# /metrics answers requests with "Authorization: Bearer <METRICS_TOKEN>"; without a token set, only
+# requests made on this machine (loopback, not forwarded by a proxy from elsewhere).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Stats API --------------------------------------------------------------------------
 
@@ -385,7 +397,9 @@ DELETE_BATCH_SIZE = env.int("DELETE_BATCH_SIZE", default=5000)
 CELERY_BEAT_SCHEDULE |= {
     "archive": {
         "task": "tracker.tasks.archive_task",
-        "schedule": env.float("ARCHIVE_TICK_SECONDS", default=5.0),
+        # A batch is written 60-90 s after its first event with the defaults; a shorter tick wakes an
+        # idle stack more often for little.
+        "schedule": env.float("ARCHIVE_TICK_SECONDS", default=30.0),
         "options": {"expires": 30},
     },
     "compact-archive": {

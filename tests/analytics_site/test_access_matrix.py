@@ -1,5 +1,5 @@
 """Who may use the routes analytics_site/urls.py declares itself: the API schema and docs, the
-GraphQL API, the account pages (login, logout, password change and reset, two-factor login) and
+probes and metrics, the GraphQL API, the account pages (login, logout, password change and reset, two-factor login) and
 Django admin.
 
 Table-driven over every principal of tests/principals.py. The account routes have a row each;
@@ -68,6 +68,12 @@ ROWS: list[tuple[str, Row]] = [
     ("api/schema/", Row("get", "api/schema/?format=json", everyone(OK))),
     ("api/docs/", Row("get", "api/docs/", everyone(OK))),
     ("favicon.ico", Row("get", "favicon.ico", everyone(Outcome(302, location="/static/favicon.svg")))),
+    # Probes for load balancers: nobody's data, so nobody's credentials.
+    ("healthz", Row("get", "healthz", everyone(OK))),
+    ("readyz", Row("get", "readyz", everyone(OK))),
+    # Metrics go to this machine, or to the holder of METRICS_TOKEN (tests/ops/test_views.py): the test
+    # client's requests come from 127.0.0.1, and sessions, keys and share tokens change nothing.
+    ("metrics", Row("get", "metrics", everyone(OK))),
     (
         "api/graphql",
         Row(
