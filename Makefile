@@ -27,7 +27,6 @@ dev: prepare
 
 prepare: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py migrate_event_store
 	$(PY) manage.py bootstrap --host http://$(HOST) --quiet
 	$(PY) manage.py generate_traffic --site demo.footfall.test --days 31 --visitors 4000 --if-empty
 	$(PY) manage.py rollup

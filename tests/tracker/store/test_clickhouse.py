@@ -123,3 +123,10 @@ def test_retention_deletes_old_events_and_ended_visits_from_the_store(event_stor
     pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 2, 40 * 86400, "/new")])
     retention.apply_site_retention(site, now=T0 + timedelta(days=41))
     assert counted(event_store, site.id) == (1, 1, 1)
+
+
+def test_django_migrate_applies_the_store_schema_too(event_store):
+    event_store.command("TRUNCATE TABLE schema_versions")  # as a store no version was applied to
+    call_command("migrate", verbosity=0)
+    versions = [row[0] for row in event_store.rows("SELECT version FROM schema_versions", {})]
+    assert versions == [version for version, _ in SCHEMA]
