@@ -4,7 +4,8 @@ A query is answered from rollups when its rows exist: the whole site (no filters
 one property (a single `==` filter), every value of the breakdown property (no filters), or
 every value of a page's breakdown (a single `event:page ==` filter and a breakdown by one of the
 properties rolled up within pages, as an article's page asks). Anything else, and hour buckets
-of a single value, is counted from raw events.
+of a single value, is counted by the `rest` source: raw events, or the event store where one is
+configured (stats/sources.py); so are the days after the last rolled one (the tail).
 
 Distinct visitors and visits over several units (months, days, the raw tail) are the units'
 sums less what each unit but the first carried over from the unit before (tracker/rollups/).
@@ -17,16 +18,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from stats import dimensions, raw
+from stats import dimensions
 from stats.counts import DISTINCT, FIELDS, Counts
 from stats.dimensions import BY_NAME, PROPS_PREFIX, WITHIN_PAGES, page_dimension
 from stats.query import DateRange, Operator, StatsQuery
 from tracker.models import Event, Rollup, RollupDirty, RollupState
+
+if TYPE_CHECKING:
+    from stats.sources import CountSource
 
 CARRIED = tuple(f"{name}_carried" for name in DISTINCT)
 
@@ -188,36 +192,36 @@ def _junction_rows(site_id: int, group: _Group, day: date) -> dict[str, dict[str
     return {row["value"]: row for row in rows}
 
 
-def totals(query: StatsQuery, dates: DateRange) -> Counts:
+def totals(query: StatsQuery, dates: DateRange, rest: CountSource) -> Counts:
     group = _group(query)
     if group is None:
-        return raw.totals(query, dates)
+        return rest.totals(query, dates)
     plan = _plan(query, dates)
     counts = Counts()
     if plan.rolled:
         first, last = plan.rolled
         counts += _counts(_rows(query.site_id, group).filter(_units(first, last, plan)).aggregate(**_sums(first)))
     if plan.tail:
-        counts += raw.totals(query, plan.tail)
+        counts += rest.totals(query, plan.tail)
     if plan.junction:
         counts -= _carried(_junction_rows(query.site_id, group, plan.junction).get(group.value or ""))
     return counts
 
 
-def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
+def by_value(query: StatsQuery, dates: DateRange, rest: CountSource) -> dict[str, Counts]:
     group = _group(query, breakdown=True)
     if group is None:
-        return raw.by_value(query, dates)
+        return rest.by_value(query, dates)
     plan = _plan(query, dates)
     if group.page is not None and not _rows_within_page(query.site_id, group.page, plan):
-        return raw.by_value(query, dates)
+        return rest.by_value(query, dates)
     values: dict[str, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
         rows = _rows(query.site_id, group).filter(_units(first, last, plan)).values("value").annotate(**_sums(first))
         values = {row["value"]: _counts(row) for row in rows}
     if plan.tail:
-        for value, counts in raw.by_value(query, plan.tail).items():
+        for value, counts in rest.by_value(query, plan.tail).items():
             values[value] = values.get(value, Counts()) + counts
     if plan.junction:
         for value, row in _junction_rows(query.site_id, group, plan.junction).items():
@@ -233,7 +237,7 @@ def _bucket(day: date, interval: str) -> date:
     return day
 
 
-def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime | int, Counts]:
+def _hour_buckets(query: StatsQuery, plan: _Plan, rest: CountSource) -> dict[date | datetime | int, Counts]:
     buckets: dict[date | datetime | int, Counts] = {}
     if plan.rolled:
         first, last = plan.rolled
@@ -243,18 +247,18 @@ def _hour_buckets(query: StatsQuery, plan: _Plan) -> dict[date | datetime | int,
         for row in hours.values("day", "hour", *FIELDS):
             buckets[datetime.combine(row["day"], time(row["hour"]))] = _counts(row)
     if plan.tail:
-        buckets.update(raw.by_bucket(query, plan.tail))
+        buckets.update(rest.by_bucket(query, plan.tail))
     return buckets
 
 
-def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
+def by_bucket(query: StatsQuery, dates: DateRange, rest: CountSource) -> dict[date | datetime | int, Counts]:
     group = _group(query)
     unrolled = query.interval not in ("hour", "day", "week", "month")  # buckets of seconds
     if group is None or unrolled or (query.interval == "hour" and group.dimension):
-        return raw.by_bucket(query, dates)
+        return rest.by_bucket(query, dates)
     plan = _plan(query, dates)
     if query.interval == "hour":
-        return _hour_buckets(query, plan)
+        return _hour_buckets(query, plan, rest)
 
     def first_day(bucket: date) -> date:
         return max(bucket, dates.first)
@@ -268,7 +272,7 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int
             counts = _counts(row) if row["day"] == first_day(bucket) else _counts(row) - _carried(row)
             buckets[bucket] = buckets.get(bucket, Counts()) + counts
     if plan.tail:
-        for start, counts in raw.by_bucket(query, plan.tail).items():
+        for start, counts in rest.by_bucket(query, plan.tail).items():
             buckets[start] = buckets.get(start, Counts()) + counts
     if plan.junction:
         bucket = _bucket(plan.junction, query.interval)

@@ -1,7 +1,7 @@
-"""Where counts come from: a CountSource answers three questions about a query over a date range, as
-the Counts every metric is derived from. `RAW` counts raw events (the reference, and the not yet
-rolled-up tail); `ROLLED` reads rollups for rolled-up days and joins the raw tail exactly, counting
-from raw events what rollups cannot answer. An event store (ClickHouse) is another source."""
+"""Where counts come from: a CountSource answers a query's questions over a date range as the Counts
+every metric is derived from. `RAW` counts raw events (the reference); `ROLLED` reads rollups for
+rolled-up days and joins the tail exactly, counting what rollups cannot answer from another source:
+raw events, or the ClickHouse event store (stats/clickhouse.py) where one is configured."""
 
 from __future__ import annotations
 
@@ -56,26 +56,36 @@ class RawSource:
         return raw.realtime_visitors(site_id, now, minutes)
 
 
-class RolledSource(RawSource):
-    """Rollups where they answer; funnels and realtime from raw events, as the order of a visit's events
-    and the last minutes are not rolled up."""
+class RolledSource:
+    """Rollups where they answer; `rest` counts the rest: what rollups cannot answer, the days not
+    rolled up yet, funnels (the order of a visit's events is not rolled up) and the last minutes."""
+
+    def __init__(self, rest: CountSource) -> None:
+        self.rest = rest
 
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
-        return rolled.totals(query, dates)
+        return rolled.totals(query, dates, self.rest)
 
     def by_bucket(self, query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
-        return rolled.by_bucket(query, dates)
+        return rolled.by_bucket(query, dates, self.rest)
 
     def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
-        return rolled.by_value(query, dates)
+        return rolled.by_value(query, dates, self.rest)
+
+    def funnel_reached(self, query: StatsQuery, dates: DateRange, steps: Sequence[Goal]) -> list[int]:
+        return self.rest.funnel_reached(query, dates, steps)
+
+    def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
+        return self.rest.realtime_visitors(site_id, now, minutes)
 
 
 RAW: CountSource = RawSource()
-ROLLED: CountSource = RolledSource()
+ROLLED: CountSource = RolledSource(RAW)
 
 
 def configured() -> CountSource:
-    """What stats.run counts from unless told: the event store where one is configured (EVENT_STORE),
-    else rollups joined with the raw tail."""
+    """What stats.run counts from unless told: rollups where they answer (the standard questions, faster
+    than any scan), and the rest from the event store where one is configured (EVENT_STORE), else from
+    raw events."""
     store = event_store()
-    return ROLLED if store is None else ClickHouseSource(store)
+    return ROLLED if store is None else RolledSource(ClickHouseSource(store))

@@ -16,10 +16,10 @@ import stats
 from sites.goals import funnel_create, goal_create
 from stats.clickhouse import ClickHouseSource, path_regex
 from stats.query import DateRange, Filter, Operator, StatsQuery
-from stats.sources import RAW, configured
+from stats.sources import RAW, ROLLED, RolledSource, configured
 from tests.factories import SiteFactory
 from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, pageview, queries, visits
-from tracker import pipeline
+from tracker import pipeline, rollups
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -79,37 +79,45 @@ def ad_hoc(site, dates: DateRange) -> list[StatsQuery]:
     zone=st.sampled_from(ZONES),
     early=st.lists(visits(), min_size=1, max_size=10),
     late=st.lists(visits(), max_size=4),
+    first_roll=st.integers(0, DAYS * 24),
     range_start=st.integers(0, DAYS - 1),
     range_days=st.integers(1, DAYS + 1),
 )
-def test_the_event_store_equals_a_raw_recount(event_store, zone, early, late, range_start, range_days):
+def test_the_event_store_equals_a_raw_recount(event_store, zone, early, late, first_roll, range_start, range_days):
+    """The store alone, and rollups with the store counting the rest (what stats.run uses), both."""
     event_store.truncate()
     with transaction.atomic():
         site = SiteFactory(timezone=zone)
         goals_of(site)
         funnel = funnel_create(site=site, name="Read, price, sign up", steps=["Blog", "Pricing", "Signup"])
         pipeline.process_batch(hits_of(site, [e for visit in early for e in visit]))
+        rollups.roll_up_site(site, now=START + timedelta(hours=first_roll))
         # Late events extend visits already written: their newest progress must win.
         pipeline.process_batch(hits_of(site, [e for visit in late for e in visit]))
 
         local_start = START.astimezone(ZoneInfo(zone)).date() + timedelta(days=range_start)
         dates = DateRange(local_start, local_start + timedelta(days=range_days - 1), zone)
-        source = configured()
-        assert isinstance(source, ClickHouseSource)
+        store, configured_source = ClickHouseSource(event_store), configured()
+        assert isinstance(configured_source, RolledSource)
+        assert isinstance(configured_source.rest, ClickHouseSource)
         for query in [*queries(site, dates), *ad_hoc(site, dates)]:
-            got, expected = answers(query, source), answers(query, RAW)
-            assert got == expected, (query.filters, query.breakdown, query.interval, got, expected)
+            expected = answers(query, RAW)
+            for source in (store, configured_source):
+                got = answers(query, source)
+                assert got == expected, (source, query.filters, query.breakdown, query.interval, got, expected)
         query = StatsQuery(site_id=site.id, dates=dates, metrics=("visitors",))
         assert stats.run_funnel(query, funnel) == stats.run_funnel(query, funnel, source=RAW)
         now = START + timedelta(days=range_start, minutes=30)
-        assert source.realtime_visitors(site.id, now, 60) == RAW.realtime_visitors(site.id, now, 60)
+        assert store.realtime_visitors(site.id, now, 60) == RAW.realtime_visitors(site.id, now, 60)
         transaction.set_rollback(True)
 
 
-def test_stats_count_from_the_event_store_when_one_is_configured(event_store, settings):
-    assert isinstance(configured(), ClickHouseSource)
+def test_stats_count_what_rollups_cannot_answer_from_the_event_store_when_one_is_configured(event_store, settings):
+    source = configured()
+    assert isinstance(source, RolledSource)
+    assert isinstance(source.rest, ClickHouseSource)
     settings.EVENT_STORE = "db"
-    assert not isinstance(configured(), ClickHouseSource)
+    assert configured() is ROLLED
 
 
 @pytest.mark.parametrize(

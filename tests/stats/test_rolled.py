@@ -288,10 +288,10 @@ def test_sites_with_long_lived_visitor_ids_are_counted_from_raw_events():
     pipeline.process_batch(hits)
     rollups.roll_up_site(site, now=datetime(2026, 11, 10, tzinfo=UTC))
     week = StatsQuery(site_id=site.id, dates=DateRange(date(2026, 11, 1), date(2026, 11, 7), "UTC"))
-    assert rolled.totals(week, week.dates).visitors == 2  # rollups assume ids that live a day
+    assert ROLLED.totals(week, week.dates).visitors == 2  # rollups assume ids that live a day
     site.long_lived_visitor_ids = True
     site.save()
-    assert rolled.totals(week, week.dates).visitors == raw.totals(week, week.dates).visitors == 1
+    assert ROLLED.totals(week, week.dates).visitors == raw.totals(week, week.dates).visitors == 1
 
 
 def test_month_rows_waiting_to_be_summed_again_are_not_read():
@@ -303,11 +303,11 @@ def test_month_rows_waiting_to_be_summed_again_are_not_read():
     pipeline.process_batch(hits_of(site, events))
     rollups.roll_up_site(site, now=datetime(2026, 11, 11, 1, tzinfo=UTC))
     so_far = StatsQuery(site_id=site.id, dates=DateRange(date(2026, 11, 1), date(2026, 11, 10), "UTC"))
-    assert rolled.totals(so_far, so_far.dates).visitors == 10  # the month's row, filled up to the 10th
+    assert ROLLED.totals(so_far, so_far.dates).visitors == 10  # the month's row, filled up to the 10th
     Rollup.objects.filter(site_id=site.id, period="month").update(visitors=999)
-    assert rolled.totals(so_far, so_far.dates).visitors == 999  # (it is the month row that is read)
+    assert ROLLED.totals(so_far, so_far.dates).visitors == 999  # (it is the month row that is read)
     RollupDirty.objects.create(site_id=site.id, period="month", day=date(2026, 11, 1))
-    assert rolled.totals(so_far, so_far.dates).visitors == 10
+    assert ROLLED.totals(so_far, so_far.dates).visitors == 10
     rollups.roll_up_site(site, now=datetime(2026, 11, 11, 2, tzinfo=UTC))  # the next run sums it again
     assert not RollupDirty.objects.filter(site_id=site.id).exists()
     assert Rollup.objects.get(site_id=site.id, period="month", dimension="").visitors == 10
