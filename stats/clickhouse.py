@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from sites.models import Goal
 from stats import goals
-from stats.counts import Counts
+from stats.counts import FIELDS, Counts
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
-from tracker.store.clickhouse import ClickHouseStore
+from tracker.store.clickhouse import ClickHouseStore, json_text
 
 # What each visit's events in a group add up to (the inner grouping), then summed per group with the
 # visit's own bounce and duration: one statement, each visit read once.
@@ -32,20 +30,10 @@ PER_VISIT = (
     f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}') AS scroll_sum, "
     f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL) AS scroll_count"
 )
+# In the order of stats.counts.FIELDS.
 PER_GROUP = (
-    "uniqExact(x.visitor), count(), sum(x.pageviews), sum(x.events), sum(x.engaged_ms), sum(x.scroll_sum), "
-    "sum(x.scroll_count), countIf(p.is_bounce), sum(p.duration)"
-)
-COUNT_FIELDS = (
-    "visitors",
-    "visits",
-    "pageviews",
-    "events",
-    "engaged_ms",
-    "scroll_sum",
-    "scroll_count",
-    "bounces",
-    "duration",
+    "uniqExact(x.visitor), count(), countIf(p.is_bounce), sum(p.duration), sum(x.pageviews), sum(x.events), "
+    "sum(x.engaged_ms), sum(x.scroll_sum), sum(x.scroll_count)"
 )
 UTC_TIME = "DateTime64(6, 'UTC')"
 # The visit's own progress columns; its other dimensions are fixed when it starts.
@@ -66,11 +54,6 @@ class Sql:
 
     def site(self) -> str:
         return self.bind(self.site_id, "UInt64")
-
-
-def _json(value: str) -> str:
-    """A property value as the store keeps it: its JSON text (a filter's value is a string)."""
-    return orjson.dumps(value).decode()
 
 
 def _prop_text(sql: Sql, key: str) -> str:
@@ -97,7 +80,7 @@ def completes(sql: Sql, goal: Goal) -> str:
     done = f"e.name = {sql.bind(goal.event_name, 'String')}"
     if goal.prop_key:
         value = f"e.props[{sql.bind(goal.prop_key, 'String')}]"
-        done += f" AND {_has_prop(sql, goal.prop_key)} AND {value} = {sql.bind(_json(goal.prop_value), 'String')}"
+        done += f" AND {_has_prop(sql, goal.prop_key)} AND {value} = {sql.bind(json_text(goal.prop_value), 'String')}"
     return f"({done})"
 
 
@@ -122,7 +105,7 @@ def _condition(sql: Sql, flt: Filter) -> str:
             value, wanted = _prop_text(sql, key), flt
         else:  # equal JSON texts: a filter's value is a string, and matches only a string
             value = f"e.props[{sql.bind(key, 'String')}]"
-            wanted = Filter(flt.name, flt.operator, tuple(map(_json, flt.values)))
+            wanted = Filter(flt.name, flt.operator, tuple(map(json_text, flt.values)))
         # As in the database, an event without the property matches neither `==` nor `!=`.
         negated = "NOT " if flt.operator is Operator.IS_NOT else ""
         return f"({_has_prop(sql, key)} AND {negated}{_matches(sql, value, wanted)})"
@@ -227,7 +210,7 @@ class ClickHouseSource:
             f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k",
             sql.parameters,
         )
-        return {key: Counts(**dict(zip(COUNT_FIELDS, values, strict=True))) for key, *values in rows}
+        return {key: Counts(**dict(zip(FIELDS, values, strict=True))) for key, *values in rows}
 
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
         sql = Sql(query.site_id)

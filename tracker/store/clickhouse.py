@@ -88,9 +88,14 @@ def client_dsn(url: str) -> str:
     return urlunsplit(parts._replace(scheme=schemes[parts.scheme]))
 
 
+def json_text(value: Any) -> str:
+    """A custom property's value as the store keeps it: its JSON text, so `5` and `"5"` stay apart."""
+    return orjson.dumps(value).decode()
+
+
 def json_props(props: dict[str, Any]) -> dict[str, str]:
-    """Custom properties as the store keeps them: each value's JSON text."""
-    return {key: orjson.dumps(value).decode() for key, value in props.items()}
+    """Custom properties as the store keeps them."""
+    return {key: json_text(value) for key, value in props.items()}
 
 
 def _event_row(hit: Hit) -> list[Any]:
