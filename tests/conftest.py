@@ -12,16 +12,14 @@ import redis
 from django.core.cache import cache
 from django.db import connection
 
-import tracker.store
 from sites import exclusions, selectors
 from tests.principals import Principals, principals_create
 from tracker import connections, metrics
 from tracker.pipeline.enrich import geo, hashing
-from tracker.store import ClickHouseStore
 
 REQUIRE_SERVICES = os.environ.get("FOOTFALL_REQUIRE_SERVICES") == "1"
 # stats.example with known numbers (site, recent_visitors, secrets), shared by several test folders.
-pytest_plugins = ["tests.known_site", "tests.smtp"]
+pytest_plugins = ["tests.known_site", "tests.smtp", "tests.event_store_mode"]
 
 
 def need_service(reason: str) -> None:
@@ -99,23 +97,6 @@ def geoip_db(tmp_path: Path, settings) -> Path:
     settings.GEOIP_DATABASE = str(path)
     geo.forget_cached_readers()
     return path
-
-
-@pytest.fixture(scope="session")
-def event_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An in-process ClickHouse (chdb) for the whole run: one process holds one chdb path."""
-    return f"chdb://{tmp_path_factory.mktemp('event-store')}"
-
-
-@pytest.fixture
-def event_store(settings, event_store_url: str) -> ClickHouseStore:
-    """The ClickHouse event store, empty: the pipeline writes to it and stats.run counts from it."""
-    settings.EVENT_STORE = event_store_url
-    store = tracker.store.event_store()
-    assert store is not None
-    store.migrate()
-    store.truncate()
-    return store
 
 
 @pytest.fixture
