@@ -2,8 +2,8 @@
 answers from the relational tables, with the same rules, one SQL statement or two per question.
 
 Event filters test each event; visit filters test the visit an event belongs to, by the visit's
-dimensions (`session_dimensions`) or, for entry and exit pages, its progress (`session_progress`,
-read FINAL: the newest row of each visit). Bounces and durations are those of the distinct visits
+dimensions (copied onto each of its events) or, for entry and exit pages, its progress
+(`session_progress`, read FINAL: the newest row of each visit). Bounces and durations are those of the distinct visits
 of the events counted.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from sites.models import Goal
 from stats import goals
-from stats.counts import FIELDS, Counts
+from stats.counts import FIELDS, VISIT_METRICS, Counts
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.store.clickhouse import ClickHouseStore, json_text
@@ -34,6 +34,13 @@ PER_VISIT = (
 PER_GROUP = (
     "uniqExact(x.visitor), count(), countIf(p.is_bounce), sum(p.duration), sum(x.pageviews), sum(x.events), "
     "sum(x.engaged_ms), sum(x.scroll_sum), sum(x.scroll_count)"
+)
+# The same sums in one pass over the events, for questions that need no visit's bounce or duration.
+PER_GROUP_OF_EVENTS = (
+    f"uniqExact(e.visitor_hash), uniqExact(e.session_id), 0, 0, countIf(e.name = '{PAGEVIEW}'), "
+    f"countIf(e.name != '{ENGAGEMENT}'), sum(ifNull(e.engaged_ms, 0)), "
+    f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}'), "
+    f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)"
 )
 UTC_TIME = "DateTime64(6, 'UTC')"
 # The visit's own progress columns; its other dimensions are fixed when it starts.
@@ -84,8 +91,10 @@ def completes(sql: Sql, goal: Goal) -> str:
     return f"({done})"
 
 
-def _visit_table(column: str) -> str:
-    return "session_progress FINAL" if column in PROGRESS else "session_dimensions"
+def _event_column(name: str) -> str:
+    """The events' column of a dimension: a visit's fixed dimensions are copied onto each of its events."""
+    dimension = BY_NAME[name]
+    return f"e.visit_{dimension.column}" if dimension.reads_session else f"e.{dimension.column}"
 
 
 def _matches(sql: Sql, value: str, flt: Filter) -> str:
@@ -109,16 +118,15 @@ def _condition(sql: Sql, flt: Filter) -> str:
         # As in the database, an event without the property matches neither `==` nor `!=`.
         negated = "NOT " if flt.operator is Operator.IS_NOT else ""
         return f"({_has_prop(sql, key)} AND {negated}{_matches(sql, value, wanted)})"
-    elif BY_NAME[flt.name].reads_session:
-        column = BY_NAME[flt.name].column
+    elif BY_NAME[flt.name].reads_session and (column := BY_NAME[flt.name].column) in PROGRESS:
         visits = (
-            f"SELECT id FROM {_visit_table(column)} "  # noqa: S608 (names from the dimension registry)
+            f"SELECT id FROM session_progress FINAL "  # noqa: S608 (names from the dimension registry)
             f"WHERE site_id = {sql.site()} AND {_matches(sql, column, flt)}"
         )
         negated = "NOT " if flt.operator is Operator.IS_NOT else ""
         return f"e.session_id {negated}IN ({visits})"
     else:
-        matches = _matches(sql, f"e.{BY_NAME[flt.name].column}", flt)
+        matches = _matches(sql, _event_column(flt.name), flt)
     return f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})"
 
 
@@ -149,10 +157,9 @@ class Grouping:
     having_value: str = ""
 
 
-def _visit_join(sql: Sql, column: str) -> str:
-    table = "session_progress" if column in PROGRESS else "session_dimensions"
+def _progress_join(sql: Sql, column: str) -> str:
     return (
-        f" INNER JOIN (SELECT id, {column} FROM {table} FINAL WHERE site_id = {sql.site()}) AS v "  # noqa: S608
+        f" INNER JOIN (SELECT id, {column} FROM session_progress FINAL WHERE site_id = {sql.site()}) AS v "  # noqa: S608
         "ON v.id = e.session_id"
     )
 
@@ -171,10 +178,10 @@ def _by_property(sql: Sql, query: StatsQuery) -> Grouping:
     key = prop_key(name)
     if key is not None:
         return Grouping(_prop_text(sql, key), having_value=_has_prop(sql, key))
-    dimension = BY_NAME[name]
-    if dimension.reads_session:
-        return Grouping(f"v.{dimension.column}", joins=_visit_join(sql, dimension.column))
-    return Grouping(f"e.{dimension.column}")
+    column = BY_NAME[name].column
+    if column in PROGRESS:
+        return Grouping(f"v.{column}", joins=_progress_join(sql, column))
+    return Grouping(_event_column(name))
 
 
 def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
@@ -199,17 +206,23 @@ class ClickHouseSource:
         self.store = store
 
     def _grouped(self, query: StatsQuery, dates: DateRange, grouping: Grouping, sql: Sql) -> dict[Any, Counts]:
+        """The counts per group. Bounces and durations are the visits' own, joined from their progress
+        only when a metric needs them (it costs most of the question): the other counts are summed
+        straight from the events."""
         where = _where(sql, query, dates)
         if grouping.having_value:
             where += f" AND {grouping.having_value}"
-        rows = self.store.rows(
-            f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
-            f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} FROM events AS e{grouping.joins} "
-            f"WHERE {where} GROUP BY k, visit) AS x "
-            "LEFT JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
-            f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k",
-            sql.parameters,
-        )
+        events = f"FROM events AS e{grouping.joins} WHERE {where}"
+        if VISIT_METRICS & set(query.metrics):
+            statement = (
+                f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
+                f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} {events} GROUP BY k, visit) AS x "
+                "LEFT JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
+                f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k"
+            )
+        else:
+            statement = f"SELECT {grouping.key} AS k, {PER_GROUP_OF_EVENTS} {events} GROUP BY k"
+        rows = self.store.rows(statement, sql.parameters)
         return {key: Counts(**dict(zip(FIELDS, values, strict=True))) for key, *values in rows}
 
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:

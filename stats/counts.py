@@ -27,6 +27,8 @@ class Counts:
 FIELDS = tuple(f.name for f in fields(Counts))
 # Distinct counts: these do not add up over days, see tracker/rollups/ for how they are merged.
 DISTINCT = ("visitors", "visits", "bounces", "duration")
+# Metrics read from the visits of the events counted (their bounces and durations), beyond the events.
+VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.db.models.functions import Trunc
 
 from sites.models import Goal
 from stats import goals
-from stats.counts import Counts
+from stats.counts import VISIT_METRICS, Counts
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, PROPS_PREFIX, prop_key, prop_text
 from stats.goals import path_pattern
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
@@ -91,8 +91,6 @@ EVENT_COUNTS: dict[str, Any] = {
     "scroll_sum": Sum("scroll_depth", filter=Q(name=ENGAGEMENT), default=0),
     "scroll_count": Count("scroll_depth", filter=Q(name=ENGAGEMENT)),
 }
-# Metrics read from the visits of the events counted, beyond the events themselves.
-VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
 
 
 def totals(query: StatsQuery, dates: DateRange) -> Counts:

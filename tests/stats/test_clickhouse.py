@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import stats
 from sites.goals import funnel_create, goal_create
 from stats.clickhouse import ClickHouseSource, path_regex
+from stats.counts import VISIT_METRICS
 from stats.query import DateRange, Filter, Operator, StatsQuery
 from stats.sources import RAW, ROLLED, RolledSource, configured
 from tests.factories import SiteFactory
@@ -22,6 +23,8 @@ from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_o
 from tracker import pipeline, rollups
 
 pytestmark = pytest.mark.django_db(transaction=False)
+
+EVENT_METRICS = tuple(m for m in METRICS if m not in VISIT_METRICS)
 
 
 def goals_of(site) -> list:
@@ -57,6 +60,11 @@ def ad_hoc(site, dates: DateRange) -> list[StatsQuery]:
         found += [
             StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, filters=filters, breakdown=name)
             for name in breakdowns
+        ]
+        # Without the metrics read from the visits' bounces and durations, which the store joins only when asked.
+        found += [
+            StatsQuery(site_id=site.id, dates=dates, metrics=EVENT_METRICS, filters=filters, breakdown=name)
+            for name in (None, "visit:entry_page", "event:goal")
         ]
     found.append(StatsQuery(site_id=site.id, dates=dates, metrics=METRICS, interval="300s", sparse=True))
     found.append(

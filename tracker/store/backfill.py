@@ -17,7 +17,9 @@ import psycopg
 from django.db import connection
 
 from sites.models import Site
+from stats.dimensions import VISIT_COLUMNS
 from tracker.models import Event, Session
+from tracker.pipeline.storage import EVENT_FIELDS
 from tracker.store.clickhouse import DIMENSION_COLUMNS, EVENT_COLUMNS, PROGRESS_COLUMNS, ClickHouseStore, json_props
 
 COPIED_VERSION = 1  # below any the pipeline writes (nanoseconds since 1970)
@@ -29,6 +31,7 @@ _SESSION = EVENT_COLUMNS.index("session_id")
 class CopyResult:
     read: int = 0
     copied: int = 0
+    last_id: int = 0  # the id of the last event read: a later copy can start after it
 
 
 def _binary_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -41,24 +44,29 @@ def _binary_rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def _event_chunk(site: Site, after: int, size: int) -> list[tuple[Any, ...]]:
-    """(id, *EVENT_COLUMNS) of the site's next events after an id; properties as a dict."""
+    """(id, *EVENT_COLUMNS) of the site's next events after an id, with their visits' dimensions ("" for
+    an event of no visit); properties as a dict."""
     if connection.vendor != "postgresql":
         events = Event.objects.filter(site_id=site.id, id__gt=after).order_by("id")
-        return list(events.values_list("id", *EVENT_COLUMNS)[:size])
-    columns = ", ".join("props::text" if column == "props" else column for column in EVENT_COLUMNS)
+        found = events.values_list("id", *EVENT_FIELDS, *(f"session__{c}" for c in VISIT_COLUMNS))[:size]
+        return [(*row[: -len(VISIT_COLUMNS)], *(v or "" for v in row[-len(VISIT_COLUMNS) :])) for row in found]
+    columns = ", ".join(f"e.{c}::text" if c == "props" else f"e.{c}" for c in EVENT_FIELDS)
+    visit_columns = ", ".join(f"coalesce(s.{c}, '')" for c in VISIT_COLUMNS)
     rows = _binary_rows(
-        f"SELECT id, {columns} FROM tracker_event WHERE site_id = %s AND id > %s ORDER BY id LIMIT %s",  # noqa: S608
+        f"SELECT e.id, {columns}, {visit_columns} FROM tracker_event AS e "  # noqa: S608
+        "LEFT JOIN tracker_session AS s ON s.id = e.session_id "
+        "WHERE e.site_id = %s AND e.id > %s ORDER BY e.id LIMIT %s",
         [site.id, after, size],
     )
     return [(*row[: _PROPS + 1], orjson.loads(row[_PROPS + 1]), *row[_PROPS + 2 :]) for row in rows]
 
 
-def _chunks(site: Site, size: int) -> Iterator[list[list[Any]]]:
-    """The site's events as store rows, `size` at a time, in the order of their ids."""
-    after = 0
+def _chunks(site: Site, after: int, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
+    """The site's events after an id as store rows, `size` at a time, in the order of their ids, each
+    chunk with the id of its last event."""
     while chunk := _event_chunk(site, after, size):
         after = chunk[-1][0]
-        yield [list(row[1:]) for row in chunk]
+        yield after, [list(row[1:]) for row in chunk]
 
 
 _VISIT_COLUMNS = tuple(dict.fromkeys(c for c in (*DIMENSION_COLUMNS, *PROGRESS_COLUMNS) if c != "version"))
@@ -79,11 +87,17 @@ def _visits(session_ids: set[int]) -> tuple[list[list[Any]], list[list[Any]]]:
 
 
 def copy_site_events(
-    store: ClickHouseStore, site: Site, *, chunk_size: int = 10_000, progress: Callable[[int], None] = lambda n: None
+    store: ClickHouseStore,
+    site: Site,
+    *,
+    after: int = 0,
+    chunk_size: int = 10_000,
+    progress: Callable[[int], None] = lambda n: None,
 ) -> CopyResult:
-    """Copy the site's events (and their visits) that the store does not hold; `progress` gets each chunk's size."""
-    result = CopyResult()
-    for rows in _chunks(site, chunk_size):
+    """Copy the site's events after an id (and their visits) that the store does not hold; `progress`
+    gets each chunk's size."""
+    result = CopyResult(last_id=after)
+    for result.last_id, rows in _chunks(site, after, chunk_size):
         result.read += len(rows)
         moments = [row[EVENT_COLUMNS.index("timestamp")] for row in rows]
         # One range read rather than a list of uuids: cheap while the store holds few of them.

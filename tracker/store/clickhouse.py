@@ -39,13 +39,39 @@ if TYPE_CHECKING:
     from tracker.pipeline.storage import SessionRecord
 
 # The Event and Session columns, under their names (a new one needs a schema version here too).
-EVENT_COLUMNS = tuple(EVENT_FIELDS)
 DIMENSION_COLUMNS = ("id", "site_id", "visitor_hash", *VISIT_COLUMNS)
 PROGRESS_COLUMNS = ("id", "site_id", "version", *SESSION_PROGRESS_FIELDS)
 TABLES = ("events", "session_dimensions", "session_progress")
+# The visit's dimensions on each of its events (version 2): what its first event set, so that a visit's
+# filter or breakdown reads the events alone instead of joining millions of visits.
+VISIT_EVENT_COLUMNS = tuple(f"visit_{column}" for column in VISIT_COLUMNS)
+EVENT_COLUMNS = (*EVENT_FIELDS, *VISIT_EVENT_COLUMNS)
+
+_LOW = "LowCardinality(String)"
+_LOW_CARDINALITY_VISIT_COLUMNS = {"hostname", "referrer_source", "country", "browser", "os", "device_type"}
+
+
+def _with_visit_columns() -> tuple[str, ...]:
+    """Events rebuilt with their visits' dimensions: a copy of the table gets the columns, is filled from
+    the events joined to their visits' dimensions, and takes the table's place. Each statement may run
+    again after an interruption (the copy is made afresh; the old table is dropped last)."""
+    added = ", ".join(
+        f"ADD COLUMN IF NOT EXISTS visit_{c} {_LOW if c in _LOW_CARDINALITY_VISIT_COLUMNS else 'String'}"
+        for c in VISIT_COLUMNS
+    )
+    return (
+        "DROP TABLE IF EXISTS events_rebuilt",
+        "CREATE TABLE events_rebuilt AS events",
+        f"ALTER TABLE events_rebuilt {added}",
+        f"INSERT INTO events_rebuilt ({', '.join((*EVENT_FIELDS, *VISIT_EVENT_COLUMNS))}) "  # noqa: S608
+        f"SELECT {', '.join(f'e.{c}' for c in EVENT_FIELDS)}, {', '.join(f'v.{c}' for c in VISIT_COLUMNS)} "
+        "FROM events AS e ANY LEFT JOIN session_dimensions AS v ON v.site_id = e.site_id AND v.id = e.session_id",
+        "EXCHANGE TABLES events AND events_rebuilt",
+        "DROP TABLE events_rebuilt",
+    )
+
 
 # Each version's statements, applied once, in order. Never edit a released version: add one.
-_LOW = "LowCardinality(String)"
 SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
     (
         1,
@@ -72,6 +98,7 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             ) ENGINE = ReplacingMergeTree(version) ORDER BY (site_id, id)""",
         ),
     ),
+    (2, _with_visit_columns()),
 )
 
 
@@ -98,10 +125,24 @@ def json_props(props: dict[str, Any]) -> dict[str, str]:
     return {key: json_text(value) for key, value in props.items()}
 
 
-def _event_row(hit: Hit) -> list[Any]:
-    row = [getattr(hit, column) for column in EVENT_COLUMNS]
-    row[EVENT_COLUMNS.index("props")] = json_props(hit.props)
-    return row
+def _event_row(hit: Hit, visit_dimensions: Sequence[Any]) -> list[Any]:
+    row = [getattr(hit, column) for column in EVENT_FIELDS]
+    row[EVENT_FIELDS.index("props")] = json_props(hit.props)
+    return [*row, *visit_dimensions]
+
+
+def _visit_dimensions(hits: Sequence[Hit], visits: Sequence[SessionRecord]) -> dict[int, list[Any]]:
+    """The dimensions of the hits' visits: a visit the batch started has them at hand; those of a visit it
+    extended are read from the database (one query by primary key; the database holds every visit,
+    including those from before the store was turned on)."""
+    from tracker.models import Session  # the models load after this module
+
+    found = {visit.id: [getattr(visit, c) for c in VISIT_COLUMNS] for visit in visits if visit.is_new and visit.id}
+    extended = {hit.session_id for hit in hits if hit.session_id} - found.keys()
+    if extended:
+        for session_id, *dimensions in Session.objects.filter(id__in=extended).values_list("id", *VISIT_COLUMNS):
+            found[session_id] = dimensions
+    return found
 
 
 def batch_token(hits: Sequence[Hit]) -> str:
@@ -180,7 +221,10 @@ class ClickHouseStore:
         the replay's events carry the same token and are not inserted twice.
         """
         if hits:
-            self.insert_events([_event_row(hit) for hit in hits], batch_token(hits))
+            dimensions = _visit_dimensions(hits, visits)
+            no_visit = [""] * len(VISIT_COLUMNS)
+            rows = [_event_row(hit, dimensions.get(hit.session_id or 0, no_visit)) for hit in hits]
+            self.insert_events(rows, batch_token(hits))
         version = time.time_ns()
         self.insert_visits(
             [[getattr(visit, column) for column in DIMENSION_COLUMNS] for visit in visits if visit.is_new],

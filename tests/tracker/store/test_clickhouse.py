@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from io import StringIO
 from unittest import mock
@@ -14,7 +15,8 @@ from tests.factories import SiteFactory
 from tests.known_site import T0, hit
 from tracker import pipeline
 from tracker.lifecycle import deletion, retention
-from tracker.store.clickhouse import SCHEMA, ClickHouseStore, batch_token, client_dsn
+from tracker.pipeline.storage import EVENT_FIELDS
+from tracker.store.clickhouse import DIMENSION_COLUMNS, SCHEMA, TABLES, ClickHouseStore, batch_token, client_dsn
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +75,52 @@ def test_the_pipeline_writes_events_and_the_newest_state_of_their_visits(event_s
         {"site": site.id},
     )
     assert progress == [("/", "/b", 2, 60, False), ("/a", "/a", 1, 0, True)]
+
+
+def visit_countries(store: ClickHouseStore, site_id: int) -> list[tuple[str, str]]:
+    return store.rows(
+        "SELECT path, visit_country FROM events WHERE site_id = {site:UInt64} ORDER BY timestamp", {"site": site_id}
+    )
+
+
+def test_each_event_carries_its_visits_dimensions_also_when_a_later_batch_extends_the_visit(event_store):
+    site = SiteFactory()
+    pipeline.process_batch([hit(site, 1, 0, "/", country="DE")])
+    # The visit's country is its first event's, whatever a later event's address says.
+    pipeline.process_batch([hit(site, 1, 60, "/b", country="FR"), hit(site, 2, 60, "/c", country="FR")])
+    assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "FR")]
+
+
+def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_it(event_store):
+    """A store made at version 1 (events without their visits' dimensions) is rebuilt by migrate."""
+    for table in (*TABLES, "schema_versions"):
+        event_store.command(f"DROP TABLE IF EXISTS {table}")
+    event_store.migrate()  # creates schema_versions ...
+    for table in TABLES:
+        event_store.command(f"DROP TABLE {table}")
+    event_store.command("TRUNCATE TABLE schema_versions")
+    for statement in dict(SCHEMA)[1]:  # ... and the tables as version 1 made them
+        event_store.command(statement)
+    event_store.command("INSERT INTO schema_versions (version) VALUES (1)")
+    site = SiteFactory()
+    written = {
+        **dict.fromkeys(EVENT_FIELDS, ""),
+        **{"site_id": site.id, "visitor_hash": 1, "timestamp": T0, "name": "pageview", "props": {}},
+        **{"engaged_ms": None, "scroll_depth": None},
+    }
+    events = [
+        {**written, "uuid": uuid.uuid4(), "session_id": 7, "path": "/", "country": "DE"},
+        {**written, "uuid": uuid.uuid4(), "session_id": 7, "path": "/b", "country": "FR"},
+        {**written, "uuid": uuid.uuid4(), "session_id": 0, "path": "/c", "country": "US"},  # of no visit
+    ]
+    with event_store._using() as client:
+        client.insert("events", [[e[c] for c in EVENT_FIELDS] for e in events], column_names=list(EVENT_FIELDS))
+    visit = {"id": 7, "site_id": site.id, "visitor_hash": 1, "country": "DE"}
+    event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
+
+    assert event_store.migrate() == [2]
+    assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "")]
+    assert event_store.rows("SHOW TABLES", {}) == [(t,) for t in sorted((*TABLES, "schema_versions"))]
 
 
 def test_a_replayed_batch_is_stored_once(event_store):
