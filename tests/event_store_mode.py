@@ -27,7 +27,8 @@ from stats import sources
 from tracker.store import ClickHouseStore
 from tracker.store.backfill import copy_site_events
 
-STORE_MODE = os.environ.get("EVENT_STORE", "db") not in ("", "db")
+SUITE_STORE = os.environ.get("EVENT_STORE", "db")
+STORE_MODE = SUITE_STORE not in ("", "db")
 
 
 @contextmanager
@@ -56,10 +57,13 @@ class _Mirror:
 
 @pytest.fixture(scope="session")
 def event_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An in-process ClickHouse (chdb) for the whole run: one process holds one chdb path (the suite's
-    own when it runs on the event store)."""
+    """The store the tests of the event store use: a ClickHouse server's database when CLICKHOUSE_URL
+    names one (which the tests empty), else an in-process ClickHouse (chdb) for the whole run; one
+    process holds one chdb path (the suite's own when it runs on the event store)."""
+    if server := os.environ.get("CLICKHOUSE_URL"):
+        return server
     if STORE_MODE:
-        return os.environ["EVENT_STORE"]
+        return SUITE_STORE
     return f"chdb://{tmp_path_factory.mktemp('event-store')}"
 
 

@@ -176,5 +176,5 @@ def test_retention_deletes_old_events_and_ended_visits_from_the_store(event_stor
 def test_django_migrate_applies_the_store_schema_too(event_store):
     event_store.command("TRUNCATE TABLE schema_versions")  # as a store no version was applied to
     call_command("migrate", verbosity=0)
-    versions = [row[0] for row in event_store.rows("SELECT version FROM schema_versions", {})]
+    versions = [row[0] for row in event_store.rows("SELECT version FROM schema_versions ORDER BY version", {})]
     assert versions == [version for version, _ in SCHEMA]
