@@ -16,8 +16,9 @@ What is measured
 How
     1. The dataset is loaded into PostgreSQL as bench/stats.py does (`--reuse` keeps it; the same
        database, so either bench can load it for the other).
-    2. `manage.py copy_events --to-store` copies it into a chdb store in var/bench/adhoc-store
-       (kept for --reuse; its size on disk is reported beside the PostgreSQL tables').
+    2. `manage.py copy_events --to-store --direct` copies it into a chdb store in var/bench/adhoc-store
+       (ClickHouse reading PostgreSQL itself; kept for --reuse; its size on disk is reported beside
+       the PostgreSQL tables').
     3. Each case runs once to warm up, then --reps times (default 5) within --case-seconds.
 
 Run
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         if held != data.events:
             print(f"copying {data.events:,} events into the ClickHouse store ...", flush=True)
-            call_command("copy_events", "--to-store", "--site", site.domain, "--chunk-size", "50000")
+            call_command("copy_events", "--to-store", "--direct", "--site", site.domain)
         copy_seconds = time.perf_counter() - started
         store.command("OPTIMIZE TABLE session_progress FINAL")
         store.command("OPTIMIZE TABLE session_dimensions FINAL")
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(["case", "range", "CH p50 ms", "CH p95 ms", "PG p50 ms", "PG / CH", "budget"], rows)
     print(
         f"bytes per event on disk: PostgreSQL {postgres_bytes / data.events:,.0f} (events and sessions with "
-        f"indexes), ClickHouse {clickhouse_bytes / data.events:,.0f}; copy into the store {copy_seconds:.1f} s"
+        f"indexes), ClickHouse {clickhouse_bytes / data.events:,.0f}; copy into the store {copy_seconds:.1f} s "
+        f"({data.events / copy_seconds:,.0f} events/s)"
     )
     write_result(
         NAME,
