@@ -95,11 +95,17 @@ EVENT_COUNTS: dict[str, Any] = {
 
 def totals(query: StatsQuery, dates: DateRange) -> Counts:
     """Return the counts of the events in the range that pass the query's filters."""
-    return _totals(events_in(query, dates))
+    return _totals(events_in(query, dates), _with_visits(query))
 
 
-def _totals(events: QuerySet[Event]) -> Counts:
-    return Counts(**events.aggregate(**EVENT_COUNTS), **_visit_totals(events))
+def _with_visits(query: StatsQuery) -> bool:
+    """Whether a metric of the query needs its visits' bounces and durations: another query (a join
+    of the visits), which the dashboard's panels and graph never ask for."""
+    return bool(VISIT_METRICS & set(query.metrics))
+
+
+def _totals(events: QuerySet[Event], with_visits: bool) -> Counts:
+    return Counts(**events.aggregate(**EVENT_COUNTS), **(_visit_totals(events) if with_visits else {}))
 
 
 def _visit_totals(events: QuerySet[Event]) -> dict[str, int]:
@@ -114,7 +120,7 @@ def _by_goal(query: StatsQuery, events: QuerySet[Event]) -> dict[str, Counts]:
     visit may complete several). A query per goal, which its index narrows (one pass over the events
     of every goal, counting each goal's distinct visitors apart, is slower on PostgreSQL); the visits'
     bounces and durations, another per goal, only when a metric needs them."""
-    with_visits = bool(VISIT_METRICS & set(query.metrics))
+    with_visits = _with_visits(query)
     per_goal = {}
     for goal in goals.of_site(query.site_id):
         completed = events.filter(completes(goal))
@@ -147,15 +153,15 @@ def _visit_sums(keyed: QuerySet[Any]) -> dict[Any, tuple[int, int]]:
         return {_wall(group): (bounces, duration) for group, bounces, duration in cursor.fetchall()}
 
 
-def _grouped(events: QuerySet[Event], key: Any) -> dict[Any, Counts]:
+def _grouped(events: QuerySet[Event], key: Any, with_visits: bool) -> dict[Any, Counts]:
     """Return the counts per value of `key` (an expression over events).
 
     A visit counts towards every group one of its matching events falls in; bounces and
-    durations are taken from those visits.
+    durations are taken from those visits, when asked for.
     """
     keyed = events.annotate(group_key=key)
     counts = {row.pop("group_key"): row for row in keyed.values("group_key").annotate(**EVENT_COUNTS)}
-    visits = _visit_sums(keyed)
+    visits = _visit_sums(keyed) if with_visits else {}
     grouped = {}
     for group, row in counts.items():
         bounces, duration = visits.get(_wall(group), (0, 0))
@@ -172,7 +178,7 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int
     zone = ZoneInfo(dates.timezone)
     truncated = Trunc("timestamp", query.interval, tzinfo=zone)
     buckets: dict[date | datetime | int, Counts] = {}
-    for moment, counts in _grouped(events_in(query, dates), truncated).items():
+    for moment, counts in _grouped(events_in(query, dates), truncated, _with_visits(query)).items():
         local = moment.astimezone(zone).replace(tzinfo=None)
         buckets[local if query.interval == "hour" else local.date()] = counts
     return buckets
@@ -215,7 +221,9 @@ def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, C
         raise ValueError("a bucket lasts at least one second")
     return {
         int(start): counts
-        for start, counts in _grouped(events_in(query, dates), EpochBucket("timestamp", seconds)).items()
+        for start, counts in _grouped(
+            events_in(query, dates), EpochBucket("timestamp", seconds), _with_visits(query)
+        ).items()
     }
 
 
@@ -233,9 +241,10 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         return _by_goal(query, events)
     key = prop_key(query.breakdown)
     if key is None:
-        return {value or "": counts for value, counts in _grouped(events, F(_column(query.breakdown))).items()}
+        grouped = _grouped(events, F(_column(query.breakdown)), _with_visits(query))
+        return {value or "": counts for value, counts in grouped.items()}
     # Custom property values are grouped as text, whatever JSON type they were sent as.
-    grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"))
+    grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"), _with_visits(query))
     return {str(prop_text(value)): counts for value, counts in grouped.items()}
 
 
