@@ -10,7 +10,8 @@ import stats
 from dashboard.results import breakdown_json, timeseries_json
 from stats import Kind, StatsQuery
 from stats.counts import MetricValue
-from stats.sources import ROLLED, CountSource
+from stats.query import DateRange
+from stats.sources import RAW, ROLLED, CountSource, configured
 
 
 def aggregate(query: StatsQuery, *, source: CountSource = ROLLED) -> dict[str, MetricValue]:
@@ -26,3 +27,15 @@ def breakdown(
 ) -> list[dict[str, Any]]:
     result = stats.run(replace(query, kind=Kind.BREAKDOWN, limit=limit, page=page), source=source)
     return breakdown_json(result)["results"]
+
+
+def assert_configured_answers_as_raw(site_id: int, dates: DateRange) -> None:
+    """The configured source (an event store, say) answers as raw events do: totals with the visits'
+    metrics, and breakdowns by a visit's source and entry page and by a custom property."""
+    for name in (None, "visit:source", "visit:entry_page", "event:props:seats"):
+        query = StatsQuery(site_id=site_id, dates=dates, metrics=("visitors", "bounce_rate", "visit_duration"))
+        if name is None:
+            assert aggregate(query, source=configured()) == aggregate(query, source=RAW)
+        else:
+            query = replace(query, breakdown=name)
+            assert breakdown(query, source=configured()) == breakdown(query, source=RAW), name

@@ -7,8 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from stats.query import DateRange, StatsQuery
-from stats.sources import RAW, configured
+from stats.query import DateRange
 from tests.factories import SiteFactory
 from tests.known_site import T0, hit
 from tests.stats import answers
@@ -43,14 +42,7 @@ def test_a_copy_answers_as_the_database_does(history, event_store):
     result = copy_site_events(event_store, history, chunk_size=3)
     assert (result.read, result.copied) == (4, 4)
     day = DateRange(T0.date(), T0.date(), "UTC")
-    for breakdown in (None, "visit:source", "visit:entry_page", "event:props:seats"):
-        query = StatsQuery(
-            site_id=history.id, dates=day, metrics=("visitors", "bounce_rate", "visit_duration"), breakdown=breakdown
-        )
-        if breakdown:
-            assert answers.breakdown(query, source=configured()) == answers.breakdown(query, source=RAW)
-        else:
-            assert answers.aggregate(query, source=configured()) == answers.aggregate(query, source=RAW)
+    answers.assert_configured_answers_as_raw(history.id, day)
 
 
 def test_a_second_copy_copies_nothing_and_new_batches_are_not_copied_twice(history, event_store):
