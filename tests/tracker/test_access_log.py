@@ -307,7 +307,7 @@ def test_generated_lines_keep_their_path_and_agent(path, agent):
     if isinstance(request, SkipReason):
         assert request in (SkipReason.ASSET, SkipReason.TRACKER_PATH)
     else:
-        assert (request.target, request.user_agent) == (f"/{path}", agent)
+        assert (request.target, request.user_agent) == (f"/{path}", "" if agent == "-" else agent)
 
 
 def test_the_command_prints_each_file_and_the_total(site):
