@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -167,8 +168,9 @@ def _unescape(value: bytes) -> str:
     return _ESCAPE.sub(one, value).decode("utf-8", errors="replace")
 
 
+@lru_cache(maxsize=1024)
 def parse_time(text: str) -> datetime | None:
-    """Parse %t, e.g. 10/Oct/2026:13:55:36 -0700, into UTC; None if it is not one."""
+    """Parse %t, e.g. 10/Oct/2026:13:55:36 -0700, into UTC; None if it is not one (a busy second's lines share it)."""
     try:
         return datetime.strptime(text, TIME_FORMAT).astimezone(UTC)
     except (ValueError, OverflowError):
@@ -193,19 +195,13 @@ def _is_asset(path: str) -> bool:
 
 
 def parse_line(line: bytes, now: datetime) -> Request | SkipReason:
-    """Return the request a combined log line records, or why it is not imported."""
+    """Return the request a combined log line records, or why it is not imported.
+
+    The cheap checks come first, so the many lines of assets and bots' probes cost little.
+    """
     match = LINE.match(line)
     if match is None:
         return SkipReason.MALFORMED
-    moment = parse_time(match.group("time").decode("ascii", errors="replace"))
-    if moment is None:
-        return SkipReason.BAD_TIME
-    if moment > now + MAX_FUTURE:
-        return SkipReason.FUTURE
-    try:
-        address = normalise_ip(str(ipaddress.ip_address(match.group("address").decode("ascii"))))
-    except (ValueError, UnicodeDecodeError):
-        return SkipReason.BAD_ADDRESS
     parts = _unescape(match.group("request")).split(" ")
     path = _path_of(parts[1]) if len(parts) == 3 else None
     if path is None:
@@ -218,6 +214,14 @@ def parse_line(line: bytes, now: datetime) -> Request | SkipReason:
         return SkipReason.STATUS
     if _is_asset(path):
         return SkipReason.ASSET
+    moment = parse_time(match.group("time").decode("ascii", errors="replace"))
+    if moment is None:
+        return SkipReason.BAD_TIME
+    if moment > now + MAX_FUTURE:
+        return SkipReason.FUTURE
+    address = _address(match.group("address"))
+    if address is None:
+        return SkipReason.BAD_ADDRESS
     referrer, agent = _unescape(match.group("referrer")), _unescape(match.group("agent"))
     return Request(
         address=address,
@@ -226,6 +230,15 @@ def parse_line(line: bytes, now: datetime) -> Request | SkipReason:
         referrer="" if referrer == "-" else referrer[:MAX_REFERRER],
         user_agent="" if agent == "-" else agent.replace("\x00", "")[:MAX_USER_AGENT],
     )
+
+
+@lru_cache(maxsize=4096)
+def _address(text: bytes) -> str | None:
+    """Return the canonical address, or None for text that is none (a reader's lines repeat it: cached)."""
+    try:
+        return normalise_ip(str(ipaddress.ip_address(text.decode("ascii"))))
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 # --- events ---------------------------------------------------------------------------------------
