@@ -234,7 +234,8 @@ def parse_line(line: bytes, now: datetime) -> Request | SkipReason:
 
 @lru_cache(maxsize=4096)
 def _address(text: bytes) -> str | None:
-    """Return the canonical address, or None for text that is none (a reader's lines repeat it: cached)."""
+    """Return the canonical address, or None for text that is none (a reader's lines repeat it: cached
+    for the length of one import)."""
     try:
         return normalise_ip(str(ipaddress.ip_address(text.decode("ascii"))))
     except (ValueError, UnicodeDecodeError):
@@ -339,6 +340,8 @@ def _import(site: Site, raw: BinaryIO, progress: Callable[[int], None], batch_si
     except (OSError, EOFError, zlib.error) as exc:
         summary.skip(SkipReason.UNREADABLE, summary.lines + 1)
         summary.error = f"unreadable after line {summary.lines}: {exc}"
+    finally:
+        _address.cache_clear()  # the addresses are forgotten once the import is done, in memory too
     _store(pending, summary)
     progress(summary.lines - reported)
     return summary

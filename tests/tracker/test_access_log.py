@@ -19,7 +19,7 @@ from tests.factories import SiteFactory
 from tests.tracker.test_privacy import dump_everything
 from tracker import access_log
 from tracker.access_log import SkipReason, import_access_log, parse_line
-from tracker.lifecycle import archive
+from tracker.lifecycle import archive, parquet
 from tracker.models import Event, Salt, Session
 
 pytestmark = pytest.mark.django_db
@@ -230,13 +230,22 @@ def test_past_days_hash_visitors_per_day_without_storing_their_salts(site):
     assert not Salt.objects.filter(day__in=list(days)).exists()
 
 
-def test_no_address_reaches_the_database_the_archive_or_the_logs(site, geoip_db, archive_dir, caplog):
+@pytest.mark.parametrize("archive_format", ["json", "parquet"])
+def test_no_address_reaches_the_database_the_archive_or_the_logs(
+    site, geoip_db, settings, archive_dir, caplog, archive_format
+):
+    settings.ARCHIVE_FORMAT = archive_format
     caplog.set_level(logging.DEBUG)
     import_access_log(site, NGINX)
     import_access_log(site, APACHE)
     archive.archive_pending(force=True)
-    archived = b"".join(gzip.decompress(p.read_bytes()) for p in archive_dir.rglob("*.json.gz")).decode()
-    assert archived.count('"uuid"') == Event.objects.count() == 14
+    archived = "".join(
+        gzip.decompress(p.read_bytes()).decode() if p.name.endswith(".gz") else str(parquet.read_rows(str(p)))
+        for p in archive_dir.rglob("*.*")
+        if p.is_file()
+    )
+    assert archived.count("'uuid'" if archive_format == "parquet" else '"uuid"') == Event.objects.count() == 14
+    assert access_log._address.cache_info().currsize == 0  # nor in memory, once the import is done
     dump = dump_everything()
     for address in LOG_ADDRESSES:
         assert address not in dump

@@ -114,9 +114,8 @@ def partition_folder(domain: str, day: date) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where one archive format keeps an hour's files, and how it writes and reads them."""
+    """Where one archive format keeps an hour's files, and how it writes them (read_file reads both)."""
 
-    suffix: str
     hour_name: Callable[[str, datetime], str]
     batch_name: Callable[[str, datetime, int, int], str]
     batches: Callable[[Storage, str, datetime], list[str]]
@@ -155,8 +154,8 @@ def _encode_parquet(rows: list[dict[str, Any]]) -> bytes:
 
 
 LAYOUTS = {
-    "json": Layout(SUFFIX, hour_name, batch_name, _json_batches, _encode_json),
-    "parquet": Layout(PARQUET_SUFFIX, _parquet_hour_name, _parquet_batch_name, _parquet_batches, _encode_parquet),
+    "json": Layout(hour_name, batch_name, _json_batches, _encode_json),
+    "parquet": Layout(_parquet_hour_name, _parquet_batch_name, _parquet_batches, _encode_parquet),
 }
 
 
@@ -451,6 +450,7 @@ def compact_hour(site: Site, hour: datetime) -> tuple[int, int]:
             )
         )
         names = [name for other in LAYOUTS.values() for name in other.batches(storage, site.domain, hour)]
+        # The hour file of the format used before a switch merges in like a batch, and goes like one.
         names += [name for name in others if storage.exists(name)]
         _remove_temporaries(storage, final)
         events: dict[str, dict[str, Any]] = {}
@@ -527,7 +527,8 @@ def hours_in_archive(
         if (first_day and when < first_day) or (last_day and when > last_day):
             continue
         for name in _files(storage, folder) + _files(storage, folder, PARQUET_SUFFIX):
-            stem = name.rpartition("/")[2].removesuffix(SUFFIX).removesuffix(PARQUET_SUFFIX)[:2]
+            # HH.json.gz, HH.parquet, or a Parquet batch HH-<first id>-<last id>.parquet
+            stem = name.rpartition("/")[2].removesuffix(SUFFIX).removesuffix(PARQUET_SUFFIX).partition("-")[0]
             if stem.isdigit():
                 hours[datetime(when.year, when.month, when.day, int(stem), tzinfo=UTC)].append(name)
         for sub in _dirs(storage, folder):
