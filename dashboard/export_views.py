@@ -14,11 +14,13 @@ from tracker.lifecycle import export
 @login_required
 @require_GET
 def site_export(request: HttpRequest, domain: str) -> HttpResponseBase:
-    """Stream the site's events as ?format=csv (default) or ndjson, optionally for ?date=day[,day]."""
+    """Stream the site's events as ?format=csv (default), ndjson or parquet, optionally for ?date=day[,day]."""
     site = site_for_user(request.user, domain)
     fmt = request.GET.get("format", "csv")
     if fmt not in export.FORMATS:
-        return error_response(ApiError("invalid_query", "format must be csv or ndjson.", field="format"))
+        return error_response(
+            ApiError("invalid_query", f"format must be one of {', '.join(export.FORMATS)}.", field="format")
+        )
     date = request.GET.get("date") or None
     try:
         bounds = export.parse_date_param(date, site.timezone)

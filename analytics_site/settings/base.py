@@ -361,7 +361,7 @@ MICROANALYTICS_TOKEN_SECRET = env.str("MICROANALYTICS_TOKEN_SECRET", default="")
 
 # --- Archive, export and retention ------------------------------------------------------------
 
-# Where the .json.gz archive goes: a directory (default var/archive/), or s3://bucket/prefix for
+# Where the archive goes: a directory (default var/archive/), or s3://bucket/prefix for
 # S3-compatible storage through django-storages (credentials, endpoint and region from the usual
 # AWS_* variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_ENDPOINT_URL, AWS_S3_REGION_NAME).
 ARCHIVE_STORAGE = env.str("ARCHIVE_STORAGE", default=str(VAR_DIR / "archive"))
@@ -385,6 +385,10 @@ def _archive_storage(location: str) -> dict[str, Any]:
 STORAGES["archive"] = _archive_storage(ARCHIVE_STORAGE)
 # Archiving is on by default; the beat task writes a batch once this many events or seconds gathered.
 ARCHIVE_ENABLED = env.bool("ARCHIVE_ENABLED", default=True)
+# The format of archive files written from now on: json (.json.gz lines) or parquet (site=/date= partitions).
+ARCHIVE_FORMAT = env.str("ARCHIVE_FORMAT", default="json")
+if ARCHIVE_FORMAT not in ("json", "parquet"):
+    raise ImproperlyConfigured(f"ARCHIVE_FORMAT must be json or parquet, not {ARCHIVE_FORMAT!r}.")
 ARCHIVE_BATCH_EVENTS = env.int("ARCHIVE_BATCH_EVENTS", default=10_000)
 ARCHIVE_BATCH_SECONDS = env.float("ARCHIVE_BATCH_SECONDS", default=60.0)
 # An hour is compacted once it ended this long ago (late batches still merge into it later).

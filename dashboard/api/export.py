@@ -1,4 +1,4 @@
-"""Every raw event of a site, streamed as CSV or NDJSON (`stats:read`)."""
+"""Every raw event of a site, streamed as CSV, NDJSON or Parquet (`stats:read`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ExportQuerySerializer(serializers.Serializer):
 
 
 class ExportApi(KeyedApi):
-    """Every raw event of a site, streamed as CSV or NDJSON (stats:read)."""
+    """Every raw event of a site, streamed as CSV, NDJSON or Parquet (stats:read)."""
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
         # `format` names the export's format here, not a DRF renderer; errors are always JSON.

@@ -445,6 +445,9 @@ EXPORT_COLUMNS_TEXT = ", ".join(f"`{c}`" for c in COLUMNS)
 EXPORT_RESPONSES: dict[Any, Any] = {
     (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="RFC 4180 CSV, streamed."),
     (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="One JSON object a line, streamed."),
+    (200, "application/vnd.apache.parquet"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="A Parquet file, streamed a row group at a time."
+    ),
     **with_errors({}, *STATS_ERRORS),
 }
 EXPORT: dict[str, Any] = {
@@ -456,7 +459,9 @@ EXPORT: dict[str, Any] = {
     "stays the same after an archive restore; `props` is a JSON object. The body is streamed, so exports of "
     "millions of rows start at once and use constant memory. CSV follows RFC 4180 (CRLF, a header row; a text "
     "cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so spreadsheets do not run it); NDJSON "
-    "is one JSON object per line with the same keys in the same order. Errors are found before the first byte "
+    "is one JSON object per line with the same keys in the same order; Parquet has the same columns, `timestamp` "
+    "a UTC timestamp in microseconds, `visitor_hash` int64, `engaged_ms` int32, `scroll_depth` int16, `props` "
+    "JSON, the rest strings (zstd-compressed, a row group per 20,000 rows). Errors are found before the first byte "
     "and answered as JSON.",
     "parameters": [
         _query(

@@ -66,3 +66,9 @@ def test_an_unknown_registration_mode_stops_the_start():
     result = manage("check", REGISTRATION="sometimes")
     assert result.returncode != 0
     assert "REGISTRATION must be closed, invite or open" in result.stderr
+
+
+def test_an_unknown_archive_format_stops_the_start():
+    result = manage("check", ARCHIVE_FORMAT="avro")
+    assert result.returncode != 0
+    assert "ARCHIVE_FORMAT must be json or parquet" in result.stderr

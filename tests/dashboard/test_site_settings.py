@@ -143,6 +143,7 @@ def test_settings_forms_only_take_posts(owner_client):
 def test_export_links_and_retention(owner_client, site):
     page = owner_client.get(SETTINGS).content.decode()
     assert "/sites/stats.example/export?format=csv" in page
+    assert "/sites/stats.example/export?format=parquet" in page
     owner_client.post(f"{SETTINGS}retention", {"retention_days": "30", "archive_retention_days": ""})
     site.refresh_from_db()
     assert (site.retention_days, site.archive_retention_days) == (30, None)

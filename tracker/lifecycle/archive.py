@@ -1,12 +1,21 @@
-"""The event archive: stored events as .json.gz files, compacted per hour, restorable into the database.
+"""The event archive: stored events as .json.gz or Parquet files, compacted per hour, restorable into the database.
 
-Layout in the archive storage (Django's storage API: a directory by default, or S3):
+Layouts in the archive storage (Django's storage API: a directory by default, or S3), chosen by
+ARCHIVE_FORMAT for the files written from then on:
 
+    json (default)
     <domain>/YYYY/MM/DD/HH/<first id>-<last id>.json.gz   batches, as the archiver writes them
     <domain>/YYYY/MM/DD/HH.json.gz                          an hour, compacted from its batches
 
-Each line is one event in the export's NDJSON form (tracker/lifecycle/export.py); HH is the UTC hour of
-the events' timestamps. The `ArchiveFile` table is the manifest of the files.
+    parquet (Hive-style partitions, which DuckDB, Spark, Athena and BigQuery read as columns)
+    site=<domain>/date=YYYY-MM-DD/HH-<first id>-<last id>.parquet   batches
+    site=<domain>/date=YYYY-MM-DD/HH.parquet                          an hour, compacted
+
+A .json.gz line is one event in the export's NDJSON form (tracker/lifecycle/export.py), a Parquet
+file has the export's columns and types (tracker/lifecycle/parquet.py); HH and the date are the UTC
+hour and day of the events' timestamps. The `ArchiveFile` table is the manifest of the files.
+Compaction and restore read both layouts, so the format can be changed at any time: an hour's
+batches of either format are compacted into a file of the format in force.
 
 Writing. Only committed events are archived, in id order per site, behind a cursor
 (`ArchiveCursor.last_event_id`) that moves in the transaction after the file is written. Ids can
@@ -57,6 +66,7 @@ from tracker.pipeline.storage import EVENT_FIELDS
 logger = logging.getLogger(__name__)
 
 SUFFIX = ".json.gz"
+PARQUET_SUFFIX = ".parquet"
 HOUR = timedelta(hours=1)
 COMPACT_LOCK = 0x41726368  # "Arch": one compaction of a site at a time (PostgreSQL)
 RESTORE_CHUNK = 5000
@@ -95,6 +105,63 @@ def batch_folder(domain: str, hour: datetime) -> str:
 
 def batch_name(domain: str, hour: datetime, first_id: int, last_id: int) -> str:
     return f"{batch_folder(domain, hour)}/{first_id:012d}-{last_id:012d}{SUFFIX}"
+
+
+def partition_folder(domain: str, day: date) -> str:
+    """Return the Parquet layout's folder of a site's UTC day: site=<domain>/date=YYYY-MM-DD."""
+    return f"site={site_folder(domain)}/date={day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one archive format keeps an hour's files, and how it writes them (read_file reads both)."""
+
+    hour_name: Callable[[str, datetime], str]
+    batch_name: Callable[[str, datetime, int, int], str]
+    batches: Callable[[Storage, str, datetime], list[str]]
+    encode: Callable[[list[dict[str, Any]]], bytes]
+
+
+def _json_batches(storage: Storage, domain: str, hour: datetime) -> list[str]:
+    return _files(storage, batch_folder(domain, hour))
+
+
+def _encode_json(rows: list[dict[str, Any]]) -> bytes:
+    return encode(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows)
+
+
+def _parquet_hour_name(domain: str, hour: datetime) -> str:
+    return f"{partition_folder(domain, hour.date())}/{hour:%H}{PARQUET_SUFFIX}"
+
+
+def _parquet_batch_name(domain: str, hour: datetime, first_id: int, last_id: int) -> str:
+    return f"{partition_folder(domain, hour.date())}/{hour:%H}-{first_id:012d}-{last_id:012d}{PARQUET_SUFFIX}"
+
+
+def _parquet_batches(storage: Storage, domain: str, hour: datetime) -> list[str]:
+    folder = partition_folder(domain, hour.date())
+    return [
+        name for name in _files(storage, folder, PARQUET_SUFFIX) if name.rpartition("/")[2].startswith(f"{hour:%H}-")
+    ]
+
+
+def _encode_parquet(rows: list[dict[str, Any]]) -> bytes:
+    from tracker.lifecycle import parquet  # pyarrow loads only where Parquet is written
+
+    buffer = io.BytesIO()
+    parquet.write((tuple(row.get(column) for column in export.COLUMNS) for row in rows), buffer)
+    return buffer.getvalue()
+
+
+LAYOUTS = {
+    "json": Layout(hour_name, batch_name, _json_batches, _encode_json),
+    "parquet": Layout(_parquet_hour_name, _parquet_batch_name, _parquet_batches, _encode_parquet),
+}
+
+
+def current_layout() -> Layout:
+    """Return the layout ARCHIVE_FORMAT names, for the files written now."""
+    return LAYOUTS[settings.ARCHIVE_FORMAT]
 
 
 # --- file io ----------------------------------------------------------------------------------
@@ -150,7 +217,24 @@ class ReadResult:
 
 
 def read_file(storage: Storage, name: str) -> ReadResult:
-    """Read a file's events; a truncated or corrupt file yields its complete lines and is flagged damaged.
+    """Read a file's events, as the NDJSON form has them, whichever format its name says."""
+    return _read_parquet(storage, name) if name.endswith(PARQUET_SUFFIX) else _read_json(storage, name)
+
+
+def _read_parquet(storage: Storage, name: str) -> ReadResult:
+    """Read a Parquet file; one without its footer (cut short) or otherwise corrupt yields nothing, flagged damaged."""
+    from tracker.lifecycle import parquet
+
+    try:
+        with storage.open(name, "rb") as handle:
+            return ReadResult(rows=parquet.read_rows(io.BytesIO(handle.read())))
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        logger.warning("archive file %s is damaged and cannot be read: %s", name, exc)
+        return ReadResult(damaged=True)
+
+
+def _read_json(storage: Storage, name: str) -> ReadResult:
+    """Read a .json.gz file; a truncated or corrupt file yields its complete lines and is flagged damaged.
 
     Decompressed by hand, chunk by chunk, because GzipFile discards what it decoded of a stream
     that ends early.
@@ -190,12 +274,12 @@ def read_file(storage: Storage, name: str) -> ReadResult:
     return result
 
 
-def _files(storage: Storage, folder: str) -> list[str]:
+def _files(storage: Storage, folder: str, suffix: str = SUFFIX) -> list[str]:
     try:
         _, files = storage.listdir(folder)
     except FileNotFoundError:
         return []
-    return sorted(f"{folder}/{name}" for name in files if name.endswith(SUFFIX))
+    return sorted(f"{folder}/{name}" for name in files if name.endswith(suffix))
 
 
 def _dirs(storage: Storage, folder: str) -> list[str]:
@@ -277,12 +361,13 @@ def _write_batch(site: Site, batch: list[tuple[int, tuple[Any, ...]]], result: A
     for event_id, row in batch:
         by_hour[row[timestamp][:13]].append((event_id, row))
     storage = archive_storage()
+    layout = current_layout()
     entries = []
     for hour_text, events in by_hour.items():
         hour = datetime.strptime(hour_text, "%Y-%m-%dT%H").replace(tzinfo=UTC)
         first, last = events[0][0], events[-1][0]
-        name = batch_name(site.domain, hour, first, last)
-        data = encode(export.ndjson_line(row) for _, row in events)
+        name = layout.batch_name(site.domain, hour, first, last)
+        data = layout.encode([dict(zip(export.COLUMNS, row, strict=True)) for _, row in events])
         write_atomically(storage, name, data)
         entries.append(
             ArchiveFile(
@@ -351,9 +436,12 @@ def compact(*, now: datetime | None = None, sites: Iterable[Site] | None = None)
 
 
 def compact_hour(site: Site, hour: datetime) -> tuple[int, int]:
-    """Merge one hour's batch files into its hour file; return (batches merged, events in the hour)."""
+    """Merge one hour's batch files (of both formats) into its hour file of the format in force, with the
+    hour file of the other format if there is one; return (batches merged, events in the hour)."""
     storage = archive_storage()
-    final = hour_name(site.domain, hour)
+    layout = current_layout()
+    final = layout.hour_name(site.domain, hour)
+    others = [other.hour_name(site.domain, hour) for other in LAYOUTS.values() if other is not layout]
     with _compaction_lock(site):
         # Rows first, then the listing: every file a captured row names is listed (or merged before).
         recorded = list(
@@ -361,21 +449,23 @@ def compact_hour(site: Site, hour: datetime) -> tuple[int, int]:
                 "id", "first_event_id", "last_event_id"
             )
         )
-        names = _files(storage, batch_folder(site.domain, hour))
+        names = [name for other in LAYOUTS.values() for name in other.batches(storage, site.domain, hour)]
+        # The hour file of the format used before a switch merges in like a batch, and goes like one.
+        names += [name for name in others if storage.exists(name)]
         _remove_temporaries(storage, final)
         events: dict[str, dict[str, Any]] = {}
         for name in ([final] if storage.exists(final) else []) + names:
             for row in read_file(storage, name).rows:
                 events.setdefault(row["uuid"], row)
         ordered = sorted(events.values(), key=lambda row: (row["timestamp"], row["uuid"]))
-        data = encode(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in ordered)
+        data = layout.encode(ordered)
         checkpoint("write")
         write_atomically(storage, final, data)
         checkpoint("manifest")
         with transaction.atomic():
-            previous = ArchiveFile.objects.filter(name=final).first()
-            firsts = [first for _, first, _ in recorded] + ([previous.first_event_id] if previous else [])
-            lasts = [last for _, _, last in recorded] + ([previous.last_event_id] if previous else [])
+            previous = list(ArchiveFile.objects.filter(name__in=[final, *others]))
+            firsts = [first for _, first, _ in recorded] + [p.first_event_id for p in previous]
+            lasts = [last for _, _, last in recorded] + [p.last_event_id for p in previous]
             ArchiveFile.objects.update_or_create(
                 name=final,
                 defaults={
@@ -394,6 +484,7 @@ def compact_hour(site: Site, hour: datetime) -> tuple[int, int]:
             storage.delete(name)
             checkpoint("deleted-one")
         ArchiveFile.objects.filter(id__in=[row_id for row_id, _, _ in recorded]).delete()
+        ArchiveFile.objects.filter(name__in=others).delete()
     return len(names), len(ordered)
 
 
@@ -424,34 +515,52 @@ class RestoreResult:
 def hours_in_archive(
     domain: str, *, since: datetime | None = None, until: datetime | None = None
 ) -> dict[datetime, list[str]]:
-    """Return {UTC hour: its files (hour file and batches)} for one site, from the storage listing.
+    """Return {UTC hour: its files (hour file and batches, of both layouts)} for one site, from the storage listing.
 
     The listing, not the manifest, so that a wiped database can be restored.
     """
     storage = archive_storage()
-    top = site_folder(domain)
     first_day = since.astimezone(UTC).date() if since else None
     last_day = until.astimezone(UTC).date() if until else None
     hours: dict[datetime, list[str]] = defaultdict(list)
+    for when, folder in _json_days(storage, site_folder(domain)) + _parquet_days(storage, domain):
+        if (first_day and when < first_day) or (last_day and when > last_day):
+            continue
+        for name in _files(storage, folder) + _files(storage, folder, PARQUET_SUFFIX):
+            # HH.json.gz, HH.parquet, or a Parquet batch HH-<first id>-<last id>.parquet
+            stem = name.rpartition("/")[2].removesuffix(SUFFIX).removesuffix(PARQUET_SUFFIX).partition("-")[0]
+            if stem.isdigit():
+                hours[datetime(when.year, when.month, when.day, int(stem), tzinfo=UTC)].append(name)
+        for sub in _dirs(storage, folder):
+            if sub.isdigit():
+                moment = datetime(when.year, when.month, when.day, int(sub), tzinfo=UTC)
+                hours[moment] += _files(storage, f"{folder}/{sub}")
+    return dict(sorted(hours.items()))
+
+
+def _json_days(storage: Storage, top: str) -> list[tuple[date, str]]:
+    """Return (day, folder) of the json layout's days: <domain>/YYYY/MM/DD."""
+    days = []
     for year in _dirs(storage, top):
         for month in _dirs(storage, f"{top}/{year}"):
             for day in _dirs(storage, f"{top}/{year}/{month}"):
                 try:
-                    when = date(int(year), int(month), int(day))
+                    days.append((date(int(year), int(month), int(day)), f"{top}/{year}/{month}/{day}"))
                 except ValueError:
                     continue
-                if (first_day and when < first_day) or (last_day and when > last_day):
-                    continue
-                folder = f"{top}/{year}/{month}/{day}"
-                for name in _files(storage, folder):
-                    stem = name.rpartition("/")[2].removesuffix(SUFFIX)
-                    if stem.isdigit():
-                        hours[datetime(when.year, when.month, when.day, int(stem), tzinfo=UTC)].append(name)
-                for sub in _dirs(storage, folder):
-                    if sub.isdigit():
-                        moment = datetime(when.year, when.month, when.day, int(sub), tzinfo=UTC)
-                        hours[moment] += _files(storage, f"{folder}/{sub}")
-    return dict(sorted(hours.items()))
+    return days
+
+
+def _parquet_days(storage: Storage, domain: str) -> list[tuple[date, str]]:
+    """Return (day, folder) of the Parquet layout's partitions: site=<domain>/date=YYYY-MM-DD."""
+    top = f"site={site_folder(domain)}"
+    days = []
+    for folder in _dirs(storage, top):
+        try:
+            days.append((date.fromisoformat(folder.removeprefix("date=")), f"{top}/{folder}"))
+        except ValueError:
+            continue
+    return days
 
 
 # An archived line holds every Event column under its own name, as the Hit does.
@@ -488,7 +597,7 @@ def restore(
     result = RestoreResult()
     storage = archive_storage()
     if sites is None:
-        folders = set(_dirs(storage, ""))
+        folders = {folder.removeprefix("site=") for folder in _dirs(storage, "")}
         known = list(Site.objects.all())
         result.skipped_sites = sorted(folders - {site_folder(s.domain) for s in known})
         sites = [s for s in known if site_folder(s.domain) in folders]
@@ -570,7 +679,8 @@ def delete_site_files(site: Site) -> int:
     """Delete every archive file of the site (listed, so files missing from the manifest go too)."""
     storage = archive_storage()
     deleted = 0
-    pending = [site_folder(site.domain)]
+    tops = [site_folder(site.domain), f"site={site_folder(site.domain)}"]
+    pending = list(tops)
     while pending:
         folder = pending.pop()
         try:
@@ -582,7 +692,8 @@ def delete_site_files(site: Site) -> int:
             deleted += 1
         pending += [f"{folder}/{d}" for d in dirs]
     with contextlib.suppress(NotImplementedError):
-        _remove_empty_folders(storage.path(site_folder(site.domain)))
+        for top in tops:
+            _remove_empty_folders(storage.path(top))
     ArchiveFile.objects.filter(site=site).delete()
     return deleted
 

@@ -1,8 +1,9 @@
-"""Raw event export: one row per stored event, every enriched field, as CSV or NDJSON, streamed.
+"""Raw event export: one row per stored event, every enriched field, as CSV, NDJSON or Parquet, streamed.
 
 Rows are read through a server-side cursor on PostgreSQL (Django's `iterator()`), formatted a
 chunk at a time and handed on as text, so memory stays flat at any number of rows. The same
-row format (NDJSON) is what the archive writes, so an archive file and an export line up.
+row format (NDJSON, or Parquet: tracker/lifecycle/parquet.py) is what the archive writes, so an
+archive file and an export line up.
 
 Events hold no client address, so neither does an export.
 """
@@ -26,9 +27,14 @@ from django.utils.http import content_disposition_header
 from sites.models import Site
 from tracker.models import Event
 
-FORMATS = ("csv", "ndjson")
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8; header=present", "ndjson": "application/x-ndjson"}
-# Exported columns, in order; NDJSON objects carry the same keys in the same order.
+FORMATS = ("csv", "ndjson", "parquet")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8; header=present",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+# Exported columns, in order; NDJSON objects carry the same keys in the same order, Parquet files the same
+# columns (with the types of parquet.SCHEMA).
 COLUMNS = (
     "uuid",
     "site",
@@ -180,7 +186,8 @@ def _csv_row(row: tuple[Any, ...]) -> list[Any]:
     return cells
 
 
-def _chunks(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
+def chunked(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Yield lists of `size` items (the last may be shorter)."""
     chunk: list[Any] = []
     for line in lines:
         chunk.append(line)
@@ -193,7 +200,7 @@ def _chunks(lines: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def stream_ndjson(event_rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
     """Yield the rows as NDJSON, a few hundred lines per piece."""
-    for chunk in _chunks(event_rows, 500):
+    for chunk in chunked(event_rows, 500):
         yield b"".join(ndjson_line(row) for row in chunk)
 
 
@@ -202,7 +209,7 @@ def stream_csv(event_rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for chunk in _chunks(event_rows, 500):
+    for chunk in chunked(event_rows, 500):
         writer.writerows(map(_csv_row, chunk))
         yield buffer.getvalue().encode()
         buffer.seek(0)
@@ -211,10 +218,18 @@ def stream_csv(event_rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
+def stream_format(fmt: str, event_rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
+    """Yield rows in one of FORMATS, a piece at a time."""
+    if fmt == "parquet":
+        from tracker.lifecycle import parquet  # pyarrow loads only where Parquet is written
+
+        return parquet.stream(event_rows)
+    return stream_csv(event_rows) if fmt == "csv" else stream_ndjson(event_rows)
+
+
 def stream(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> Iterator[bytes]:
     """Yield the site's events in the given format, a piece at a time."""
-    event_rows = rows(site, events_for_export(site, bounds))
-    return stream_csv(event_rows) if fmt == "csv" else stream_ndjson(event_rows)
+    return stream_format(fmt, rows(site, events_for_export(site, bounds)))
 
 
 def filename(site: Site, fmt: str, bounds: ExportRange = ExportRange()) -> str:

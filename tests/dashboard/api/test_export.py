@@ -11,7 +11,7 @@ import pytest
 from sites.keys import api_key_create
 from sites.models import ApiKey, Membership, Site
 from tests.factories import MembershipFactory, UserFactory
-from tracker.lifecycle import export
+from tracker.lifecycle import export, parquet
 from tracker.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +54,29 @@ def test_api_streams_ndjson_for_a_day(client, site, reader):
     assert all(row["timestamp"].startswith("2026-11-20") for row in rows)
 
 
+def test_api_streams_parquet(client, site, reader):
+    response = client.get("/api/v1/export", {"site": "stats.example", "format": "parquet"}, headers=bearer(reader))
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "application/vnd.apache.parquet"
+    assert response["Content-Disposition"] == 'attachment; filename="footfall-stats.example.parquet"'
+    rows = parquet.read_rows(io.BytesIO(body(response)))
+    assert len(rows) == Event.objects.filter(site=site).count()
+    assert list(rows[0]) == list(export.COLUMNS)
+
+
+def test_api_parquet_of_a_day_without_events_is_an_empty_file(client, site, reader):
+    params = {"site": "stats.example", "format": "parquet", "date": "2020-01-01"}
+    response = client.get("/api/v1/export", params, headers=bearer(reader))
+    assert response.status_code == 200
+    assert parquet.read_rows(io.BytesIO(body(response))) == []
+
+
 @pytest.mark.parametrize(
     ("params", "status", "code", "field"),
     [
         ({"site": "stats.example", "format": "xlsx"}, 400, "invalid_query", "format"),
+        ({"site": "stats.example", "format": "PARQUET"}, 400, "invalid_query", "format"),
         ({"site": "stats.example", "date": "2026-02-30"}, 400, "invalid_query", "date"),
         ({"site": "stats.example", "date": "2026-11-20,2026-11-01"}, 400, "invalid_query", "date"),
         ({}, 400, "invalid_query", "site"),
@@ -88,6 +107,8 @@ def test_members_download_the_export(client, site):
     assert response.status_code == 200
     assert len(body(response).splitlines()) == Event.objects.filter(site=site).count()
     assert client.get("/sites/stats.example/export", {"format": "pdf"}).json()["error"]["field"] == "format"
+    response = client.get("/sites/stats.example/export", {"format": "parquet"})
+    assert len(parquet.read_rows(io.BytesIO(body(response)))) == Event.objects.filter(site=site).count()
     assert client.get("/sites/stats.example/export", {"date": "x"}).status_code == 400
 
 

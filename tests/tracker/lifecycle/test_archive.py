@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 from django.db.models import Max
 
+import stats
 from sites.models import Site
 from tests.factories import TIME_ZERO, EventFactory, SiteFactory
 from tests.tracker.events import store, visits
 from tracker import rollups
-from tracker.lifecycle import archive, export
+from tracker.lifecycle import archive, export, parquet
 from tracker.models import ArchiveCursor, ArchiveFile, Event, Rollup, RollupDirty, RollupState, Session
 
 pytestmark = pytest.mark.django_db
@@ -233,7 +235,11 @@ def stats_answers(site: Site) -> list:
     return answers
 
 
-def test_round_trip_events_archive_compact_wipe_restore_gives_the_same_export_rollups_and_stats(settings, archive_dir):
+@pytest.mark.parametrize("archive_format", ["json", "parquet"])
+def test_round_trip_events_archive_compact_wipe_restore_gives_the_same_export_rollups_and_stats(
+    settings, archive_dir, archive_format
+):
+    settings.ARCHIVE_FORMAT = archive_format
     settings.ARCHIVE_BATCH_EVENTS = 25
     site = SiteFactory(domain="roundtrip.example", timezone="Europe/Berlin")
     other = SiteFactory(domain="other.example")
@@ -386,3 +392,126 @@ def settings_for(location: str) -> dict:
 def test_factory_events_without_a_visit_are_archived_too(site, archive_dir):
     EventFactory(site=site)
     assert archive.archive_pending(now=LATER, force=True).events == 1
+
+
+# --- the Parquet layout ------------------------------------------------------------------------
+
+
+def test_parquet_batches_and_hours_are_hive_partitions_of_site_and_utc_day(site, settings, archive_dir):
+    settings.ARCHIVE_FORMAT = "parquet"
+    settings.ARCHIVE_BATCH_EVENTS = 7
+    store(visits(site, start=TIME_ZERO + timedelta(hours=10), visitors=3, hours=2))  # into the next UTC day
+    archive.archive_pending(now=LATER, force=True)
+    names = files_under(archive_dir)
+    assert {n.rsplit("/", 1)[0] for n in names} == {
+        "site=archive.example/date=2026-11-20",
+        "site=archive.example/date=2026-11-21",
+    }
+    assert all(re.fullmatch(r"[0-9]{2}-[0-9]{12}-[0-9]{12}\.parquet", n.rsplit("/", 1)[1]) for n in names)
+    assert sorted(ArchiveFile.objects.values_list("name", flat=True)) == names
+    archive.compact(now=LATER)
+    hours = files_under(archive_dir)
+    assert all(re.fullmatch(r"[0-9]{2}\.parquet", n.rsplit("/", 1)[1]) for n in hours)
+    assert len(hours) < len(names)
+    rows = [row for name in hours for row in parquet.read_rows(str(archive_dir / name))]
+    assert sorted(r["uuid"] for r in rows) == sorted(str(u) for u in Event.objects.values_list("uuid", flat=True))
+    assert sorted(ArchiveFile.objects.values_list("name", flat=True)) == hours
+
+
+def test_an_hour_archived_in_both_formats_compacts_into_the_format_in_force(site, settings, archive_dir):
+    settings.ARCHIVE_BATCH_EVENTS = 5
+    store(visits(site, visitors=2, hours=1))
+    archive.archive_pending(now=LATER, force=True)
+    archive.compact(now=LATER)  # an hour file of json
+    settings.ARCHIVE_FORMAT = "parquet"
+    store(visits(site, visitors=3, hours=1, start=TIME_ZERO + timedelta(minutes=1)))
+    archive.archive_pending(now=LATER, force=True)  # parquet batches of the same hours
+    assert any(n.endswith(".json.gz") for n in files_under(archive_dir))
+    archive.compact(now=LATER)
+    names = files_under(archive_dir)
+    assert names
+    assert all(n.startswith("site=archive.example/date=2026-11-20/") and n.endswith(".parquet") for n in names)
+    archived = [r["uuid"] for n in names for r in parquet.read_rows(str(archive_dir / n))]
+    assert sorted(archived) == sorted(str(u) for u in Event.objects.values_list("uuid", flat=True))
+    assert sorted(ArchiveFile.objects.values_list("name", flat=True)) == names
+
+
+def test_a_damaged_parquet_file_is_reported_and_the_rest_restored(site, settings, archive_dir):
+    settings.ARCHIVE_FORMAT = "parquet"
+    store(visits(site, visitors=3, hours=2))
+    archive.archive_pending(now=LATER, force=True)
+    files = sorted(archive_dir.rglob("*.parquet"))
+    assert len(files) > 1
+    files[0].write_bytes(files[0].read_bytes()[:100])  # cut off before its footer
+    in_damaged = ArchiveFile.objects.get(name=str(files[0].relative_to(archive_dir))).events
+    expected = Event.objects.count()
+    wipe_collected_data()
+    result = archive.restore(sites=[site])
+    assert result.damaged_files == 1
+    assert result.stored == expected - in_damaged
+
+
+def test_deleting_a_site_deletes_its_parquet_partitions(site, settings, archive_dir):
+    settings.ARCHIVE_FORMAT = "parquet"
+    store(visits(site, visitors=1, hours=1))
+    archive.archive_pending(now=LATER, force=True)
+    assert files_under(archive_dir)
+    assert archive.delete_site_files(site) > 0
+    assert files_under(archive_dir) == []
+    assert not (archive_dir / "site=archive.example").exists()
+
+
+def test_duckdb_reads_the_partitions_with_the_counts_and_aggregates_of_the_stats_api(settings, archive_dir):
+    import duckdb
+
+    settings.ARCHIVE_FORMAT = "parquet"
+    settings.ARCHIVE_BATCH_EVENTS = 40
+    site = SiteFactory(domain="warehouse.example")
+    other = SiteFactory(domain="other.example")
+    days = [TIME_ZERO + timedelta(days=n) for n in range(3)]
+    hits = [h for n, day in enumerate(days) for h in visits(site, start=day, visitors=6 + n)]
+    store(hits + visits(other, visitors=2, hours=1))
+    archive.archive_pending(now=LATER + timedelta(days=3), force=True)
+    archive.compact(now=LATER + timedelta(days=3))
+
+    warehouse = duckdb.connect()
+    # As the README shows it: the partitions become the columns `site` and `date`.
+    files = str(archive_dir / "**" / "*.parquet")
+    view = f"CREATE VIEW events AS SELECT * FROM read_parquet('{files}', hive_partitioning = true)"  # noqa: S608
+    warehouse.execute(view)  # (a view takes no parameters; the path is the test's own folder)
+    per_day = dict(
+        warehouse.execute("SELECT date, count(*) FROM events WHERE site = 'warehouse.example' GROUP BY date").fetchall()
+    )
+    stored = Event.objects.filter(site__domain="warehouse.example")
+    assert per_day == {day.date(): stored.filter(timestamp__date=day.date()).count() for day in days}
+    where = ["warehouse.example", date(2026, 11, 20), date(2026, 11, 22)]
+    totals = warehouse.execute(
+        "SELECT count(DISTINCT visitor_hash), count(*) FILTER (WHERE name = 'pageview') FROM events "
+        "WHERE site = ? AND date BETWEEN ? AND ?",
+        where,
+    ).fetchone()
+    assert totals is not None
+    visitors, pageviews = totals
+    top_pages = warehouse.execute(
+        "SELECT path, count(DISTINCT visitor_hash) AS visitors FROM events "
+        "WHERE name = 'pageview' AND site = ? AND date BETWEEN ? AND ? GROUP BY path ORDER BY visitors DESC, path",
+        where,
+    ).fetchall()
+
+    params = {"period": "custom", "date": "2026-11-20,2026-11-22"}
+    aggregate = stats.build_query(
+        site_id=site.id, timezone=site.timezone, params={**params, "metrics": "visitors,pageviews"}, now=LATER
+    )
+    values = {name: value.value for name, value in stats.run(aggregate).values.items()}
+    assert (visitors, pageviews) == (values["visitors"], values["pageviews"])
+    assert pageviews > visitors > 0
+    pages = stats.build_query(
+        site_id=site.id,
+        timezone=site.timezone,
+        params={**params, "property": "event:page", "limit": "100"},
+        now=LATER,
+        kind=stats.Kind.BREAKDOWN,
+    )
+    rows = stats.run(pages).rows
+    assert {page: row["visitors"] for page, row in rows} == dict(top_pages)
+    assert rows[0][1]["visitors"] == top_pages[0][1]

@@ -12,7 +12,10 @@ from tracker.lifecycle import archive
 
 
 class Command(BaseCommand):
-    help = "Archive stored events to .json.gz batches (all pending, at once); --compact merges finished hours."
+    help = (
+        "Archive stored events to batch files (.json.gz or Parquet, as ARCHIVE_FORMAT says; all pending, at once); "
+        "--compact merges finished hours."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site", help="Domain of one site (default: every site)")

@@ -1,4 +1,4 @@
-"""Export a site's raw events as CSV or NDJSON, streamed to a file or stdout, with a progress bar."""
+"""Export a site's raw events as CSV, NDJSON or Parquet, streamed to a file or stdout, with a progress bar."""
 
 from __future__ import annotations
 
@@ -34,7 +34,6 @@ class Command(BaseCommand):
         )
         events = export.events_for_export(site, bounds)
         total = events.count()
-        formatted = export.stream_csv if options["format"] == "csv" else export.stream_ndjson
         started = time.perf_counter()
         bar = tqdm(total=total, unit="event", desc=f"export {site.domain}", file=self.stderr, unit_scale=True)
 
@@ -45,7 +44,7 @@ class Command(BaseCommand):
 
         output: BinaryIO = sys.stdout.buffer if options["output"] == "-" else open(options["output"], "wb")  # noqa: SIM115
         try:
-            for piece in formatted(counted()):
+            for piece in export.stream_format(options["format"], counted()):
                 output.write(piece)
         finally:
             bar.close()

@@ -16,7 +16,8 @@ from tracker.management.commands._dates import parse_bound
 
 class Command(BaseCommand):
     help = (
-        "Restore archived events (hour files and batches) into the database through the pipeline: "
+        "Restore archived events (hour files and batches, .json.gz and Parquet) into the database through the "
+        "pipeline: "
         "visits are rebuilt and rollups recomputed on the next rollup run."
     )
 
