@@ -19,6 +19,7 @@ def manage(*args: str, **environ: str) -> subprocess.CompletedProcess[str]:
         "DJANGO_SETTINGS_MODULE": "analytics_site.settings.production",
         "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-for-the-check",
         "ALLOWED_HOSTS": "stats.example.com",
+        "PUBLIC_URL": "https://stats.example.com",
         **environ,
     }
     return subprocess.run(
