@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "compat",
     "reports",
     "ops",
+    "imports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,28 @@
+"""The import formats by name: what `manage.py import_stats --format` and the settings page's upload form
+offer. Adding a format is one entry: a label and an importer, a function of the import (its site and
+file name), the file (binary, seekable) and a progress callback, returning the run's Summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from imports import ga4, plausible, umami
+from imports.models import Import
+from imports.rows import Progress, Summary
+
+Importer = Callable[[Import, IO[bytes], Progress], Summary]
+
+
+@dataclass(frozen=True)
+class Format:
+    label: str
+    load: Importer
+
+
+FORMATS: dict[str, Format] = {
+    "plausible": Format("Plausible CE export (.zip of imported_*.csv)", plausible.load),
+    "umami": Format("Umami website events export (.csv)", umami.load),
+    "ga4": Format("Google Analytics 4 reports (.csv, or a .zip of several)", ga4.load),
+}
