@@ -70,7 +70,7 @@ def _table(header: list[str], where: str, summary: Summary) -> _Table | None:
     if named:
         dimension, clean = DIMENSIONS[named[0]]
         return _Table(header, dimension, named[0], clean)
-    if not any(name in header for name in USERS + ("Sessions", "Views")):
+    if not any(name in header for name in (*USERS, "Sessions", "Views")):
         summary.notes.append(f"{where}: a table of no known dimension or metric, skipped")
         return None
     return _Table(header, "", None, text_value)
@@ -96,7 +96,8 @@ def _stat(table: _Table, row: dict[str, str]) -> Stat:
         duration = round(float(average) * visits)
     except ValueError as exc:
         raise RowError("bad_number", f"Average engagement time per session={average[:40]!r}") from exc
-    return Stat(day, table.dimension, value, _first(row, USERS), visits, _first(row, ("Views",)), visits - engaged, duration)
+    users, views = _first(row, USERS), _first(row, ("Views",))
+    return Stat(day, table.dimension, value, users, visits, views, visits - engaged, duration)
 
 
 def _lines(binary: IO[bytes]) -> Iterator[tuple[int, str]]:
@@ -173,6 +174,11 @@ class _Report:
         self.summary.notes.append("daily totals summed from the session source table (users approximate)")
 
 
+def _after(progress: Progress, before: int, total: int) -> Callable[[int], None]:
+    """Progress within one file of a zip, after the files before it."""
+    return lambda at: progress(before + at, total)
+
+
 def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
     """Import GA4 report CSVs: one file, or a zip of several."""
     summary, writer = Summary(), Writer(job)
@@ -186,7 +192,7 @@ def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
             total, done = sum(info.file_size for info in members), 0
             for info in members:
                 with archive.open(info) as member:
-                    report.read(member, info.filename, lambda at: progress(done + at, total))
+                    report.read(member, info.filename, _after(progress, done, total))
                 done += info.file_size
     else:
         total = size_of(file)

@@ -52,6 +52,9 @@ class ImportUpload(models.Model):
     job = models.OneToOneField(Import, on_delete=models.CASCADE, related_name="upload")
     data = models.BinaryField()
 
+    def __str__(self) -> str:
+        return f"upload of import {self.job_id}"
+
 
 class ImportedStat(models.Model):
     """Counts of one local day for the site's totals (empty dimension) or one value of one property.

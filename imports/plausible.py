@@ -55,7 +55,9 @@ TABLES: dict[str, Table] = {
     "devices": Table((("visit:device", _column("device", values.device)),)),
     "browsers": Table((("visit:browser", _column("browser", values.browser)),)),
     "operating_systems": Table((("visit:os", _column("operating_system", values.system)),)),
-    "custom_events": Table((("event:name", _column("name")),), visits=None, pageviews=False, sessions=False, events=True),
+    "custom_events": Table(
+        (("event:name", _column("name")),), visits=None, pageviews=False, sessions=False, events=True
+    ),
 }
 
 

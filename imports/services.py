@@ -58,7 +58,8 @@ def import_create(
         if not created and job.status != Import.Status.FAILED:
             return job, False
         if not created:
-            job.format, job.file_name, job.status, job.error, job.progress = format, file_name[:255], Import.Status.QUEUED, "", 0
+            job.format, job.file_name, job.created_by = format, file_name[:255], user
+            job.status, job.error, job.progress = Import.Status.QUEUED, "", 0
             job.save()
         if keep:
             ImportUpload.objects.update_or_create(job=job, defaults={"data": file.read()})
@@ -112,9 +113,3 @@ def import_delete(*, site_id: int, import_id: int) -> bool:
     """Delete an import of the site and its rows; False when the site has no such import."""
     return Import.objects.filter(site_id=site_id, id=import_id).delete()[0] > 0
 
-
-def imports_delete_all(site_id: int) -> int:
-    """Delete every import of the site with its rows (the site's data deletion); returns the rows deleted."""
-    rows = ImportedStat.objects.filter(site_id=site_id).delete()[0]
-    Import.objects.filter(site_id=site_id).delete()
-    return rows

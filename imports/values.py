@@ -76,7 +76,7 @@ COUNTRY_NAMES = {
     "czech republic": "CZ",
     "macedonia": "MK",
     "myanmar (burma)": "MM",
-    "côte d’ivoire": "CI",
+    "côte d\u2019ivoire": "CI",
     "côte d'ivoire": "CI",
     "congo - kinshasa": "CD",
     "congo - brazzaville": "CG",

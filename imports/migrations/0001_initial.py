@@ -6,68 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('sites', '0005_onboarding'),
+        ("sites", "0005_onboarding"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Import',
+            name="Import",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('format', models.CharField(max_length=32)),
-                ('file_name', models.CharField(max_length=255)),
-                ('content_hash', models.CharField(help_text='SHA-256 of the file, hex', max_length=64)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent of the file read')),
-                ('summary', models.JSONField(blank=True, default=dict, help_text='Rows read, imported and skipped by reason')),
-                ('error', models.TextField(blank=True, help_text='Why the file could not be imported at all')),
-                ('first_day', models.DateField(blank=True, null=True)),
-                ('last_day', models.DateField(blank=True, null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='sites.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("format", models.CharField(max_length=32)),
+                ("file_name", models.CharField(max_length=255)),
+                ("content_hash", models.CharField(help_text="SHA-256 of the file, hex", max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read")),
+                (
+                    "summary",
+                    models.JSONField(blank=True, default=dict, help_text="Rows read, imported and skipped by reason"),
+                ),
+                ("error", models.TextField(blank=True, help_text="Why the file could not be imported at all")),
+                ("first_day", models.DateField(blank=True, null=True)),
+                ("last_day", models.DateField(blank=True, null=True)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="imports", to="sites.site"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.CreateModel(
-            name='ImportedStat',
+            name="ImportedStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('dimension', models.CharField(blank=True, help_text='A stats property; empty for the whole site', max_length=200)),
-                ('value', models.CharField(blank=True, max_length=2000)),
-                ('visitors', models.BigIntegerField(default=0)),
-                ('visits', models.BigIntegerField(default=0)),
-                ('pageviews', models.BigIntegerField(default=0)),
-                ('bounces', models.BigIntegerField(default=0)),
-                ('duration', models.BigIntegerField(default=0, help_text="Sum of the visits' durations, seconds")),
-                ('events', models.BigIntegerField(default=0)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stats', to='imports.import')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sites.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "dimension",
+                    models.CharField(
+                        blank=True, help_text="A stats property; empty for the whole site", max_length=200
+                    ),
+                ),
+                ("value", models.CharField(blank=True, max_length=2000)),
+                ("visitors", models.BigIntegerField(default=0)),
+                ("visits", models.BigIntegerField(default=0)),
+                ("pageviews", models.BigIntegerField(default=0)),
+                ("bounces", models.BigIntegerField(default=0)),
+                ("duration", models.BigIntegerField(default=0, help_text="Sum of the visits' durations, seconds")),
+                ("events", models.BigIntegerField(default=0)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stats", to="imports.import"
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="sites.site"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ImportUpload',
+            name="ImportUpload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data', models.BinaryField()),
-                ('job', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='upload', to='imports.import')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("data", models.BinaryField()),
+                (
+                    "job",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="upload", to="imports.import"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='import',
-            constraint=models.UniqueConstraint(fields=('site', 'content_hash'), name='import_site_content_hash'),
+            model_name="import",
+            constraint=models.UniqueConstraint(fields=("site", "content_hash"), name="import_site_content_hash"),
         ),
         migrations.AddIndex(
-            model_name='importedstat',
-            index=models.Index(fields=['site', 'dimension', 'day'], name='imported_site_dim_day'),
+            model_name="importedstat",
+            index=models.Index(fields=["site", "dimension", "day"], name="imported_site_dim_day"),
         ),
     ]

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         with file:
             job, new = import_create(site_id=site.id, format=options["format"], file_name=path.name, file=file)
             if not new:
-                self.stdout.write(f"{path.name} was imported into {site.domain} before (import {job.id}); nothing changed")
+                self.stdout.write(f"{path.name} was imported into {site.domain} before (import {job.id}): no change")
                 return
             with tqdm(total=100, unit="%", disable=options["no_progress"], file=self.stderr) as bar:
                 summary = import_run(job, file, lambda done, total: bar.update(_percent(done, total) - bar.n))
