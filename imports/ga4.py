@@ -138,6 +138,7 @@ class _Report:
             self.row(table, cells, f"{where}:{line}")
             if self.summary.read % PROGRESS_EVERY == 0:
                 progress(binary.tell())
+        progress(binary.tell())
 
     def row(self, table: _Table, cells: list[str], where: str) -> None:
         self.summary.read += 1

@@ -175,6 +175,7 @@ def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
         summary.imported += 1
         if summary.read % PROGRESS_EVERY == 0:
             progress(file.tell(), total)
+    progress(total, total)
     counter.close_visits()
     for stat in counter.stats():
         writer.add(stat)

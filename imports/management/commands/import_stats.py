@@ -40,6 +40,8 @@ class Command(BaseCommand):
                 return
             with tqdm(total=100, unit="%", disable=options["no_progress"], file=self.stderr) as bar:
                 summary = import_run(job, file, lambda done, total: bar.update(_percent(done, total) - bar.n))
+                if summary is not None:
+                    bar.update(100 - bar.n)
         if summary is None:
             raise CommandError(f"{path.name}: {Import.objects.get(id=job.id).error}")
         self.stdout.write(f"import {job.id} into {site.domain}: " + "\n".join(summary.lines()))
