@@ -112,4 +112,3 @@ def import_run_stored(import_id: int) -> None:
 def import_delete(*, site_id: int, import_id: int) -> bool:
     """Delete an import of the site and its rows; False when the site has no such import."""
     return Import.objects.filter(site_id=site_id, id=import_id).delete()[0] > 0
-

@@ -25,7 +25,9 @@ def test_every_table_of_the_export_becomes_rows_of_footfalls_properties(loaded):
     assert sources[("2025-01-01", "Google")] == (28, 30, 40, 15, 1800, 0)
     assert sources[("2025-01-01", "")] == (20, 20, 25, 12, 900, 0)  # Direct / None
     assert rows(job, "visit:referrer")[("2025-01-01", "news.ycombinator.com")][:2] == (9, 10)
-    assert set(rows(job, "visit:utm_source")) == {(day, "newsletter") for day in ("2025-01-01", "2025-01-02", "2025-01-03")}
+    assert set(rows(job, "visit:utm_source")) == {
+        (day, "newsletter") for day in ("2025-01-01", "2025-01-02", "2025-01-03")
+    }
     assert {value for _, value in rows(job, "visit:os")} == {"macOS", "Linux"}
     assert {value for _, value in rows(job, "visit:device")} == {"desktop", "mobile"}
     assert {value for _, value in rows(job, "visit:country")} == {"DE", "US"}
@@ -71,7 +73,8 @@ def test_a_zip_missing_tables_imports_the_rest_and_names_what_is_missing(site, t
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr("README.txt", "not a table")
     job, summary = load(site, "plausible", path)
-    assert summary is not None and summary.imported == 12
+    assert summary is not None
+    assert summary.imported == 12
     assert "README.txt: not a file of Plausible's export, skipped" in summary.notes
     assert "no imported_pages file in the zip" in summary.notes
     assert set(job.stats.values_list("dimension", flat=True)) >= {"", "visit:source"}
@@ -82,7 +85,8 @@ def test_one_csv_of_the_export_imports_alone(site, tmp_path):
     with zipfile.ZipFile(DATA / "plausible_export.zip") as archive:
         path.write_bytes(archive.read("imported_devices_20250101_20250103.csv"))
     job, summary = load(site, "plausible", path)
-    assert summary is not None and summary.imported == 6
+    assert summary is not None
+    assert summary.imported == 6
     assert set(job.stats.values_list("dimension", flat=True)) == {"visit:device"}
 
 
@@ -103,7 +107,8 @@ def test_a_file_that_is_no_export_fails_with_a_reason_and_no_rows(site, tmp_path
     job, summary = load(site, "plausible", path)
     job.refresh_from_db()
     assert summary is None
-    assert job.status == Import.Status.FAILED and message in job.error
+    assert job.status == Import.Status.FAILED
+    assert message in job.error
     assert not job.stats.exists()
 
 
@@ -112,6 +117,7 @@ def test_a_table_without_its_date_column_is_skipped_with_a_note(site, tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("imported_visitors_20250101_20250101.csv", "day,visitors\n2025-01-01,3\n")
     _, summary = load(site, "plausible", path)
-    assert summary is not None and summary.imported == 0
+    assert summary is not None
+    assert summary.imported == 0
     assert summary.skipped == {"missing_column": 1}
     assert any("no date column, file skipped" in note for note in summary.notes)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 
+from imports import formats
 from imports.models import Import, ImportedStat, ImportUpload
+from imports.rows import FileError, Stat, Writer
 from imports.services import UnknownFormat, import_create, import_delete, import_run, import_run_stored
 from tests.factories import ImportedStatFactory, SiteFactory
 from tests.imports.conftest import DATA, load
@@ -21,34 +24,35 @@ def test_importing_the_same_file_again_changes_nothing(site):
     with (DATA / "plausible_export.zip").open("rb") as file:
         again, new = import_create(site_id=site.id, format="plausible", file_name="renamed.zip", file=file)
     assert (again.id, new) == (first.id, False)
-    assert ImportedStat.objects.count() == count and Import.objects.count() == 1
+    assert ImportedStat.objects.count() == count
+    assert Import.objects.count() == 1
 
 
 def test_the_same_file_into_another_site_is_another_import(site):
     load(site, "plausible", DATA / "plausible_export.zip")
     other, summary = load(SiteFactory(), "plausible", DATA / "plausible_export.zip")
-    assert summary is not None and other.stats.count() == ImportedStat.objects.filter(site=site).count()
+    assert summary is not None
+    assert other.stats.count() == ImportedStat.objects.filter(site=site).count()
 
 
 def test_a_failed_import_leaves_no_rows_and_runs_again_when_the_file_comes_back(site, monkeypatch):
     def broken(job, file, progress):
-        from imports.rows import FileError, Stat, Writer
-
         writer = Writer(job)
-        writer.add(Stat(day=__import__("datetime").date(2025, 1, 1), dimension="", value="", visitors=1))
+        writer.add(Stat(day=date(2025, 1, 1), dimension="", value="", visitors=1))
         writer.flush()
         raise FileError("broken half way")
-
-    from imports import formats
 
     monkeypatch.setitem(formats.FORMATS, "plausible", formats.Format("test", broken))
     job, summary = load(site, "plausible", DATA / "plausible_export.zip")
     job.refresh_from_db()
-    assert summary is None and (job.status, job.error) == ("failed", "broken half way")
+    assert summary is None
+    assert (job.status, job.error) == ("failed", "broken half way")
     assert not ImportedStat.objects.exists()
     monkeypatch.undo()
     again, summary = load(site, "plausible", DATA / "plausible_export.zip")
-    assert again.id == job.id and summary is not None and again.stats.exists()
+    assert again.id == job.id
+    assert summary is not None
+    assert again.stats.exists()
 
 
 def test_deleting_an_import_removes_its_rows_and_no_others(site):
@@ -63,7 +67,8 @@ def test_deleting_the_sites_data_or_the_site_removes_its_imports(site):
     load(site, "umami", DATA / "umami_website_event.csv")
     kept = ImportedStatFactory()
     assert site_delete_data(site)["imported"] > 0
-    assert list(ImportedStat.objects.all()) == [kept] and not Import.objects.filter(site=site).exists()
+    assert list(ImportedStat.objects.all()) == [kept]
+    assert not Import.objects.filter(site=site).exists()
     load(site, "umami", DATA / "umami_website_event.csv")
     site_delete(site)
     assert list(ImportedStat.objects.all()) == [kept]
@@ -72,10 +77,13 @@ def test_deleting_the_sites_data_or_the_site_removes_its_imports(site):
 def test_an_upload_is_kept_for_the_worker_and_dropped_once_imported(site):
     data = (DATA / "umami_website_event.csv").read_bytes()
     job, new = import_create(site_id=site.id, format="umami", file_name="events.csv", file=io.BytesIO(data), keep=True)
-    assert new and bytes(ImportUpload.objects.get(job=job).data) == data
+    assert new
+    assert bytes(ImportUpload.objects.get(job=job).data) == data
     import_run_stored(job.id)
     job.refresh_from_db()
-    assert job.status == "done" and job.progress == 100 and not ImportUpload.objects.exists()
+    assert job.status == "done"
+    assert job.progress == 100
+    assert not ImportUpload.objects.exists()
     import_run_stored(job.id)  # a repeated task finds nothing queued
     assert job.stats.count() == ImportedStat.objects.count()
 
@@ -85,7 +93,8 @@ def test_progress_is_reported_and_kept_on_the_import(site):
     with (DATA / "plausible_export.zip").open("rb") as file:
         job, _ = import_create(site_id=site.id, format="plausible", file_name="export.zip", file=file)
         import_run(job, file, lambda done, total: seen.append((done, total)))
-    assert seen[-1][0] == seen[-1][1] and len(seen) == 10
+    assert seen[-1][0] == seen[-1][1]
+    assert len(seen) == 10
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 

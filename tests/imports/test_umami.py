@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def test_events_become_daily_counts_as_footfall_counts_its_own(loaded):
     job, summary = loaded("umami", "umami_website_event.csv")
-    assert summary is not None and (summary.read, summary.imported, dict(summary.skipped)) == (10, 10, {})
+    assert summary is not None
+    assert (summary.read, summary.imported, dict(summary.skipped)) == (10, 10, {})
     # 1 February: visitor 1 in two visits (2 + 2 pages, 90 s and 5 min), visitor 2 bounced once.
     # 2 February: visitor 3 read three pages in 10 minutes, visitor 4 bounced.
     assert rows(job, "") == {
@@ -49,7 +50,8 @@ def test_days_are_the_sites_local_days(site):
 
 def test_malformed_rows_are_counted_with_their_reason_and_line(loaded):
     job, summary = loaded("umami", "umami_website_event_malformed.csv")
-    assert summary is not None and (summary.read, summary.imported) == (14, 10)
+    assert summary is not None
+    assert (summary.read, summary.imported) == (14, 10)
     assert summary.problems == [
         "umami_website_event_malformed.csv:12: bad_date ('yesterday')",
         "umami_website_event_malformed.csv:13: unknown_event_type ('7')",
@@ -64,5 +66,6 @@ def test_a_csv_without_umamis_columns_fails_with_a_reason(site, tmp_path):
     path.write_text("date,visitors\n2025-01-01,3\n")
     job, summary = load(site, "umami", path)
     job.refresh_from_db()
-    assert summary is None and job.status == Import.Status.FAILED
+    assert summary is None
+    assert job.status == Import.Status.FAILED
     assert "no column(s) session_id, visit_id, url_path, event_type, created_at" in job.error
