@@ -180,6 +180,20 @@ def _after(progress: Progress, before: int, total: int) -> Callable[[int], None]
     return lambda at: progress(before + at, total)
 
 
+def check(file: IO[bytes], name: str) -> str | None:
+    """Why the file is no GA4 report CSV (no table with a Date column in its first lines) or zip of them."""
+    try:
+        if zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                has_csv = any(member.lower().endswith(".csv") for member in archive.namelist())
+            return None if has_csv else "The zip holds no CSV files."
+        head = file.read(64 * 1024).decode("utf-8-sig", errors="replace").splitlines()
+        tables = [line for line in head if not line.startswith("#") and "Date" in line.split(",")]
+        return None if tables else "Not a GA4 report: no table with a Date column (add Date as a dimension)."
+    finally:
+        file.seek(0)
+
+
 def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
     """Import GA4 report CSVs: one file, or a zip of several."""
     summary, writer = Summary(), Writer(job)

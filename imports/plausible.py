@@ -100,6 +100,19 @@ def _table_of(name: str) -> str | None:
     return match[1] if match and match[1] in TABLES else None
 
 
+def check(file: IO[bytes], name: str) -> str | None:
+    """Why the file is no Plausible CE export (a zip of its files, or one of them), or None."""
+    try:
+        if zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                if any(_table_of(member) for member in archive.namelist()):
+                    return None
+            return "The zip holds no Plausible CE export files (imported_<table>_<from>_<to>.csv)."
+        return None if _table_of(name) else "Not a Plausible CE export: a .zip of imported_*.csv files."
+    finally:
+        file.seek(0)
+
+
 def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
     """Import a Plausible CE export (a zip of its CSV files, or one of them)."""
     summary, writer = Summary(), Writer(job)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import zipfile
+import zlib
 from typing import IO
 
 from django.contrib.auth.models import User
@@ -91,8 +93,9 @@ def import_run(job: Import, file: IO[bytes], progress: Progress = no_progress) -
             job.status, job.progress, job.summary = Import.Status.DONE, 100, summary.as_dict()
             job.first_day, job.last_day, job.finished = days["first"], days["last"], timezone.now()
             job.save()
-    except FileError as exc:
-        job.status, job.error, job.finished = Import.Status.FAILED, str(exc), timezone.now()
+    except (FileError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        error = str(exc) if isinstance(exc, FileError) else f"The file is damaged and cannot be read ({exc})."
+        job.status, job.error, job.finished = Import.Status.FAILED, error, timezone.now()
         job.save(update_fields=["status", "error", "finished"])
         return None
     ImportUpload.objects.filter(job=job).delete()

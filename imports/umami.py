@@ -155,6 +155,14 @@ class _Counter:
         ]
 
 
+def check(file: IO[bytes], name: str) -> str | None:
+    """Why the file is no Umami website_event export (its header lacks Umami's columns), or None."""
+    header = file.readline(64 * 1024).decode("utf-8-sig", errors="replace")
+    file.seek(0)
+    missing = [column for column in REQUIRED if column not in header.split(",")]
+    return f"Not an Umami website_event export: no column(s) {', '.join(missing)}." if missing else None
+
+
 def load(job: Import, file: IO[bytes], progress: Progress) -> Summary:
     """Import an Umami website_event CSV export."""
     summary, writer = Summary(), Writer(job)
