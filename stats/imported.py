@@ -4,9 +4,9 @@ Imported rows count only on the days before the site's own data begins (its firs
 with rollups where retention deleted those events), so no day is counted twice, however an import
 overlaps the snippet's first days. A query takes them only where they answer it: the site's totals, or
 one property's values (filtered by that property, or broken down by it, or both), over whole days, by
-day, week or month, with metrics that imports have. Anything else (filters on two properties, a filter
-on one and a breakdown by another, goals, custom properties, hours, engaged time, scroll depth,
-conversion rates) is answered without them, and the result says so.
+day, week or month. Anything else (filters on two properties, a filter on one and a breakdown by
+another, goals and conversion rates, custom properties, hours) is answered without them, and the result
+says so. Engaged time and scroll depth stay the site's own: other tools' rows have none.
 
 Visitors and visits of imported days are the tools' daily counts, summed over the range: approximate
 (a visitor on two days counts twice).
@@ -55,12 +55,11 @@ PROPERTIES = frozenset(
     }
 )
 INTERVALS = ("day", "week", "month")
-UNKNOWN_METRICS = ("engaged_time", "scroll_depth", "conversion_rate")
+# Engaged time and scroll depth are the site's own (imported visits carry none, see stats.counts).
 SUMS = ("visitors", "visits", "pageviews", "bounces", "duration", "events")
 WARNING = (
     "Imported data is not included: it answers the site's totals and one property at a time (filtered by "
-    "it, broken down by it, or both), by day, week or month, without goals, custom properties, engaged time "
-    "or scroll depth."
+    "it, broken down by it, or both), by day, week or month, without goals or custom properties."
 )
 
 
@@ -78,7 +77,7 @@ def answers(query: StatsQuery) -> bool:
     """Whether imported rows can be added to the query's counts."""
     if query.kind is Kind.TIMESERIES and query.interval not in INTERVALS:
         return False
-    if query.has_goal or any(name in query.metrics for name in UNKNOWN_METRICS):
+    if query.has_goal:
         return False
     prop = _property(query)
     return prop is not None and (prop == "" or prop in PROPERTIES) and prop != GOAL
@@ -117,7 +116,7 @@ def _sums() -> dict[str, Any]:
 
 
 def _counts(row: dict[str, Any]) -> Counts:
-    return Counts(**{name: row[name] for name in SUMS})
+    return Counts(**{name: row[name] for name in SUMS}, imported_visits=row["visits"])
 
 
 def _bucket(day: date, interval: str) -> date:

@@ -577,9 +577,7 @@ def test_a_file_of_another_format_is_refused_at_its_field(owner_client, site, up
     assert "The zip holds no Plausible CE export files" in html.unescape(response.content.decode())
     response = upload(owner_client, "plausible_export.zip", "umami")
     assert response.status_code == 400
-    assert "Not an Umami website_event export" in html.unescape(
-        response.content.decode()
-    )
+    assert "Not an Umami website_event export" in html.unescape(response.content.decode())
     response = upload(owner_client, "notes.csv", "ga4", b"just,some\ntext,here\n")
     assert response.status_code == 400
     assert "no table with a Date column" in response.content.decode()

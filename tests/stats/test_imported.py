@@ -151,7 +151,7 @@ def test_filters_by_the_imported_property_select_its_rows():
         ({"property": "visit:browser_version"}, Kind.BREAKDOWN, False),
         ({"filters": "event:goal==Signup"}, Kind.AGGREGATE, False),
         ({"interval": "hour"}, Kind.TIMESERIES, False),
-        ({"metrics": "visitors,engaged_time"}, Kind.AGGREGATE, False),
+        ({"metrics": "visitors,engaged_time,scroll_depth"}, Kind.AGGREGATE, True),
     ],
 )
 def test_only_questions_imported_rows_can_answer_take_them(params, kind, included):
@@ -178,3 +178,12 @@ def test_with_imported_takes_true_or_false_only():
     with pytest.raises(stats.QueryError) as error:
         build_query(site_id=1, timezone="UTC", params={"with_imported": "yes"}, now=T0)
     assert error.value.field == "with_imported"
+
+
+def test_engaged_time_and_scroll_depth_stay_the_sites_own(site):
+    ImportedStatFactory(job__site=site, site=site, day=FIRST_NATIVE - timedelta(days=1), visits=1000, visitors=900)
+    dates = DateRange(FIRST_NATIVE - timedelta(days=1), T0.date(), "UTC")
+    query = StatsQuery(site_id=site.id, dates=dates, metrics=("visits", "engaged_time", "scroll_depth"))
+    own = {name: value.value for name, value in stats.run(query).values.items()}
+    combined = {name: value.value for name, value in stats.run(replace(query, with_imported=True)).values.items()}
+    assert combined == {**own, "visits": own["visits"] + 1000}
