@@ -180,16 +180,24 @@ def _after(progress: Progress, before: int, total: int) -> Callable[[int], None]
     return lambda at: progress(before + at, total)
 
 
+def _has_table(binary: IO[bytes]) -> bool:
+    """Whether the file's first 64 KB hold a table with GA4's Date column."""
+    head = binary.read(64 * 1024).decode("utf-8-sig", errors="replace").splitlines()
+    return any(not line.startswith("#") and "Date" in line.split(",") for line in head)
+
+
 def check(file: IO[bytes], name: str) -> str | None:
     """Why the file is no GA4 report CSV (no table with a Date column in its first lines) or zip of them."""
+    refused = "Not a GA4 report: no table with a Date column (add Date as a dimension)."
     try:
-        if zipfile.is_zipfile(file):
-            with zipfile.ZipFile(file) as archive:
-                has_csv = any(member.lower().endswith(".csv") for member in archive.namelist())
-            return None if has_csv else "The zip holds no CSV files."
-        head = file.read(64 * 1024).decode("utf-8-sig", errors="replace").splitlines()
-        tables = [line for line in head if not line.startswith("#") and "Date" in line.split(",")]
-        return None if tables else "Not a GA4 report: no table with a Date column (add Date as a dimension)."
+        if not zipfile.is_zipfile(file):
+            return None if _has_table(file) else refused
+        with zipfile.ZipFile(file) as archive:
+            for member in (name for name in archive.namelist() if name.lower().endswith(".csv")):
+                with archive.open(member) as csv_file:
+                    if _has_table(csv_file):
+                        return None
+        return f"The zip holds no GA4 report CSV. {refused}"
     finally:
         file.seek(0)
 
