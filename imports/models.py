@@ -13,6 +13,27 @@ from django.db import models
 
 from sites.models import Site
 
+# The properties imports keep rows of (the `dimension` of ImportedStat; empty for the site's totals).
+PROPERTIES = frozenset(
+    {
+        "event:page",
+        "event:name",
+        "visit:entry_page",
+        "visit:exit_page",
+        "visit:source",
+        "visit:referrer",
+        "visit:utm_source",
+        "visit:utm_medium",
+        "visit:utm_campaign",
+        "visit:utm_term",
+        "visit:utm_content",
+        "visit:country",
+        "visit:device",
+        "visit:browser",
+        "visit:os",
+    }
+)
+
 
 class Import(models.Model):
     """One imported file. Its content hash makes re-importing the same file into the site a no-op."""

@@ -2,8 +2,9 @@
 a worker runs, inline in the embedded mode), and deleting them.
 
 An import is identified by its file's SHA-256 within the site: the same file again returns the import
-already made and changes nothing. Its rows are written in one transaction with its status, so a failed run
-leaves none behind, and deleting an import removes its rows.
+already made and changes nothing. Its rows are written in batches while it runs (so its progress shows
+on the settings page), and the stats layer reads the rows of finished imports only; a failed run deletes
+what it wrote, and deleting an import removes its rows.
 """
 
 from __future__ import annotations
@@ -85,22 +86,31 @@ def _progress_saver(job: Import, progress: Progress) -> Progress:
 def import_run(job: Import, file: IO[bytes], progress: Progress = no_progress) -> Summary | None:
     """Read the file into the import's rows; return the summary, or None when the file was refused (the
     import is then `failed` with the reason in `error`)."""
-    Import.objects.filter(id=job.id).update(status=Import.Status.RUNNING)
+    Import.objects.filter(id=job.id).update(status=Import.Status.RUNNING, progress=0)
     try:
-        with transaction.atomic():
-            summary = FORMATS[job.format].load(job, file, _progress_saver(job, progress))
-            days = ImportedStat.objects.filter(job=job).aggregate(first=Min("day"), last=Max("day"))
-            job.status, job.progress, job.summary = Import.Status.DONE, 100, summary.as_dict()
-            job.first_day, job.last_day, job.finished = days["first"], days["last"], timezone.now()
-            job.save()
+        summary = FORMATS[job.format].load(job, file, _progress_saver(job, progress))
     except (FileError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         error = str(exc) if isinstance(exc, FileError) else f"The file is damaged and cannot be read ({exc})."
-        job.status, job.error, job.finished = Import.Status.FAILED, error, timezone.now()
-        job.save(update_fields=["status", "error", "finished"])
+        _failed(job, error)
         return None
-    ImportUpload.objects.filter(job=job).delete()
+    except Exception:
+        _failed(job, "The import stopped on an internal error; delete it and try again.")
+        raise
+    days = ImportedStat.objects.filter(job=job).aggregate(first=Min("day"), last=Max("day"))
+    job.status, job.progress, job.summary = Import.Status.DONE, 100, summary.as_dict()
+    job.first_day, job.last_day, job.finished = days["first"], days["last"], timezone.now()
+    with transaction.atomic():
+        job.save()
+        ImportUpload.objects.filter(job=job).delete()
     logger.info("import %s of site %s: %s", job.id, job.site_id, summary.lines()[0])
     return summary
+
+
+def _failed(job: Import, error: str) -> None:
+    """Mark the import failed and delete the rows it wrote."""
+    ImportedStat.objects.filter(job=job).delete()
+    job.status, job.error, job.finished = Import.Status.FAILED, error, timezone.now()
+    job.save(update_fields=["status", "error", "finished"])
 
 
 def import_run_stored(import_id: int) -> None:

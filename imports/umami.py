@@ -21,19 +21,6 @@ from imports.rows import FileError, Progress, RowError, Stat, Summary, Writer, c
 
 REQUIRED = ("session_id", "visit_id", "url_path", "event_type", "created_at")
 PAGEVIEW, CUSTOM_EVENT = "1", "2"
-VISIT_PROPERTIES = (
-    "visit:source",
-    "visit:referrer",
-    "visit:utm_source",
-    "visit:utm_medium",
-    "visit:utm_campaign",
-    "visit:utm_term",
-    "visit:utm_content",
-    "visit:country",
-    "visit:device",
-    "visit:browser",
-    "visit:os",
-)
 PROGRESS_EVERY = 5000
 
 

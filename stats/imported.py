@@ -24,36 +24,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from imports.models import ImportedStat
+from imports.models import PROPERTIES, Import, ImportedStat
 from sites.models import Goal
 from stats.counts import Counts
-from stats.dimensions import GOAL
 from stats.query import DateRange, Filter, Kind, Operator, StatsQuery
 from tracker.models import Event, Rollup
 
 if TYPE_CHECKING:
     from stats.sources import CountSource
 
-# The properties imports keep (the dimensions of imports.models.ImportedStat; "" is the site's totals).
-PROPERTIES = frozenset(
-    {
-        "event:page",
-        "event:name",
-        "visit:entry_page",
-        "visit:exit_page",
-        "visit:source",
-        "visit:referrer",
-        "visit:utm_source",
-        "visit:utm_medium",
-        "visit:utm_campaign",
-        "visit:utm_term",
-        "visit:utm_content",
-        "visit:country",
-        "visit:device",
-        "visit:browser",
-        "visit:os",
-    }
-)
 INTERVALS = ("day", "week", "month")
 # Engaged time and scroll depth are the site's own (imported visits carry none, see stats.counts).
 SUMS = ("visitors", "visits", "pageviews", "bounces", "duration", "events")
@@ -80,7 +59,7 @@ def answers(query: StatsQuery) -> bool:
     if query.has_goal:
         return False
     prop = _property(query)
-    return prop is not None and (prop == "" or prop in PROPERTIES) and prop != GOAL
+    return prop is not None and (prop == "" or prop in PROPERTIES)
 
 
 def _local_midnight(day: date, timezone: str) -> datetime:
@@ -141,7 +120,9 @@ class ImportedSource:
             last = min(last, start - timedelta(days=1))
         if last < first:
             return None
-        rows = ImportedStat.objects.filter(site_id=query.site_id, dimension=dimension, day__gte=first, day__lte=last)
+        rows = ImportedStat.objects.filter(
+            site_id=query.site_id, dimension=dimension, day__gte=first, day__lte=last, job__status=Import.Status.DONE
+        )
         for flt in query.filters:
             rows = rows.filter(_condition(flt))
         return rows

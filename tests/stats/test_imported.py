@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import stats
-from imports.models import ImportedStat
+from imports.models import Import, ImportedStat
 from stats import DateRange, Kind, StatsQuery
 from stats.counts import Counts
 from stats.imported import answers, native_start
@@ -188,3 +188,11 @@ def test_engaged_time_and_scroll_depth_stay_the_sites_own(site):
     own = {name: value.value for name, value in stats.run(query).values.items()}
     combined = {name: value.value for name, value in stats.run(replace(query, with_imported=True)).values.items()}
     assert combined == {**own, "visits": cast(int, own["visits"]) + 1000}
+
+
+@pytest.mark.parametrize("status", [Import.Status.RUNNING, Import.Status.QUEUED, Import.Status.FAILED])
+def test_rows_of_an_unfinished_import_are_not_counted(status):
+    site = SiteFactory()
+    ImportedStatFactory(job__site=site, job__status=status, site=site, visitors=9)
+    query = StatsQuery(site_id=site.id, dates=DateRange(T0.date(), T0.date(), "UTC"), with_imported=True)
+    assert stats.run(query).values["visitors"].value == 0
