@@ -86,6 +86,7 @@ def _progress_saver(job: Import, progress: Progress) -> Progress:
 def import_run(job: Import, file: IO[bytes], progress: Progress = no_progress) -> Summary | None:
     """Read the file into the import's rows; return the summary, or None when the file was refused (the
     import is then `failed` with the reason in `error`)."""
+    job.progress = 0
     Import.objects.filter(id=job.id).update(status=Import.Status.RUNNING, progress=0)
     try:
         summary = FORMATS[job.format].load(job, file, _progress_saver(job, progress))

@@ -89,11 +89,16 @@ class _Counter:
             raise RowError("missing_value", "no session_id or visit_id")
         moment = _moment(row["created_at"])
         path = text_value(row["url_path"]) or "/"
+        name = text_value(row.get("event_name"))
+        if kind == CUSTOM_EVENT and not name:
+            raise RowError("missing_value", "a custom event without event_name")
+        # Checked before anything is counted, so a skipped row leaves no trace.
+        properties = _visit_properties(row, site_domain)
         visit = self.visits.get(visit_id)
         if visit is None:
-            visit = self.visits[visit_id] = _Visit(session, moment, moment, _visit_properties(row, site_domain))
+            visit = self.visits[visit_id] = _Visit(session, moment, moment, properties)
         elif moment < visit.first:  # a file not in time order: the visit's properties are its first event's
-            visit.properties = _visit_properties(row, site_domain)
+            visit.properties = properties
         visit.first, visit.last = min(visit.first, moment), max(visit.last, moment)
         day = self.day(moment)
         if kind == PAGEVIEW:
@@ -101,9 +106,6 @@ class _Counter:
             group = self.groups[day, "event:page", path]
             group.pageviews += 1
         else:
-            name = text_value(row.get("event_name"))
-            if not name:
-                raise RowError("missing_value", "a custom event without event_name")
             group = self.groups[day, "event:name", name]
             group.events += 1
         group.sessions.add(session)
