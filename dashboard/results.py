@@ -10,20 +10,28 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from stats import FunnelResult, Result
+from stats import FunnelResult, Result, imported
 from stats.funnels import FunnelCounts
 
 Json = dict[str, Any]
 
 
+def _imported(result: Result) -> Json:
+    """With `with_imported`: whether imported data is in the numbers, and if not, why (as Plausible warns)."""
+    if result.imported is None:
+        return {}
+    return {"imported_included": result.imported} | ({} if result.imported else {"warning": imported.WARNING})
+
+
 def aggregate_json(result: Result) -> Json:
     if result.query.comparison is None:
-        return {"results": {name: {"value": v.value} for name, v in result.values.items()}}
+        return {"results": {name: {"value": v.value} for name, v in result.values.items()}, **_imported(result)}
     return {
         "results": {
             name: {"value": v.value, "comparison_value": v.comparison, "change": v.change}
             for name, v in result.values.items()
-        }
+        },
+        **_imported(result),
     }
 
 
@@ -32,7 +40,7 @@ def _dated(rows: list[tuple[Any, Json]]) -> list[Json]:
 
 
 def timeseries_json(result: Result) -> Json:
-    data: Json = {"results": _dated(result.rows)}
+    data: Json = {"results": _dated(result.rows), **_imported(result)}
     if result.comparison_rows is not None:
         data["comparison"] = _dated(result.comparison_rows)
     return data
@@ -41,7 +49,7 @@ def timeseries_json(result: Result) -> Json:
 def breakdown_json(result: Result, *, more: bool = False) -> Json:
     """The rows, and with `more` whether further pages hold rows (the dashboard's "more" link)."""
     name = str(result.query.breakdown).rsplit(":", 1)[-1]
-    data: Json = {"results": [{name: value, **values} for value, values in result.rows]}
+    data: Json = {"results": [{name: value, **values} for value, values in result.rows], **_imported(result)}
     if more:
         data["more"] = result.more
     return data

@@ -1,5 +1,5 @@
 """A site's settings page, for its owners: snippet and install check, time zone, exclusions, goals, funnels,
-members, invitations, API keys, share links, retention and deletion.
+members, invitations, API keys, share links, imports from other tools, retention and deletion.
 
 Each form posts to its own small action that changes one thing through a service; the browser then
 goes back to the page (a new key's secret travels there in the session, shown once).
@@ -13,15 +13,20 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from imports.formats import FORMATS
+from imports.services import import_create, import_delete
+from imports.tasks import import_run_task
 from sites.exclusions import ExclusionError, exclusions_set
 from sites.goals import FUNNEL_STEPS, GoalError, as_id, funnel_create, funnel_delete, goal_create, goal_delete
 from sites.invitations import InvitationError, invitation_create, invitation_mail, invitation_revoke, pending
@@ -213,14 +218,40 @@ class FunnelForm(forms.Form):
         return posted[:MAX_FUNNEL_ROWS] + [None] * (DEFAULT_FUNNEL_ROWS - len(posted))
 
 
+class ImportForm(forms.Form):
+    """A file exported from another tool; refused at its field when too large (413) or not of the format."""
+
+    format = forms.ChoiceField(choices=[(name, entry.label) for name, entry in FORMATS.items()])
+    file = forms.FileField(help_text="Imported days count on the dashboard until the site's own data begins.")
+    status = 400
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload, format = data.get("file"), data.get("format")
+        if upload is None or format is None:
+            return data
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            self.status = 413
+            limit = settings.IMPORT_MAX_UPLOAD_BYTES / 1024 / 1024
+            self.add_error("file", f"The file is larger than {limit:g} MB; import it with manage.py import_stats.")
+        elif problem := FORMATS[format].check(upload, upload.name):
+            self.add_error("file", problem)
+        return data
+
+
 # A new key's secret waits here, in the session, for the one page view after the POST that shows it.
 NEW_KEY = "new_api_key"
 
 
 def _page(
-    request: HttpRequest, site: Site, *, funnel_form: FunnelForm | None = None, status: int = 200
+    request: HttpRequest,
+    site: Site,
+    *,
+    funnel_form: FunnelForm | None = None,
+    import_form: ImportForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """The settings page; a refused funnel form is shown again as posted, with the status of its error."""
+    """The settings page; a refused funnel or import form is shown again as posted, with the status of its error."""
     refused = request.session.pop(REFUSED_GOAL, None)
     goals = list(site.goals.order_by("id"))
     last_event = Event.objects.filter(site=site).order_by("-timestamp").values_list("timestamp", flat=True).first()
@@ -247,6 +278,8 @@ def _page(
             initial={"retention_days": site.retention_days, "archive_retention_days": site.archive_retention_days}
         ),
         "new_key": request.session.pop(NEW_KEY, None),
+        "import_form": import_form or ImportForm(),
+        "imports": site.imports.order_by("-created")[:50],
         "arrivals": arrivals(site.id, timezone.now()),
     }
     return render(request, "dashboard/pages/site_settings.html", context, status=status)
@@ -474,6 +507,43 @@ def create_share_link(request: HttpRequest, site: Site) -> None:
 def revoke_share_link(request: HttpRequest, site: Site, link_id: int) -> None:
     share_link_revoke(site=site, link_id=link_id)
     messages.success(request, "Share link revoked.")
+
+
+def _to_imports(site: Site) -> HttpResponse:
+    return redirect(reverse("dashboard:settings", args=[site.domain]) + "#imports")
+
+
+@owner_action
+def upload_import(request: HttpRequest, site: Site) -> HttpResponse:
+    """Queue an uploaded export for import (through Celery; inline in the embedded mode, where tasks run
+    eagerly); a file imported before changes nothing. A refused file comes back at its field."""
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, site, import_form=form, status=form.status)
+    upload = form.cleaned_data["file"]
+    job, new = import_create(
+        site_id=site.id,
+        format=form.cleaned_data["format"],
+        file_name=upload.name,
+        file=upload,
+        user=_user(request),
+        keep=True,
+    )
+    if new:
+        transaction.on_commit(lambda: import_run_task.delay(job.id))
+        messages.success(request, f"{job.file_name} is being imported; its status shows below.")
+    else:
+        messages.info(request, f"{job.file_name} was imported before; nothing changed.")
+    return _to_imports(site)
+
+
+@owner_action
+def delete_import(request: HttpRequest, site: Site, import_id: int) -> HttpResponse:
+    if import_delete(site_id=site.id, import_id=import_id):
+        messages.success(request, "Import deleted with its numbers.")
+    else:
+        messages.error(request, "No such import.")
+    return _to_imports(site)
 
 
 @owner_action

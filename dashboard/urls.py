@@ -49,6 +49,12 @@ urlpatterns = [
         site_settings.revoke_share_link,
         name="settings-share-revoke",
     ),
+    path("sites/<str:domain>/settings/imports", site_settings.upload_import, name="settings-import"),
+    path(
+        "sites/<str:domain>/settings/imports/<int:import_id>/delete",
+        site_settings.delete_import,
+        name="settings-import-delete",
+    ),
     path("sites/<str:domain>/settings/retention", site_settings.set_retention, name="settings-retention"),
     path("sites/<str:domain>/settings/delete-data", site_settings.delete_data, name="settings-delete-data"),
     path("sites/<str:domain>/settings/delete-site", site_settings.delete_site, name="settings-delete-site"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 import stats
 from analytics_site.errors import ApiError, error_response
 from dashboard.results import aggregate_json, breakdown_json, funnel_json, timeseries_json
+from imports.models import Import
 from sites.goals import funnel_of_site
 from sites.models import Funnel, Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
@@ -108,7 +109,8 @@ ARTICLE_PANELS = [
 
 def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[str, Any]:
     """What both pages need: where the script reads data and links articles (the member's URLs or the share
-    link's), whether the reader manages the site, and whether it has goals (the Goals panel says if not)."""
+    link's), whether the reader manages the site, whether it has goals (the Goals panel says if not) and
+    imports (the period form's toggle)."""
     if token is None:
         links = {
             "data_url": reverse("dashboard:site-data", args=[site.domain, "KIND"]),
@@ -121,7 +123,16 @@ def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[s
         }
     can_manage = token is None and user_owns(request.user, site)
     member = token is None  # members (not share-link readers) manage their own email reports
-    return {"site": site, "can_manage": can_manage, "member": member, "has_goals": site.goals.exists(), **links}
+    # The imported-data toggle shows only for sites with imports; it is on unless the URL says with_imported=false.
+    has_imports = site.imports.filter(status=Import.Status.DONE).exists()
+    return {
+        "site": site,
+        "can_manage": can_manage,
+        "member": member,
+        "has_goals": site.goals.exists(),
+        "has_imports": has_imports,
+        **links,
+    }
 
 
 def _render_site(request: HttpRequest, site: Site, token: str | None = None) -> HttpResponse:

@@ -16,6 +16,9 @@ class Counts:
     engaged_ms: int = 0
     scroll_sum: int = 0
     scroll_count: int = 0
+    # Visits of imported days (stats/imported.py): other tools' numbers carry no engaged time, so the
+    # engaged time per visit leaves them out.
+    imported_visits: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -24,7 +27,8 @@ class Counts:
         return Counts(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
 
 
-FIELDS = tuple(f.name for f in fields(Counts))
+# The counts rollups and the event store keep (imported visits are added when a query is run).
+FIELDS = tuple(f.name for f in fields(Counts) if f.name != "imported_visits")
 # Distinct counts: these do not add up over days, see tracker/rollups/ for how they are merged.
 DISTINCT = ("visitors", "visits", "bounces", "duration")
 # Metrics read from the visits of the events counted (their bounces and durations), beyond the events.
@@ -46,6 +50,7 @@ def metrics(counts: Counts, base_visitors: int | None = None) -> dict[str, float
     """Every metric of the stats API from the counts; the conversion rate (in percent, as Plausible's)
     from `base_visitors`, the visitors of the same query without its goal, where it has one."""
     visits = counts.visits
+    engaged_visits = visits - counts.imported_visits
     return {
         "visitors": counts.visitors,
         "visits": visits,
@@ -54,7 +59,7 @@ def metrics(counts: Counts, base_visitors: int | None = None) -> dict[str, float
         "bounce_rate": round(100 * counts.bounces / visits) if visits else 0,
         "visit_duration": round(counts.duration / visits) if visits else 0,
         "events": counts.events,
-        "engaged_time": round(counts.engaged_ms / 1000 / visits) if visits else 0,
+        "engaged_time": round(counts.engaged_ms / 1000 / engaged_visits) if engaged_visits else 0,
         "scroll_depth": round(counts.scroll_sum / counts.scroll_count) if counts.scroll_count else None,
         "conversion_rate": None if base_visitors is None else _rate(counts.visitors, base_visitors),
     }

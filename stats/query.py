@@ -173,6 +173,7 @@ class StatsQuery:
     limit: int | None = DEFAULT_LIMIT  # a breakdown's rows per page; None: every row
     page: int = 1
     sparse: bool = False  # a timeseries' rows only for buckets that hold events
+    with_imported: bool = False  # add imported aggregates (stats/imported.py) where they answer the query
 
     @property
     def has_goal(self) -> bool:
@@ -372,6 +373,16 @@ def _whole_number(params: dict[str, str], name: str, default: int, most: int) ->
     return int(text)
 
 
+def parse_flag(params: dict[str, str], name: str) -> bool:
+    """A `true`/`false` parameter (absent: false)."""
+    text = params.get(name)
+    if text is None or text == "":
+        return False
+    if text not in ("true", "false"):
+        raise QueryError(name, f"{name} must be true or false.")
+    return text == "true"
+
+
 def build_query(
     *,
     site_id: int,
@@ -381,7 +392,7 @@ def build_query(
     kind: Kind = Kind.AGGREGATE,
 ) -> StatsQuery:
     """Build a query from Plausible-style parameters (period, date, metrics, filters, interval, property,
-    compare, limit, page); every interface parses its parameters here, so the same text means the same
+    compare, limit, page, with_imported); every interface parses its parameters here, so the same text means the same
     query and a bad value the same error."""
     today = now.astimezone(ZoneInfo(timezone)).date()
     dates = parse_period(params.get("period") or "30d", params.get("date"), today=today, timezone=timezone)
@@ -399,6 +410,7 @@ def build_query(
         kind=kind,
         limit=_whole_number(params, "limit", DEFAULT_LIMIT, MAX_LIMIT),
         page=_whole_number(params, "page", 1, MAX_PAGE),
+        with_imported=parse_flag(params, "with_imported"),
     )
     if "conversion_rate" in query.metrics and not query.has_goal:
         message = "conversion_rate needs a goal: a filter such as event:goal==Signup, or property=event:goal."

@@ -11,12 +11,12 @@ the dashboard and the µAnalytics API only parse their parameters into a StatsQu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stats import raw, sources
+from stats import imported, raw, sources
 from stats.counts import Counts, MetricValue, compared, metrics
 from stats.dimensions import GOAL, shown
 from stats.query import DateRange, Kind, StatsQuery, seconds_of
@@ -33,6 +33,9 @@ class Result:
     - aggregate: `values`, each metric with its comparison and change when compared;
     - timeseries: `rows` of (bucket start, metrics), and `comparison_rows` of the comparison's buckets;
     - breakdown: `rows` of (property value, metrics) for the page asked for, and whether `more` follow.
+
+    `imported` says whether imported aggregates were added: None when the query did not ask for them,
+    False when it asked but they cannot answer it (stats/imported.py).
     """
 
     query: StatsQuery
@@ -40,15 +43,21 @@ class Result:
     rows: list[tuple[Any, Row]] = field(default_factory=list)
     comparison_rows: list[tuple[Any, Row]] | None = None
     more: bool = False
+    imported: bool | None = None
 
 
 def run(query: StatsQuery, *, source: CountSource | None = None) -> Result:
     source = source or sources.configured()
+    included = imported.answers(query) if query.with_imported else None
+    if included:
+        source = imported.ImportedSource(source)
     if query.kind is Kind.TIMESERIES:
-        return _timeseries(query, source)
-    if query.kind is Kind.BREAKDOWN:
-        return _breakdown(query, source)
-    return _aggregate(query, source)
+        result = _timeseries(query, source)
+    elif query.kind is Kind.BREAKDOWN:
+        result = _breakdown(query, source)
+    else:
+        result = _aggregate(query, source)
+    return replace(result, imported=included)
 
 
 def _converts(query: StatsQuery) -> bool:

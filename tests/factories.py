@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import factory
 from django.contrib.auth import get_user_model
 
+from imports.models import Import, ImportedStat
 from sites.models import Membership, Site
 from tracker.models import Event, Session
 
@@ -67,3 +68,25 @@ class EventFactory(factory.django.DjangoModelFactory):
     path = "/"
     url = factory.LazyAttribute(lambda e: f"https://{e.site.domain}{e.path}")
     visitor_hash = 1
+
+
+class ImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Import
+
+    site = factory.SubFactory(SiteFactory)
+    format = "plausible"
+    file_name = factory.Sequence(lambda n: f"export-{n}.zip")
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    status = Import.Status.DONE
+
+
+class ImportedStatFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportedStat
+
+    job = factory.SubFactory(ImportFactory)
+    site = factory.LazyAttribute(lambda row: row.job.site)
+    day = TIME_ZERO.date()
+    dimension = ""
+    value = ""

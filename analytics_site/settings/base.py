@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "compat",
     "reports",
     "ops",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -351,6 +352,9 @@ MICROANALYTICS_PASSWORD = env.str("MICROANALYTICS_PASSWORD", default="")
 # Who owns the websites created without an API key (a user name; empty: no owner, admins see them).
 MICROANALYTICS_OWNER = env.str("MICROANALYTICS_OWNER", default="")
 MICROANALYTICS_MAX_BYTES = env.int("MICROANALYTICS_MAX_BYTES", default=5 * 1024 * 1024)
+# The largest file the settings page's import form takes (nginx's example site passes 6 MB bodies);
+# `manage.py import_stats` reads files of any size.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 # Analytics one bulk request may hold (as /api/events takes 1,000 events); more answer PayloadTooLarge.
 MICROANALYTICS_MAX_BULK = env.int("MICROANALYTICS_MAX_BULK", default=1000)
 # With Redis, compat writes are processed in the request, so the very next read sees them as the

@@ -164,8 +164,36 @@ PAGE = _query(
     {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
     "The page of rows, from 1.",
 )
+WITH_IMPORTED = _query(
+    "with_imported",
+    {"type": "string", "enum": ["true", "false"], "default": "false"},
+    "Add the aggregates imported from other tools (Plausible CE, Umami, Google Analytics 4) for the days before "
+    "the site's own data begins. They answer the site's totals and one property at a time (filtered by it, "
+    "broken down by it, or both), by day, week or month; for any other query the answer is without them, "
+    "with `imported_included: false` and a `warning`. Visitors over several imported days are the days' sums "
+    "(approximate).",
+)
 # Every query parameter of the stats endpoints, for the test that keeps them in step with the serializer.
-STATS_PARAMETERS = (SITE_ID, PERIOD, DATE, METRICS_PARAM, FILTERS, INTERVAL, PROPERTY, COMPARE, LIMIT, PAGE)
+STATS_PARAMETERS = (
+    SITE_ID,
+    PERIOD,
+    DATE,
+    METRICS_PARAM,
+    FILTERS,
+    INTERVAL,
+    PROPERTY,
+    COMPARE,
+    LIMIT,
+    PAGE,
+    WITH_IMPORTED,
+)
+IMPORTED_FIELDS: dict[str, Any] = {
+    "imported_included": {
+        "type": "boolean",
+        "description": "With `with_imported=true`: whether imported aggregates are in the numbers.",
+    },
+    "warning": {"type": "string", "description": "With `with_imported=true`: why imported data is not included."},
+}
 
 NUMBER_OR_NULL: dict[str, Any] = {"type": "number", "nullable": True}
 
@@ -184,6 +212,10 @@ class MetricValueSerializer(serializers.Serializer):
 
 class AggregateSerializer(serializers.Serializer):
     results = serializers.DictField(child=MetricValueSerializer(), help_text="One entry per requested metric.")
+    imported_included = serializers.BooleanField(
+        required=False, help_text=IMPORTED_FIELDS["imported_included"]["description"]
+    )
+    warning = serializers.CharField(required=False, help_text=IMPORTED_FIELDS["warning"]["description"])
 
 
 TIMESERIES_ROWS = {
@@ -209,6 +241,7 @@ TIMESERIES_RESPONSE = {
             "description": "One row per bucket of the interval, empty buckets included, in the site's time zone.",
         },
         "comparison": {**TIMESERIES_ROWS, "description": "With `compare`: the comparison period's buckets."},
+        **IMPORTED_FIELDS,
     },
 }
 
@@ -227,7 +260,8 @@ BREAKDOWN_RESPONSE = {
                     "nullable": True,
                 },
             },
-        }
+        },
+        **IMPORTED_FIELDS,
     },
 }
 
@@ -239,7 +273,7 @@ AGGREGATE: dict[str, Any] = {
     "tags": [TAG_STATS],
     "summary": "Totals over a period",
     "description": "Needs `stats:read`. Each metric's value over the period, with the comparison when asked.",
-    "parameters": [*COMMON_PARAMETERS, COMPARE, *RESPONSE_HEADERS],
+    "parameters": [*COMMON_PARAMETERS, COMPARE, WITH_IMPORTED, *RESPONSE_HEADERS],
     "responses": with_errors({200: AggregateSerializer}, *STATS_ERRORS),
 }
 TIMESERIES: dict[str, Any] = {
@@ -247,7 +281,7 @@ TIMESERIES: dict[str, Any] = {
     "tags": [TAG_STATS],
     "summary": "Metrics per time bucket",
     "description": "Needs `stats:read`.",
-    "parameters": [*COMMON_PARAMETERS, INTERVAL, COMPARE, *RESPONSE_HEADERS],
+    "parameters": [*COMMON_PARAMETERS, INTERVAL, COMPARE, WITH_IMPORTED, *RESPONSE_HEADERS],
     "responses": with_errors({200: TIMESERIES_RESPONSE}, *STATS_ERRORS),
 }
 BREAKDOWN: dict[str, Any] = {
@@ -255,7 +289,7 @@ BREAKDOWN: dict[str, Any] = {
     "tags": [TAG_STATS],
     "summary": "Metrics per value of a property",
     "description": "Needs `stats:read`.",
-    "parameters": [*COMMON_PARAMETERS, PROPERTY, LIMIT, PAGE, *RESPONSE_HEADERS],
+    "parameters": [*COMMON_PARAMETERS, PROPERTY, LIMIT, PAGE, WITH_IMPORTED, *RESPONSE_HEADERS],
     "responses": with_errors({200: BREAKDOWN_RESPONSE}, *STATS_ERRORS),
 }
 FUNNEL_STEP = {

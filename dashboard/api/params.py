@@ -28,6 +28,7 @@ class StatsQuerySerializer(serializers.Serializer):
     compare = serializers.CharField(required=False)
     limit = serializers.CharField(required=False)
     page = serializers.CharField(required=False)
+    with_imported = serializers.CharField(required=False)
 
 
 def stats_params(params: Mapping[str, Any]) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tests.factories import ImportedStatFactory, ImportFactory, MembershipFactory, SiteFactory, UserFactory
 from tracker import pipeline, rollups
 from tracker.ingest.hits import Hit
 
@@ -735,3 +735,37 @@ def test_funnels_on_a_phone_and_through_a_shared_link(page: Page, live_server, o
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert page.locator("a.settings-link").count() == 0
     screenshot(page, "funnel-panel-phone-shared")
+
+
+def test_imported_history_counts_until_the_reader_turns_it_off(page: Page, live_server, owner_site):
+    """Imported days before the site's own data add to the cards; the toggle (on by default) takes them out,
+    kept in the URL, and a panel imports cannot answer says so."""
+    job = ImportFactory(site=owner_site)
+    day = timezone.localdate() - timedelta(days=20)
+    ImportedStatFactory(job=job, site=owner_site, day=day, visitors=500, visits=600, pageviews=900)
+    ImportedStatFactory(job=job, site=owner_site, day=day, dimension="visit:source", value="Google", visitors=500)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/sites/blog.example/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    visitors = page.locator(".metric[data-metric=visitors] .value")
+    toggle = page.locator("#period input[name=imported]")
+    expect(toggle).to_be_checked()
+    expect(visitors).to_have_text("504")
+    expect(page.locator("[data-panel]").nth(0).locator("tr", has_text="Google")).to_contain_text("501")
+    screenshot(page, "site-dashboard-imported")
+
+    toggle.uncheck()
+    expect(page).to_have_url(f"{live_server.url}/sites/blog.example/?period=30d&with_imported=false")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(visitors).to_have_text("4")
+    page.reload()
+    expect(toggle).not_to_be_checked()
+    expect(visitors).to_have_text("4")
+
+    toggle.check()
+    expect(visitors).to_have_text("504")
+    expect(page.locator("#imported-note")).to_be_hidden()
+    # Two properties at once: imports cannot answer, the page says so and counts without them.
+    page.goto(f"{live_server.url}/sites/blog.example/?filters=visit%3Acountry%3D%3DDE%3Bvisit%3Asource%3D%3DGoogle")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    expect(page.locator("#imported-note")).to_be_visible()

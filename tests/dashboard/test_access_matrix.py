@@ -51,6 +51,15 @@ DELETE_FUNNEL = by_session(
     viewer=FORBIDDEN,
     owner=Outcome(302, location="/sites/stats.example/settings/#funnels"),
 )
+# Imports: an upload without a file comes back at once with its error (400); a deletion goes back to the
+# page's imports section.
+UPLOAD_IMPORT = by_session(anonymous=LOGIN, stranger=NOT_FOUND, viewer=FORBIDDEN, owner=Outcome(400))
+DELETE_IMPORT = by_session(
+    anonymous=LOGIN,
+    stranger=NOT_FOUND,
+    viewer=FORBIDDEN,
+    owner=Outcome(302, location="/sites/stats.example/settings/#imports"),
+)
 # Each member manages their own mail; owners' extra powers are checked by the reports tests.
 EMAIL_ACTION = by_session(
     anonymous=LOGIN,
@@ -124,6 +133,10 @@ ROUTES: dict[str, Row] = {
     "sites/<str:domain>/settings/share": site("post", "settings/share", MANAGE_ACTION),
     "sites/<str:domain>/settings/share/<int:link_id>/revoke": site(
         "post", "settings/share/{link}/revoke", MANAGE_ACTION
+    ),
+    "sites/<str:domain>/settings/imports": site("post", "settings/imports", UPLOAD_IMPORT, {"format": "umami"}),
+    "sites/<str:domain>/settings/imports/<int:import_id>/delete": site(
+        "post", "settings/imports/1/delete", DELETE_IMPORT
     ),
     "sites/<str:domain>/settings/retention": site(
         "post", "settings/retention", MANAGE_ACTION, {"retention_days": "400"}

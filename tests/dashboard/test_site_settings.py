@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import html
+import io
 import re
+from pathlib import Path
 from typing import cast
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from imports.models import Import, ImportedStat
+from imports.services import import_create
 from sites.goals import funnel_create, goal_create
 from sites.keys import api_key_authenticate
 from sites.models import ApiKey, Funnel, Goal, Membership, ShareLink, Site
@@ -528,3 +533,103 @@ def test_funnel_and_goal_names_are_shown_as_text(owner_client, site):
     assert "<li>&lt;img src=x onerror=alert(1)&gt;</li>" in section
     assert ">&lt;img src=x onerror=alert(1)&gt;</option>" in section
     assert "Delete the funnel &lt;b&gt;F&lt;/b&gt;?" in section
+
+
+IMPORTS = f"{SETTINGS}imports"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "imports"
+
+
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """Post a file to the import form, running what the view queues after its commit (the import task;
+    eager, as in the embedded mode)."""
+
+    def post(client, name: str, format: str, content: bytes | None = None):
+        data = content if content is not None else (SAMPLES / name).read_bytes()
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(IMPORTS, {"format": format, "file": SimpleUploadedFile(name, data)})
+
+    return post
+
+
+def test_owners_import_a_file_see_its_summary_and_delete_it(owner_client, site, upload):
+    response = upload(owner_client, "plausible_export_malformed.zip", "plausible")
+    assert (response.status_code, response["Location"]) == (302, f"{SETTINGS}#imports")
+    job = Import.objects.get(site=site)
+    assert job.status == Import.Status.DONE
+    assert job.stats.exists()
+    page = html.unescape(owner_client.get(SETTINGS).content.decode())
+    assert "plausible_export_malformed.zip" in page
+    assert "read 64 rows, imported 60" in page
+    assert "imported_visitors_20250101_20250103.csv:5: bad_number (pageviews='abc')" in page
+    assert "2025-01-01 to 2025-01-03" in page
+    again = upload(owner_client, "plausible_export_malformed.zip", "plausible")
+    assert again.status_code == 302
+    assert Import.objects.count() == 1
+    assert "was imported before; nothing changed" in owner_client.get(SETTINGS).content.decode()
+    assert owner_client.post(f"{IMPORTS}/{job.id}/delete").status_code == 302
+    assert not Import.objects.exists()
+    assert not ImportedStat.objects.exists()
+
+
+def test_a_file_of_another_format_is_refused_at_its_field(owner_client, site, upload):
+    response = upload(owner_client, "ga4_reports.zip", "plausible")
+    assert response.status_code == 400
+    assert "The zip holds no Plausible CE export files" in html.unescape(response.content.decode())
+    response = upload(owner_client, "plausible_export.zip", "umami")
+    assert response.status_code == 400
+    assert "Not an Umami website_event export" in html.unescape(response.content.decode())
+    response = upload(owner_client, "notes.csv", "ga4", b"just,some\ntext,here\n")
+    assert response.status_code == 400
+    assert "no table with a Date column" in response.content.decode()
+    response = owner_client.post(IMPORTS, {"format": "matomo"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not Import.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_with_413(owner_client, site, settings, upload):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1024
+    response = upload(owner_client, "umami_website_event.csv", "umami")
+    assert response.status_code == 413
+    assert (
+        "larger than 0.0009765625 MB" in response.content.decode()
+        or "manage.py import_stats" in response.content.decode()
+    )
+    assert not Import.objects.exists()
+
+
+def test_a_damaged_zip_fails_the_import_with_a_reason(owner_client, site, upload):
+    data = bytearray((SAMPLES / "plausible_export.zip").read_bytes())
+    data[200:260] = b"\0" * 60  # inside the first member's compressed bytes
+    assert upload(owner_client, "export.zip", "plausible", bytes(data)).status_code == 302
+    job = Import.objects.get()
+    assert job.status == Import.Status.FAILED
+    assert "damaged" in job.error
+    assert not ImportedStat.objects.exists()
+
+
+def test_viewers_and_strangers_cannot_import_or_delete(client, owner, site, upload):
+    from django.contrib.auth.models import User
+
+    job, _ = import_create(site_id=site.id, format="umami", file_name="x.csv", file=io.BytesIO(b"x"))
+    client.force_login(User.objects.get(username="viewer"))
+    assert upload(client, "umami_website_event.csv", "umami").status_code == 403
+    assert client.post(f"{IMPORTS}/{job.id}/delete").status_code == 403
+    client.force_login(UserFactory())
+    assert upload(client, "umami_website_event.csv", "umami").status_code == 404
+    assert Import.objects.count() == 1
+
+
+def test_another_sites_import_cannot_be_deleted_from_here(owner_client, site):
+    other, _ = import_create(site_id=SiteFactory().id, format="umami", file_name="x.csv", file=io.BytesIO(b"x"))
+    assert owner_client.post(f"{IMPORTS}/{other.id}/delete").status_code == 302
+    assert Import.objects.filter(id=other.id).exists()
+
+
+def test_the_import_form_needs_its_csrf_token(owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(IMPORTS, {"format": "umami", "file": SimpleUploadedFile("x.csv", b"session_id\n")})
+    assert response.status_code == 403
+    assert not Import.objects.exists()

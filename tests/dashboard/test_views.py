@@ -157,12 +157,17 @@ def test_unknown_data_kind_is_404(client, dashboard_site):
 
 def test_dashboard_requests_have_bounded_queries(client, dashboard_site, django_assert_max_num_queries):
     client.force_login(dashboard_site.memberships.get(role="owner").user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get("/sites/stats.example/")
     with django_assert_max_num_queries(14):
         data(client, "aggregate", metrics="visitors,bounce_rate", compare="previous_period")
     with django_assert_max_num_queries(10):
         data(client, "breakdown", property="visit:source")
+    # Imported days: where the site's own data begins (two queries), then one per count.
+    with django_assert_max_num_queries(18):
+        data(client, "aggregate", metrics="visitors,bounce_rate", compare="previous_period", with_imported="true")
+    with django_assert_max_num_queries(13):
+        data(client, "breakdown", property="visit:source", with_imported="true")
 
 
 def test_pages_carry_a_content_security_policy_without_inline_scripts(client, dashboard_site):

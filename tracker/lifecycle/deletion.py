@@ -1,10 +1,12 @@
-"""Deleting a site's data, or the site with it: events, visits, rollups and archive files, in bounded
-batches so no lock is held for long, then (for the site) its members and keys (sites.services)."""
+"""Deleting a site's data, or the site with it: events, visits, rollups, imported history and archive
+files, in bounded batches so no lock is held for long, then (for the site) its members and keys
+(sites.services)."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from imports.models import Import, ImportedStat
 from sites.models import Site
 from sites.selectors import forget_cached_sites
 from sites.services import site_remove
@@ -30,13 +32,15 @@ def _delete_raw_data(site: Site) -> dict[str, int]:
     counts["sessions"] = delete_in_batches(Session.objects.filter(site_id=site.id))
     _delete_stored_events(site)
     counts["rollups"] = Rollup.objects.filter(site=site).delete()[0]
+    counts["imported"] = ImportedStat.objects.filter(site=site).delete()[0]
+    Import.objects.filter(site=site).delete()
     RollupDirty.objects.filter(site=site).delete()
     RollupState.objects.filter(site=site).delete()
     return counts
 
 
 def site_delete_data(site: Site) -> dict[str, int]:
-    """Delete everything the site collected (events, sessions, rollups, archive files); keep the site,
+    """Delete everything the site collected (events, sessions, rollups, imports, archive files); keep the site,
     its members and keys. Collection goes on: events from now on are stored and archived as before.
 
     Returns the number of rows (and files) deleted by kind.

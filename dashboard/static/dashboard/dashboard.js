@@ -2,7 +2,7 @@
  *
  * Everything visitors sent us (paths, referrers, UTM values, event names) is written with
  * textContent or into the chart's canvas, never as HTML. The state lives in the URL
- * (period, date, filters, compare, metric, funnel), so a link shows the same view.
+ * (period, date, filters, compare, metric, funnel, with_imported), so a link shows the same view.
  */
 (function () {
   "use strict";
@@ -14,6 +14,7 @@
   var article = root.dataset.path; // set on an article's page: every number is about this page
   var PAGE_PROPERTIES = { "event:page": true, "visit:entry_page": true, "visit:exit_page": true, next: true };
   var chart = null;
+  var importToggle = document.querySelector("#period [name=imported]");
   var generation = 0; // answers to an older state are dropped
 
   var PERCENT = { bounce_rate: true, scroll_depth: true, conversion_rate: true };
@@ -29,6 +30,10 @@
     var params = new URLSearchParams(window.location.search);
     if (params.has("period") && PERIODS.indexOf(params.get("period")) < 0) params.delete("period");
     return params;
+  }
+
+  function importsOn() {
+    return state().get("with_imported") !== "false";
   }
 
   function go(params) {
@@ -91,12 +96,17 @@
       params.set("filters", filters().concat(["event:page==" + escapeValue(article)]).join(";"));
     }
     Object.keys(extra || {}).forEach(function (key) { params.set(key, extra[key]); });
+    // A site with imports: imported days count unless the reader turned them off (on by default).
+    if (importToggle) params.set("with_imported", importsOn() ? "true" : "false");
     return fetch(dataUrl.replace("KIND", kind) + "?" + params.toString(), {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
+        // The cards and chart say when imports cannot answer this view (goal and property panels never hold them).
+        var main = kind === "aggregate" || kind === "timeseries";
+        if (main && body.imported_included === false) document.getElementById("imported-note").hidden = false;
         return body;
       });
     });
@@ -690,6 +700,10 @@
     var form = document.getElementById("period");
     form.period.value = params.get("period") || "30d";
     form.compare.checked = params.get("compare") === "previous_period";
+    if (importToggle) {
+      importToggle.checked = importsOn();
+      document.getElementById("imported-note").hidden = true;
+    }
     var custom = form.querySelector(".custom");
     custom.hidden = form.period.value !== "custom";
     var dates = (params.get("date") || "").split(",");
@@ -772,6 +786,8 @@
     }
     if (form.compare.checked) params.set("compare", "previous_period");
     else params.delete("compare");
+    if (importToggle && importToggle.checked) params.delete("with_imported");
+    else if (importToggle) params.set("with_imported", "false");
     go(params);
   });
 

@@ -70,9 +70,11 @@ def test_stats_parameters_match_the_serializer_and_the_stats_layer(openapi):
     breakdown = parameters(openapi, "/api/v1/stats/breakdown")
     timeseries = parameters(openapi, "/api/v1/stats/timeseries")
     aggregate = parameters(openapi, "/api/v1/stats/aggregate")
-    assert set(aggregate) == {"site_id", "period", "date", "metrics", "filters", "compare"}
-    assert set(timeseries) == {"site_id", "period", "date", "metrics", "filters", "interval", "compare"}
-    assert set(breakdown) == {"site_id", "period", "date", "metrics", "filters", "property", "limit", "page"}
+    common = {"site_id", "period", "date", "metrics", "filters", "with_imported"}
+    assert set(aggregate) == {*common, "compare"}
+    assert set(timeseries) == {*common, "interval", "compare"}
+    assert set(breakdown) == {*common, "property", "limit", "page"}
+    assert aggregate["with_imported"]["schema"]["enum"] == ["true", "false"]
     assert aggregate["site_id"]["required"] is True
     assert breakdown["property"]["required"] is True
     assert aggregate["period"]["schema"]["enum"] == list(PERIODS)

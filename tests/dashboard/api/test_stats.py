@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
 
 from sites.keys import api_key_create
 from sites.models import ApiKey, Membership
-from tests.factories import MembershipFactory, SiteFactory, UserFactory
+from tests.factories import ImportedStatFactory, ImportFactory, MembershipFactory, SiteFactory, UserFactory
 from tracker import ratelimit
 
 pytestmark = pytest.mark.django_db
@@ -513,3 +514,65 @@ def test_the_event_store_answers_the_api_as_the_database(
     settings.EVENT_STORE = "db"
     assert from_store.status_code == 200
     assert from_store.json() == get(client, path, key, **query).json()
+
+
+@pytest.fixture
+def imported_day(site):
+    """A day of Plausible history imported into stats.example, a week before its own first day."""
+    job = ImportFactory(site=site)
+    ImportedStatFactory(job=job, site=site, day=date(2026, 11, 12), visitors=40, visits=50, pageviews=90, bounces=25)
+    for value, visitors in (("Google", 30), ("", 10)):
+        ImportedStatFactory(
+            job=job, site=site, day=date(2026, 11, 12), dimension="visit:source", value=value, visitors=visitors
+        )
+
+
+WEEK = {"period": "custom", "date": "2026-11-12,2026-11-20"}
+
+
+def test_with_imported_adds_imported_days_and_says_so(client, key, imported_day):
+    plain = get(client, "aggregate", key, site_id="stats.example", metrics="visitors,bounce_rate", **WEEK).json()
+    assert "imported_included" not in plain
+    response = get(
+        client, "aggregate", key, site_id="stats.example", metrics="visitors,bounce_rate", with_imported="true", **WEEK
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["imported_included"] is True
+    assert "warning" not in data
+    assert data["results"]["visitors"]["value"] == plain["results"]["visitors"]["value"] + 40
+
+
+def test_with_imported_in_breakdowns_and_timeseries(client, key, imported_day):
+    rows = get(
+        client, "breakdown", key, site_id="stats.example", property="visit:source", with_imported="true", **WEEK
+    ).json()
+    assert {row["source"]: row["visitors"] for row in rows["results"]}["Google"] == 31  # 30 imported, 1 of its own
+    series = get(client, "timeseries", key, site_id="stats.example", with_imported="true", **WEEK).json()
+    assert series["results"][0] == {"date": "2026-11-12", "visitors": 40}
+    assert series["imported_included"] is True
+
+
+def test_with_imported_on_a_question_imports_cannot_answer_warns(client, key, imported_day):
+    response = get(
+        client,
+        "breakdown",
+        key,
+        site_id="stats.example",
+        property="visit:source",
+        filters="visit:country==DE",
+        with_imported="true",
+        **WEEK,
+    )
+    data = response.json()
+    assert response.status_code == 200
+    assert data["imported_included"] is False
+    assert data["warning"].startswith("Imported data is not included")
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "TRUE", "x" * 300])
+def test_with_imported_takes_true_or_false(client, key, value):
+    response = get(client, "aggregate", key, site_id="stats.example", with_imported=value, **DAY)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_query"
+    assert response.json()["error"]["field"] == "with_imported"
