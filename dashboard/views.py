@@ -123,8 +123,9 @@ def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[s
         }
     can_manage = token is None and user_owns(request.user, site)
     member = token is None  # members (not share-link readers) manage their own email reports
-    # The imported-data toggle shows only for sites with imports; it is on unless the URL says with_imported=false.
-    has_imports = site.imports.filter(status=Import.Status.DONE).exists()
+    # The imported-data toggle shows only for sites with imported aggregates (an access log's import stores
+    # events instead); it is on unless the URL says with_imported=false.
+    has_imports = site.imports.filter(status=Import.Status.DONE, first_day__isnull=False).exists()
     return {
         "site": site,
         "can_manage": can_manage,

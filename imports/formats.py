@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from imports import ga4, plausible, umami
+from imports import access_logs, ga4, plausible, umami
 from imports.models import Import
 from imports.rows import Progress, Summary
 
@@ -33,4 +33,7 @@ FORMATS: dict[str, Format] = {
     "plausible": Format("Plausible CE export (.zip of imported_*.csv)", plausible.load, plausible.check),
     "umami": Format("Umami website events export (.csv)", umami.load, umami.check),
     "ga4": Format("Google Analytics 4 reports (.csv, or a .zip of several)", ga4.load, ga4.check),
+    "access-log": Format(
+        "Server access log, combined format (nginx, Apache; .gz too)", access_logs.load, access_logs.check
+    ),
 }

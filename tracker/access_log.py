@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils import timezone as django_timezone
@@ -127,7 +127,7 @@ class Request:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def open_log(raw: BinaryIO) -> Any:
+def open_log(raw: IO[bytes]) -> Any:
     """Return a binary stream of the log's text, gunzipped when it starts with gzip's magic bytes."""
     stream: Any = raw
     if hasattr(stream, "peek"):
@@ -291,7 +291,7 @@ def _store(pending: _Pending, summary: AccessLogSummary) -> None:
 
 def import_access_log(
     site: Site,
-    path_or_file: str | Path | BinaryIO,
+    path_or_file: str | Path | IO[bytes],
     *,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -312,7 +312,7 @@ def _ignore(lines: int) -> None:
     pass
 
 
-def _import(site: Site, raw: BinaryIO, progress: Callable[[int], None], batch_size: int) -> AccessLogSummary:
+def _import(site: Site, raw: IO[bytes], progress: Callable[[int], None], batch_size: int) -> AccessLogSummary:
     summary = AccessLogSummary()
     now = django_timezone.now()
     key = _uuid_key()

@@ -7,7 +7,12 @@ import pytest
 from imports.formats import FORMATS
 from tests.imports.conftest import DATA
 
-SAMPLES = {"plausible": "plausible_export.zip", "umami": "umami_website_event.csv", "ga4": "ga4_reports.zip"}
+SAMPLES = {
+    "plausible": "plausible_export.zip",
+    "umami": "umami_website_event.csv",
+    "ga4": "ga4_reports.zip",
+    "access-log": "../access_logs/apache-access.log.gz",
+}
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
