@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 import stats
 from analytics_site.errors import ApiError, error_response
 from dashboard.results import aggregate_json, breakdown_json, funnel_json, timeseries_json
-from imports.models import Import
+from imports.models import Import, ImportedStat
 from sites.goals import funnel_of_site
 from sites.models import Funnel, Site
 from sites.selectors import site_for_share_token, site_for_user, sites_for_user, user_owns
@@ -125,7 +125,7 @@ def _page_context(request: HttpRequest, site: Site, token: str | None) -> dict[s
     member = token is None  # members (not share-link readers) manage their own email reports
     # The imported-data toggle shows only for sites with imported aggregates (an access log's import stores
     # events instead); it is on unless the URL says with_imported=false.
-    has_imports = site.imports.filter(status=Import.Status.DONE, first_day__isnull=False).exists()
+    has_imports = ImportedStat.objects.filter(site=site, job__status=Import.Status.DONE).exists()
     return {
         "site": site,
         "can_manage": can_manage,
