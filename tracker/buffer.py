@@ -3,14 +3,14 @@
 - REDIS_URL unset (embedded mode): the batch is processed inline, in the request.
 - REDIS_URL set: hits are appended to a stream that Celery workers read through a consumer
   group; a batch is acknowledged only after its transaction has committed.
+- Redis configured but unreachable: hits are written to the SpooledHit table and drained
+  into the pipeline later.
 
 The stream is split into BUFFER_PARTITIONS partitions (`<BUFFER_STREAM>:p<n>`), one per visitor
 partition (tracker.pipeline.locks): a worker leases a partition, reads a batch from it and stores
 it, so workers store different visitors in parallel and never the same visitor at once. A stream
 left by a version without partitions (`<BUFFER_STREAM>` itself) is read too, until it is empty;
 its batches lock every partition.
-- Redis configured but unreachable: hits are written to the SpooledHit table and drained
-  into the pipeline later.
 
 Accepted means durable: push() either puts every hit somewhere that survives a crash or
 raises BufferUnavailable, and a full stream refuses new hits rather than trimming old ones.
@@ -174,12 +174,17 @@ def consumer_name() -> str:
 def ensure_group(client: redis.Redis) -> None:
     """Create the consumer group of every partition from its start, so nothing pushed earlier is skipped."""
     with client.pipeline(transaction=False) as pipe:
-        for stream in partition_streams():
-            pipe.xgroup_create(stream, settings.BUFFER_GROUP, id="0", mkstream=True)
+        _create_groups(pipe)
         _raise_unless_busygroup(pipe.execute(raise_on_error=False))
 
 
+def _create_groups(pipe: redis.client.Pipeline) -> None:
+    for stream in partition_streams():
+        pipe.xgroup_create(stream, settings.BUFFER_GROUP, id="0", mkstream=True)
+
+
 def _raise_unless_busygroup(answers: list[Any]) -> None:
+    """Raise the first error of the group creations that is not "the group exists already"."""
     for answer in answers:
         if isinstance(answer, Exception) and "BUSYGROUP" not in str(answer):
             raise answer
@@ -190,8 +195,7 @@ def _streams_to_read(client: redis.Redis, *, blocking: bool) -> tuple[list[str],
     stream while it exists) and, for a blocking read, each one's last entry id so far. One round trip."""
     partitions, legacy = partition_streams(), settings.BUFFER_STREAM
     with client.pipeline(transaction=False) as pipe:
-        for stream in partitions:
-            pipe.xgroup_create(stream, settings.BUFFER_GROUP, id="0", mkstream=True)
+        _create_groups(pipe)
         pipe.exists(legacy)
         if blocking:
             for stream in partitions:
@@ -273,9 +277,10 @@ def drain_stream(
     consumer = consumer or consumer_name()
     streams, last_ids = _streams_to_read(client, blocking=block_ms is not None)
     left = max_events if max_events is not None else len(streams) * settings.BUFFER_BATCH_SIZE
-    first = random.randrange(len(streams))  # workers start their rounds at different partitions
+    order = list(enumerate(streams))
+    first = random.randrange(len(order))  # workers start their rounds at different partitions
     total = 0
-    for lease, stream in [*enumerate(streams)][first:] + [*enumerate(streams)][:first]:
+    for lease, stream in order[first:] + order[:first]:
         if left <= 0:
             break
         if not locks.lease_partition(lease):
