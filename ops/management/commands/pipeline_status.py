@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from ops import readings
 
 
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f} s"
+def _seconds(value: float | None, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:,.1f} s{suffix}"
 
 
 class Command(BaseCommand):
@@ -43,7 +43,8 @@ class Command(BaseCommand):
         self._counters(state["counters"])
 
     def _partitions(self, partitions: list[dict[str, Any]]) -> None:
-        self.stdout.write(f"{'stream':<32} {'waiting':>9} {'pending':>9} {'oldest':>10}  latest batch")
+        width = max([len("stream"), *(len(p["stream"]) for p in partitions)])
+        self.stdout.write(f"{'stream':<{width}} {'waiting':>9} {'pending':>9} {'oldest':>10}  latest batch")
         for part in partitions:
             batch = part["last_batch"]
             latest = "-"
@@ -54,18 +55,18 @@ class Command(BaseCommand):
                     f"{batch['age_seconds']:,.0f} s ago, by {batch['consumer']}"
                 )
             self.stdout.write(
-                f"{part['stream']:<32} {part['waiting']:>9,} {part['pending']:>9,} "
+                f"{part['stream']:<{width}} {part['waiting']:>9,} {part['pending']:>9,} "
                 f"{_seconds(part['oldest_age_seconds']):>10}  {latest}"
             )
         total = {key: sum(p[key] for p in partitions) for key in ("waiting", "pending")}
-        self.stdout.write(f"{'all':<32} {total['waiting']:>9,} {total['pending']:>9,}")
+        self.stdout.write(f"{'all':<{width}} {total['waiting']:>9,} {total['pending']:>9,}")
 
     def _consumers(self, consumers: dict[str, dict[str, Any]]) -> None:
         self.stdout.write(f"\n{'consumer':<40} {'pending':>9} {'idle':>10} {'last read':>12}")
         for name, consumer in consumers.items():
             self.stdout.write(
                 f"{name:<40} {consumer['pending']:>9,} {_seconds(consumer['idle_seconds']):>10} "
-                f"{_seconds(consumer['last_seen_seconds']) + ' ago':>12}"
+                f"{_seconds(consumer['last_seen_seconds'], ' ago'):>12}"
             )
         if not consumers:
             self.stdout.write("(none: no worker has read the stream)")
