@@ -444,6 +444,12 @@ class RunStats:
         for part, seconds in other.detail_seconds.items():
             self.detail_seconds[part] += seconds
 
+    def count_own_rows(self, base: dict[str, Any] | None) -> None:
+        """Leave out the rows that were there before the run (--on-canonical) from its counts."""
+        if base:
+            self.events_in_db -= base["events"]
+            self.sessions -= base["sessions"]
+
     def cpu_shares(self) -> dict[str, float]:
         """CPU seconds per wall second (2.0 = both cores) of the workers, their backends and Redis."""
         wall = self.seconds or 1.0
@@ -529,6 +535,7 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     def process_batch(hits: Any) -> Any:
         started = time.perf_counter()
         result = original_process_batch(hits)
+        stats.batches += 1
         stats.process_batch_seconds += time.perf_counter() - started
         stats.stored += result.stored
         stats.dropped.update({str(reason): n for reason, n in result.dropped.items()})
@@ -662,7 +669,6 @@ def _drain_in_child(label: str, expected: int, start: Any, results: Any) -> None
         while time.monotonic() < deadline:
             processed = buffer.drain_stream()
             stats.events += processed
-            stats.batches += processed > 0
             if not processed and buffer.backlog()["stream"] == 0:
                 break
             if not processed:
@@ -729,7 +735,6 @@ def drain(label: str, expected: int, profiler: cProfile.Profile | None = None) -
             if processed == 0:
                 break
             stats.events += processed
-            stats.batches += 1
             if time.monotonic() > deadline:
                 stats.timed_out = True
                 break
@@ -867,6 +872,7 @@ def main(argv: list[str] | None = None) -> int:
             if prepare is not None:
                 prepare()
             run = drain(label, len(data.hits))
+            run.count_own_rows(base)
             runs.append(run)
             rate = run.events_per_second
             print(f"  {label:<17} {run.events:>9,} events in {run.seconds:6.2f} s = {rate:>9,.0f} events/s", flush=True)
@@ -874,6 +880,7 @@ def main(argv: list[str] | None = None) -> int:
             reset_tables(keep_below)
             fill_stream(data.hits)
             run = drain_with_workers(f"2 workers, warm {n}", len(data.hits), 2)
+            run.count_own_rows(base)
             parallel.append(run)
             rate = run.events_per_second
             print(
