@@ -553,8 +553,8 @@ def instrumented(stats: RunStats) -> Iterator[None]:
         (batch, "_known_sites", "drop_unknown_sites"),
         (batch, "_drop_duplicates", "drop_duplicates"),
         (locks, "lock_batch", "lock partitions and sites"),
-        (locks, "lease_partition", "lease partition"),
-        (locks, "release_partition", "lease partition"),
+        (buffer, "_lease", "lease partition"),
+        (buffer, "_release", "lease partition"),
         (connection, "_commit", "commit"),
     ):
         if hasattr(owner, name):

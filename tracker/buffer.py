@@ -64,6 +64,11 @@ PUSH_SCRIPT_SHA = hashlib.sha1(PUSH_SCRIPT.encode(), usedforsecurity=False).hexd
 # stored again on a new connection, this many times in all, before it is left for later.
 STORE_ATTEMPTS = 3
 STORE_RETRY_PAUSE = 0.2  # seconds, times the attempt number
+# A worker's lease on a partition: a Redis key that expires, so a lease that was never released (its
+# worker died, or lost Redis) frees itself. A batch outlasting it is still stored safely (its partition
+# lock, tracker.pipeline.locks), only no longer alone.
+LEASE_SECONDS = 10
+RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 T = TypeVar("T")
 
@@ -256,6 +261,17 @@ def _drain_partition(client: redis.Redis, stream: str, consumer: str, count: int
     return len(ids)
 
 
+def _lease(client: redis.Redis, stream: str, consumer: str) -> bool:
+    """Become the stream partition's reader for up to LEASE_SECONDS, unless another worker is."""
+    return bool(client.set(f"{stream}:lease", consumer, nx=True, ex=LEASE_SECONDS))
+
+
+def _release(client: redis.Redis, stream: str, consumer: str) -> None:
+    """End this worker's lease, if it still holds it; with Redis unreachable the lease expires by itself."""
+    with contextlib.suppress(redis.RedisError):
+        client.eval(RELEASE_SCRIPT, 1, f"{stream}:lease", consumer)
+
+
 def drain_stream(
     max_events: int | None = None,
     consumer: str | None = None,
@@ -277,18 +293,18 @@ def drain_stream(
     consumer = consumer or consumer_name()
     streams, last_ids = _streams_to_read(client, blocking=block_ms is not None)
     left = max_events if max_events is not None else len(streams) * settings.BUFFER_BATCH_SIZE
-    order = list(enumerate(streams))
+    order = list(streams)
     first = random.randrange(len(order))  # workers start their rounds at different partitions
     total = 0
-    for lease, stream in order[first:] + order[:first]:
+    for stream in order[first:] + order[:first]:
         if left <= 0:
             break
-        if not locks.lease_partition(lease):
-            continue
+        if not _lease(client, stream, consumer):
+            continue  # another worker reads it now
         try:
             drained = _drain_partition(client, stream, consumer, min(left, settings.BUFFER_BATCH_SIZE))
         finally:
-            locks.release_partition(lease)
+            _release(client, stream, consumer)
         total += drained
         left -= drained
     if total == 0 and block_ms is not None and client.xread(last_ids, count=1, block=block_ms):

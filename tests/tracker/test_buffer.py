@@ -378,3 +378,18 @@ def test_two_readers_at_once_store_every_visit_once(stream_mode, settings):
     assert stored_uuids() == {h.uuid for h in hits}
     assert Session.objects.count() == 40
     assert Session.objects.aggregate(n=Sum("pageviews"))["n"] == len(hits)
+
+
+def test_a_partition_leased_by_another_worker_is_left_to_it(stream_mode, settings):
+    """Its lease is held: this worker stores the other partitions; the lease expires if never released."""
+    hits = make_hits(SiteFactory(), 40, visitors=12)
+    buffer.push(hits)
+    held = partition_streams()[hits[0].partition or 0]
+    stream_mode.set(f"{held}:lease", "another-worker", ex=buffer.LEASE_SECONDS)
+    waiting_in_held = stream_mode.xlen(held)
+    assert 0 < waiting_in_held < 40
+    assert buffer.drain_for(seconds=5) == 40 - waiting_in_held
+    assert stream_mode.ttl(f"{held}:lease") > 0
+    stream_mode.delete(f"{held}:lease")  # released (or expired)
+    assert buffer.drain_stream() == waiting_in_held
+    assert stored_uuids() == {h.uuid for h in hits}

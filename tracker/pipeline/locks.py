@@ -13,9 +13,8 @@ PostgreSQL advisory locks, held until the transaction ends (elsewhere no-ops: SQ
   that site in flight, and hold back only that site's next batches, for a few short statements.
 
 Order: partitions before sites, each in ascending order, so no two holders ever wait on each other.
-The leases (`lease_partition`) are session locks of another class, only ever tried, never waited
-on: they keep two workers from reading the same partition, while the transaction locks above are
-what makes storing it safe.
+Which worker reads a partition is settled by a lease in Redis (tracker/buffer.py); these locks, not
+the lease, are what makes storing it safe.
 """
 
 from __future__ import annotations
@@ -23,14 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 
 from tracker.ingest.hits import Hit
 from tracker.pipeline.enrich import hashing
 
 PARTITION_LOCK = 0x50617274  # "Part": one batch of a stream partition at a time
 SITE_LOCK = 0x53697465  # "Site": batches share it; archive, rollups and deletion take it alone
-LEASE_LOCK = 0x4C656173  # "Leas": the worker reading a partition
 
 
 def _postgres() -> bool:
@@ -85,26 +83,3 @@ def lock_all_partitions() -> None:
 def lock_site(site_id: int) -> None:
     """Wait for the site's batches in flight to commit, and hold its next ones back, until the transaction ends."""
     _take(["pg_advisory_xact_lock(%s, %s)"], [SITE_LOCK, site_id])
-
-
-def lease_partition(partition: int) -> bool:
-    """Try to become the partition's reader (False: another worker reads it now); release_partition ends it.
-
-    A session lock: a worker that dies or loses its connection loses its leases with it.
-    """
-    if not _postgres():
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LEASE_LOCK, partition])
-        return bool(cursor.fetchone()[0])
-
-
-def release_partition(partition: int) -> None:
-    """End this worker's lease (a lease lost with its connection is gone already)."""
-    if not _postgres():
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LEASE_LOCK, partition])
-    except DatabaseError:
-        pass  # the connection is gone, and the lease with it

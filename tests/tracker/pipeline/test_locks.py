@@ -150,23 +150,3 @@ def test_a_batch_waits_while_its_site_is_locked(holder):
     holder(lambda: locks.lock_site(site.id))
     assert waits(lambda: locks.lock_batch(batch(site.id, 2)))
     assert not waits(lambda: locks.lock_batch(batch(other.id, 2)))
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_partition_has_one_reader_at_a_time(postgres):
-    leased: list[bool] = []
-
-    def another_worker() -> None:
-        leased.append(locks.lease_partition(3))
-        connection.close()
-
-    assert locks.lease_partition(3)
-    try:
-        other = threading.Thread(target=another_worker)
-        other.start()
-        other.join(10)
-    finally:
-        locks.release_partition(3)
-    assert leased == [False]
-    assert locks.lease_partition(3)  # released: free again
-    locks.release_partition(3)
