@@ -110,12 +110,12 @@ def ensure_site(domain: str) -> int:
 
 
 def delete_stream(stream: str) -> None:
-    """Delete the bench stream key (and with it its consumer group) from Redis DB 2."""
+    """Delete the bench stream and its partitions (and with them their consumer groups) from Redis DB 2."""
     import redis
 
     client = redis.Redis.from_url(BENCH_REDIS_URL)
     try:
-        client.delete(stream)
+        client.delete(stream, *client.scan_iter(match=f"{stream}:p*"))
     finally:
         client.close()
 

@@ -589,11 +589,14 @@ def cpu_counters(server: Server) -> dict[str, float | None]:
 
 
 def stream_length() -> int:
+    """Entries in the bench stream's partitions."""
     import redis
+
+    from tracker.connections import partition_streams
 
     client = redis.Redis.from_url(BENCH_REDIS_URL)
     try:
-        return int(client.xlen(STREAM))
+        return sum(int(client.xlen(stream)) for stream in partition_streams())
     finally:
         client.close()
 

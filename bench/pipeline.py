@@ -49,6 +49,7 @@ import contextlib
 import cProfile
 import io
 import ipaddress
+import os
 import pstats
 import random
 import sys
@@ -66,6 +67,8 @@ if __package__ in (None, ""):  # run as `python bench/pipeline.py`: import the p
     sys.path[:] = [_root, *(p for p in sys.path[1:] if p != _root)]
 
 from bench import (
+    BENCH_DATABASE,
+    BENCH_REDIS_URL,
     delete_stream,
     ensure_site,
     print_table,
@@ -75,7 +78,9 @@ from bench import (
 )
 
 NAME = "pipeline"
+BIG_DATABASE = "footfall_bench_big"
 BUDGET_EVENTS_PER_SECOND = 10_000
+BUDGET_TWO_WORKERS_RATIO = 1.7
 STREAM = "footfall:bench:pipeline"
 SITES = {"shop.bench.test": 0.6, "blog.bench.test": 0.3, "docs.bench.test": 0.1}
 PUSH_CHUNK = 1_000
@@ -418,6 +423,41 @@ class RunStats:
     sessions: int = 0
     events_in_db: int = 0
     timed_out: bool = False
+    workers: int = 1
+    # Where the machine's cores went meanwhile: the worker process(es), their PostgreSQL backends, Redis.
+    worker_cpu_seconds: float = 0.0
+    backend_cpu_seconds: float = 0.0
+    redis_cpu_seconds: float = 0.0
+
+    def add(self, other: RunStats) -> None:
+        """Count another worker's part of the same run (the wall time stays this one's)."""
+        self.events += other.events
+        self.batches += other.batches
+        self.stored += other.stored
+        self.dropped.update(other.dropped)
+        self.process_batch_seconds += other.process_batch_seconds
+        self.worker_cpu_seconds += other.worker_cpu_seconds
+        self.backend_cpu_seconds += other.backend_cpu_seconds
+        self.timed_out |= other.timed_out
+        for step, seconds in other.step_seconds.items():
+            self.step_seconds[step] += seconds
+        for part, seconds in other.detail_seconds.items():
+            self.detail_seconds[part] += seconds
+
+    def count_own_rows(self, base: dict[str, Any] | None) -> None:
+        """Leave out the rows that were there before the run (--on-canonical) from its counts."""
+        if base:
+            self.events_in_db -= base["events"]
+            self.sessions -= base["sessions"]
+
+    def cpu_shares(self) -> dict[str, float]:
+        """CPU seconds per wall second (2.0 = both cores) of the workers, their backends and Redis."""
+        wall = self.seconds or 1.0
+        return {
+            "workers": self.worker_cpu_seconds / wall,
+            "postgres backends": self.backend_cpu_seconds / wall,
+            "redis (whole server)": self.redis_cpu_seconds / wall,
+        }
 
     @property
     def events_per_second(self) -> float:
@@ -453,6 +493,8 @@ class RunStats:
             "sessions": self.sessions,
             "events_per_session": round(self.events_in_db / self.sessions, 3) if self.sessions else None,
             "timed_out": self.timed_out,
+            "workers": self.workers,
+            "cpu_per_wall_second": {k: round(v, 3) for k, v in self.cpu_shares().items()},
             "breakdown_seconds": {k: round(v, 5) for k, v in self.breakdown().items()},
             "breakdown_us_per_event": {
                 k: round(v * 1e6 / self.events, 3) if self.events else None for k, v in self.breakdown().items()
@@ -485,14 +527,15 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     """
     from django.db import connections
 
-    from tracker import buffer, pipeline
-    from tracker.pipeline import batch, sessions, storage
+    from tracker import buffer, pipeline, rollups
+    from tracker.pipeline import batch, locks, sessions, storage
 
     original_process_batch = pipeline.process_batch
 
     def process_batch(hits: Any) -> Any:
         started = time.perf_counter()
         result = original_process_batch(hits)
+        stats.batches += 1
         stats.process_batch_seconds += time.perf_counter() - started
         stats.stored += result.stored
         stats.dropped.update({str(reason): n for reason, n in result.dropped.items()})
@@ -509,7 +552,9 @@ def instrumented(stats: RunStats) -> Iterator[None]:
         (buffer, "_decode", "decode"),
         (batch, "_known_sites", "drop_unknown_sites"),
         (batch, "_drop_duplicates", "drop_duplicates"),
-        (sessions, "lock_session_writes", "lock_sessions"),
+        (locks, "lock_batch", "lock partitions and sites"),
+        (buffer, "_lease", "lease partition"),
+        (buffer, "_release", "lease partition"),
         (connection, "_commit", "commit"),
     ):
         if hasattr(owner, name):
@@ -518,6 +563,7 @@ def instrumented(stats: RunStats) -> Iterator[None]:
     # Parts of assign_session and store_events, timed inside those steps.
     find = timed_detail(f"assign_session{DETAIL}find open sessions", sessions._open_sessions)
     patches.append((sessions, "_open_sessions", find))
+    patches.append((rollups, "mark_dirty", timed_detail(f"store_events{DETAIL}mark rollup days", rollups.mark_dirty)))
     writes = {
         "insert_sessions": f"assign_session{DETAIL}insert sessions",
         "update_sessions": f"assign_session{DETAIL}update sessions",
@@ -544,16 +590,22 @@ def instrumented(stats: RunStats) -> Iterator[None]:
 # --- the runs -----------------------------------------------------------------------------------
 
 
-def reset_tables() -> None:
-    """Empty the event and session tables of the bench database (nothing else is touched)."""
+def reset_tables(keep_below: tuple[int, int] | None = None) -> None:
+    """Empty the event and session tables of the bench database (nothing else is touched); with `keep_below`
+    (the largest event and session ids before the runs), delete only the rows the runs added."""
     from django.db import DatabaseError, connection, transaction
 
     from tracker.models import Event, Session
 
     with connection.cursor() as cursor:
-        cursor.execute(f'TRUNCATE TABLE "{Event._meta.db_table}", "{Session._meta.db_table}" RESTART IDENTITY')
-        # A live database has planner statistics (autovacuum); a truncated one has none.
-        cursor.execute(f'ANALYZE "{Event._meta.db_table}", "{Session._meta.db_table}"')
+        if keep_below is None:
+            cursor.execute(f'TRUNCATE TABLE "{Event._meta.db_table}", "{Session._meta.db_table}" RESTART IDENTITY')
+            # A live database has planner statistics (autovacuum); a truncated one has none.
+            cursor.execute(f'ANALYZE "{Event._meta.db_table}", "{Session._meta.db_table}"')
+        else:
+            cursor.execute(f'DELETE FROM "{Event._meta.db_table}" WHERE id > %s', [keep_below[0]])  # noqa: S608
+            cursor.execute(f'DELETE FROM "{Session._meta.db_table}" WHERE id > %s', [keep_below[1]])  # noqa: S608
+            cursor.execute(f'VACUUM "{Event._meta.db_table}", "{Session._meta.db_table}"')
         # Start every run from the same WAL state, so that no checkpoint left by the last run
         # lands in this one (needs a superuser or pg_checkpoint; skipped without).
         with contextlib.suppress(DatabaseError), transaction.atomic():
@@ -571,6 +623,95 @@ def fill_stream(hits: list[Any]) -> float:
     return time.perf_counter() - started
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _redis_cpu_seconds() -> float:
+    """CPU seconds the Redis server used so far (all its clients: other users of the server count too)."""
+    import redis
+
+    client = redis.Redis.from_url(BENCH_REDIS_URL)
+    try:
+        info: dict[str, Any] = client.info("cpu")
+    finally:
+        client.close()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _backend_pid() -> int:
+    from django.db import connection
+
+    connection.ensure_connection()
+    return int(connection.connection.info.backend_pid)
+
+
+def _drain_in_child(label: str, expected: int, start: Any, results: Any) -> None:
+    """One of several worker processes (forked): drain the partitions it can lease until the stream is empty."""
+    from django.db import connections
+
+    from tracker import buffer
+    from tracker import connections as redis_connections
+
+    connections.close_all()  # never share the parent's database or Redis connection
+    redis_connections.redis_client.cache_clear()
+    stats = RunStats(label)
+    backend = _backend_pid()
+    deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    with instrumented(stats):
+        start.wait()
+        cpu, backend_cpu, started = time.process_time(), _cpu_seconds(backend), time.perf_counter()
+        while time.monotonic() < deadline:
+            processed = buffer.drain_stream()
+            stats.events += processed
+            if not processed and buffer.backlog()["stream"] == 0:
+                break
+            if not processed:
+                time.sleep(0.002)  # the other worker holds what is left
+        stats.timed_out = time.monotonic() >= deadline
+        stats.seconds = time.perf_counter() - started
+        stats.worker_cpu_seconds = time.process_time() - cpu
+        stats.backend_cpu_seconds = _cpu_seconds(backend) - backend_cpu
+    connections.close_all()
+    results.put(stats)
+
+
+def drain_with_workers(label: str, expected: int, workers: int) -> RunStats:
+    """Drain the stream with `workers` forked processes at once; their step times add up, the wall time is
+    from the start signal to the last one's end."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from tracker.models import Event, Session
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    children = [context.Process(target=_drain_in_child, args=(label, expected, start, results)) for _ in range(workers)]
+    for child in children:
+        child.start()
+    time.sleep(0.5)  # every child connected and waiting
+    redis_cpu = _redis_cpu_seconds()
+    started = time.perf_counter()
+    start.set()
+    parts = [results.get(timeout=DRAIN_TIMEOUT_SECONDS + 60) for _ in children]
+    seconds = time.perf_counter() - started
+    for child in children:
+        child.join(30)
+    total = RunStats(label, seconds=seconds, redis_cpu_seconds=_redis_cpu_seconds() - redis_cpu, workers=workers)
+    for part in parts:
+        total.add(part)
+    total.events_in_db = Event.objects.count()
+    total.sessions = Session.objects.count()
+    return total
+
+
 def drain(label: str, expected: int, profiler: cProfile.Profile | None = None) -> RunStats:
     """Drain the stream with buffer.drain_stream() until it is empty, bounded in calls and time."""
     from django.conf import settings
@@ -582,22 +723,27 @@ def drain(label: str, expected: int, profiler: cProfile.Profile | None = None) -
     stats = RunStats(label)
     max_calls = expected // max(1, settings.BUFFER_BATCH_SIZE) + 20
     deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+    backend = _backend_pid()
+    redis_cpu = _redis_cpu_seconds()
     with instrumented(stats):
         if profiler is not None:
             profiler.enable()
+        cpu, backend_cpu = time.process_time(), _cpu_seconds(backend)
         started = time.perf_counter()
         for _ in range(max_calls):
             processed = buffer.drain_stream()
             if processed == 0:
                 break
             stats.events += processed
-            stats.batches += 1
             if time.monotonic() > deadline:
                 stats.timed_out = True
                 break
         stats.seconds = time.perf_counter() - started
+        stats.worker_cpu_seconds = time.process_time() - cpu
+        stats.backend_cpu_seconds = _cpu_seconds(backend) - backend_cpu
         if profiler is not None:
             profiler.disable()
+    stats.redis_cpu_seconds = _redis_cpu_seconds() - redis_cpu
     stats.events_in_db = Event.objects.count()
     stats.sessions = Session.objects.count()
     connection.close()  # the next run starts from the same connection state
@@ -631,12 +777,55 @@ def _short(filename: str) -> str:
     return Path(filename).name
 
 
+def load_canonical() -> dict[str, Any]:
+    """Make sure the bench database holds the canonical dataset (bulk-loaded once, with progress); return its
+    size and the largest event and session ids, above which the runs' own rows lie."""
+    from django.db import connection
+    from django.db.models import Max
+
+    from bench import canonical_load as canonical
+    from tracker.models import Event, Session
+
+    data = canonical.dataset(canonical.CANONICAL_EVENTS)
+    site_id = ensure_site(canonical.SITE_DOMAIN)
+    stored = Event.objects.filter(site_id=site_id).count()
+    if stored != data.events:
+        if stored:
+            raise SystemExit(f"{BIG_DATABASE} holds {stored:,} canonical events, not {data.events:,}: drop it first")
+        print(f"loading the canonical {data.events:,} events into {BIG_DATABASE} (once) ...", flush=True)
+        canonical.bulk_load(data, site_id=site_id, progress=True)
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM ANALYZE "{Event._meta.db_table}", "{Session._meta.db_table}"')
+    base = {
+        "database": BIG_DATABASE,
+        "events": Event.objects.count(),
+        "sessions": Session.objects.count(),
+        "max_event_id": Event.objects.aggregate(top=Max("id"))["top"] or 0,
+        "max_session_id": Session.objects.aggregate(top=Max("id"))["top"] or 0,
+    }
+    print(f"on top of {base['events']:,} events and {base['sessions']:,} sessions in {BIG_DATABASE}", flush=True)
+    return base
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="20,000 events instead of 100,000")
     parser.add_argument("--check", action="store_true", help=f"exit 1 under {BUDGET_EVENTS_PER_SECOND:,} events/s")
     parser.add_argument("--events", type=int, help="number of events (default 100,000; --quick 20,000)")
     parser.add_argument("--profile", action="store_true", help="also cProfile one more warm drain")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: also drain the same data with two worker processes at once (warm runs) and compare",
+    )
+    parser.add_argument(
+        "--on-canonical",
+        action="store_true",
+        help=f"run on top of the canonical 10M-event dataset, in the database {BIG_DATABASE} (loaded once; "
+        "each run deletes only the rows it added)",
+    )
     args = parser.parse_args(argv)
     args.events = args.events or (20_000 if args.quick else 100_000)
     if not 1_000 <= args.events <= 2_000_000:
@@ -646,12 +835,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_django(STREAM)
+    setup_django(STREAM, BIG_DATABASE if args.on_canonical else BENCH_DATABASE)
     from django.conf import settings
 
     from tracker.pipeline.enrich.useragents import parse_user_agent
 
     site_ids = {domain: ensure_site(domain) for domain in SITES}
+    base = load_canonical() if args.on_canonical else None
+    keep_below = (base["max_event_id"], base["max_session_id"]) if base else None
 
     print(f"generating {args.events:,} events ...", flush=True)
     started = time.perf_counter()
@@ -664,7 +855,9 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
+    load_before = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     runs: list[RunStats] = []
+    parallel: list[RunStats] = []  # --workers 2
     push_seconds: list[float] = []
     profile: list[dict[str, Any]] = []
     try:
@@ -674,22 +867,36 @@ def main(argv: list[str] | None = None) -> int:
             *((f"warm {n}", None) for n in range(1, WARM_RUNS + 1)),
         ]
         for label, prepare in plan:
-            reset_tables()
+            reset_tables(keep_below)
             push_seconds.append(fill_stream(data.hits))
             if prepare is not None:
                 prepare()
             run = drain(label, len(data.hits))
+            run.count_own_rows(base)
             runs.append(run)
             rate = run.events_per_second
             print(f"  {label:<17} {run.events:>9,} events in {run.seconds:6.2f} s = {rate:>9,.0f} events/s", flush=True)
+        for n in range(1, (WARM_RUNS + 1) if args.workers == 2 else 1):
+            reset_tables(keep_below)
+            fill_stream(data.hits)
+            run = drain_with_workers(f"2 workers, warm {n}", len(data.hits), 2)
+            run.count_own_rows(base)
+            parallel.append(run)
+            rate = run.events_per_second
+            print(
+                f"  {run.label:<17} {run.events:>9,} events in {run.seconds:6.2f} s = {rate:>9,.0f} events/s",
+                flush=True,
+            )
         if args.profile:
-            reset_tables()
+            reset_tables(keep_below)
             fill_stream(data.hits)
             profiler = cProfile.Profile()
             drain("warm, profiled", len(data.hits), profiler)
             profile = profile_top(profiler)
     finally:
         delete_stream(STREAM)
+        if keep_below:
+            reset_tables(keep_below)
 
     # The budget's figure: the median warm run (the machine's noise moves single runs by 20%+).
     warm_runs = sorted(runs[2:], key=lambda r: r.events_per_second)
@@ -711,7 +918,7 @@ def main(argv: list[str] | None = None) -> int:
                 r.events_in_db / r.sessions if r.sessions else 0.0,
                 r.batches,
             ]
-            for r in runs
+            for r in runs + parallel
         ],
     )
     print()
@@ -744,6 +951,23 @@ def main(argv: list[str] | None = None) -> int:
             ["function", "calls", "tottime s", "cumtime s"],
             [[p["function"], p["calls"], p["tottime"], p["cumtime"]] for p in profile[:15]],
         )
+    two = sorted(parallel, key=lambda r: r.events_per_second)[len(parallel) // 2] if parallel else None
+    scaling = two.events_per_second / warm.events_per_second if two and warm.events_per_second else None
+    print()
+    print(f"CPU seconds per wall second ({os.cpu_count()} cores; load average before the runs {load_before}):")
+    compared = [warm, *([two] if two else [])]
+    print_table(
+        ["run", *warm.cpu_shares(), "events per worker CPU second"],
+        [
+            [r.label, *r.cpu_shares().values(), r.events / r.worker_cpu_seconds if r.worker_cpu_seconds else 0.0]
+            for r in compared
+        ],
+    )
+    if two and scaling is not None:
+        print(
+            f"2 workers (median of {len(parallel)}): {two.events_per_second:,.0f} events/s = {scaling:.2f}x one "
+            f"worker (budget >= {BUDGET_TWO_WORKERS_RATIO}x)"
+        )
     print()
     verdict = "met" if passed else "MISSED"
     rates = ", ".join(f"{r.events_per_second:,.0f}" for r in runs[2:])
@@ -775,6 +999,15 @@ def main(argv: list[str] | None = None) -> int:
             "pseudonymise_us_per_event": round(data.pseudonymise_seconds * 1e6 / len(data.hits), 3),
             "push_events_per_second": [round(len(data.hits) / s, 1) for s in push_seconds if s],
             "runs": [r.as_dict() for r in runs],
+            "base": base,
+            "two_workers": {
+                "runs": [r.as_dict() for r in parallel],
+                "events_per_second": round(two.events_per_second, 1) if two else None,
+                "ratio_to_one_worker": round(scaling, 3) if scaling is not None else None,
+                "budget_ratio_at_least": BUDGET_TWO_WORKERS_RATIO,
+            },
+            "cpu_count": os.cpu_count(),
+            "load_average_before": load_before,
             "profile_top": profile,
         },
     )

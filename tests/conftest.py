@@ -80,7 +80,13 @@ def stream_mode(settings, redis_url: str) -> Iterator[redis.Redis]:
     settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
     client = connections.redis_client(redis_url)
     yield client
-    client.delete(settings.BUFFER_STREAM, metrics.counters_key(), metrics.workers_key())
+    client.delete(
+        settings.BUFFER_STREAM,
+        *connections.partition_streams(),
+        metrics.counters_key(),
+        metrics.workers_key(),
+        metrics.batches_key(),
+    )
 
 
 @pytest.fixture

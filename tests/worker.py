@@ -85,9 +85,14 @@ class WorkerProcess(ChildProcess):
         workdir: Path,
         claim_idle_ms: int = 2000,
         broker_url: str | None = None,
+        name: str = "worker",
+        beat: bool = True,
     ) -> None:
-        super().__init__(workdir / "worker.log")
+        """`name` tells several workers of one test apart (their logs, Celery node names); one of them runs beat."""
+        super().__init__(workdir / f"{name}.log")
         self.workdir = workdir
+        self.name = name
+        self.beat = beat
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "analytics_site.settings.base",
@@ -111,16 +116,14 @@ class WorkerProcess(ChildProcess):
                 "-A",
                 "analytics_site",
                 "worker",
-                "--beat",
+                *(["--beat", "--schedule", str(self.workdir / f"{self.name}-beat-schedule")] if self.beat else []),
                 "--pool=solo",
                 "--purge",
                 "--loglevel=INFO",
                 "--without-mingle",
                 "--without-gossip",
-                "--schedule",
-                str(self.workdir / "beat-schedule"),
                 "--hostname",
-                f"test-{os.getpid()}@%h",
+                f"test-{os.getpid()}-{self.name}@%h",
             ],
             cwd=ROOT,
             env=self.env,

@@ -6,6 +6,12 @@
 - Redis configured but unreachable: hits are written to the SpooledHit table and drained
   into the pipeline later.
 
+The stream is split into BUFFER_PARTITIONS partitions (`<BUFFER_STREAM>:p<n>`), one per visitor
+partition (tracker.pipeline.locks): a worker leases a partition, reads a batch from it and stores
+it, so workers store different visitors in parallel and never the same visitor at once. A stream
+left by a version without partitions (`<BUFFER_STREAM>` itself) is read too, until it is empty;
+its batches lock every partition.
+
 Accepted means durable: push() either puts every hit somewhere that survives a crash or
 raises BufferUnavailable, and a full stream refuses new hits rather than trimming old ones.
 """
@@ -16,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -26,26 +33,42 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from tracker import metrics, pipeline
-from tracker.connections import redis_client, stream_mode
+from tracker.connections import partition_streams, redis_client, stream_mode
 from tracker.ingest.hits import Hit
 from tracker.models import SpooledHit
+from tracker.pipeline import locks
 
 logger = logging.getLogger(__name__)
 
 PAYLOAD_FIELD = b"h"
-# Appends every payload only if the stream has room for all of them, and counts them as accepted in the
-# metrics hash (KEYS[2]); returns -1 when full.
+# Appends every payload to its partition only if the partitions (KEYS[2..]) have room for all of them
+# together, and counts them as accepted in the metrics hash (KEYS[1]); returns -1 when full.
+# ARGV: the most entries the partitions hold, the number of payloads, then per partition its number
+# of payloads followed by them.
 PUSH_SCRIPT = """
-if redis.call('XLEN', KEYS[1]) + #ARGV - 1 > tonumber(ARGV[1]) then return -1 end
-for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'h', ARGV[i]) end
-redis.call('HINCRBY', KEYS[2], 'accepted', #ARGV - 1)
-return #ARGV - 1
+local total = 0
+for i = 2, #KEYS do total = total + redis.call('XLEN', KEYS[i]) end
+local n = tonumber(ARGV[2])
+if total + n > tonumber(ARGV[1]) then return -1 end
+local a = 3
+for i = 2, #KEYS do
+  local count = tonumber(ARGV[a])
+  for j = a + 1, a + count do redis.call('XADD', KEYS[i], '*', 'h', ARGV[j]) end
+  a = a + count + 1
+end
+redis.call('HINCRBY', KEYS[1], 'accepted', n)
+return n
 """
 PUSH_SCRIPT_SHA = hashlib.sha1(PUSH_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 # A batch whose database connection was lost (a restart, a failover, a terminated backend) is
 # stored again on a new connection, this many times in all, before it is left for later.
 STORE_ATTEMPTS = 3
 STORE_RETRY_PAUSE = 0.2  # seconds, times the attempt number
+# A worker's lease on a partition: a Redis key that expires, so a lease that was never released (its
+# worker died, or lost Redis) frees itself. A batch outlasting it is still stored safely (its partition
+# lock, tracker.pipeline.locks), only no longer alone.
+LEASE_SECONDS = 10
+RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
 T = TypeVar("T")
 
@@ -74,25 +97,33 @@ def push(hits: list[Hit], *, inline: bool = False) -> None:
             raise BufferUnavailable("the database is unavailable") from exc
         metrics.record(metrics.batch_counts(result, accepted=len(hits)))
         return
-    payloads = [hit.to_buffer() for hit in hits]
+    partitions: list[list[bytes]] = [[] for _ in range(settings.BUFFER_PARTITIONS)]
+    for hit in hits:
+        # A hit that no partition covers (none come from the edge) goes to the first; its batch locks all.
+        partitions[locks.partition_of(hit) or 0].append(hit.to_buffer())
     try:
-        _stream_push(payloads)
+        _stream_push(partitions)
     except BufferFull:
         raise
     except redis.RedisError as exc:
         # Unreachable, timed out, or refusing writes (out of memory): the spool takes over. A
         # timeout may hide a completed write; the pipeline's uuid check absorbs that duplicate.
+        payloads = [payload for partition in partitions for payload in partition]
         logger.warning("Redis cannot take %d hits (%s); spooling them to the database", len(payloads), exc)
         spool(payloads)
 
 
-def _stream_push(payloads: list[bytes]) -> None:
+def _stream_push(partitions: list[list[bytes]]) -> None:
+    """Append each partition's payloads to its stream in one round trip (a script: all or none)."""
     client = redis_client(settings.REDIS_URL)
-    args = (settings.BUFFER_STREAM, metrics.counters_key(), settings.BUFFER_MAX_LENGTH, *payloads)
+    keys = [metrics.counters_key(), *partition_streams()]
+    args: list[Any] = [settings.BUFFER_MAX_LENGTH, sum(map(len, partitions))]
+    for payloads in partitions:
+        args += [len(payloads), *payloads]
     try:
-        added = client.evalsha(PUSH_SCRIPT_SHA, 2, *args)
+        added = client.evalsha(PUSH_SCRIPT_SHA, len(keys), *keys, *args)
     except redis.exceptions.NoScriptError:  # first push since Redis started
-        added = client.eval(PUSH_SCRIPT, 2, *args)
+        added = client.eval(PUSH_SCRIPT, len(keys), *keys, *args)
     if added == -1:
         raise BufferFull("the event stream is full")
 
@@ -127,19 +158,6 @@ def _store_reconnecting(store: Callable[[], T]) -> T:
     return store()
 
 
-def consumer_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def ensure_group(client: redis.Redis) -> None:
-    """Create the consumer group from the stream's start, so nothing pushed earlier is skipped."""
-    try:
-        client.xgroup_create(settings.BUFFER_STREAM, settings.BUFFER_GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
 def _decode(entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> tuple[list[bytes], list[Hit]]:
     ids: list[bytes] = []
     hits: list[Hit] = []
@@ -154,26 +172,54 @@ def _decode(entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> tuple[lis
     return ids, hits
 
 
-def drain_stream(
-    max_events: int | None = None,
-    consumer: str | None = None,
-    *,
-    block_ms: int | None = None,
-    client: redis.Redis | None = None,
-) -> int:
-    """Process one batch from the stream; return how many entries it held (0: nothing to do).
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
-    Entries left pending by a dead worker for BUFFER_CLAIM_IDLE_MS are claimed first and
-    replayed, then this worker's own unacknowledged ones; the uuid check in the pipeline makes
-    a replay store nothing twice. A lost database connection is retried on a new one.
-    With `block_ms`, an empty stream is waited on that long for new entries (XREADGROUP BLOCK),
-    on `client`, whose socket timeout must outlast the wait (tracker.connections.blocking_client).
-    """
-    client = client or redis_client(settings.REDIS_URL)
-    ensure_group(client)
-    count = max_events or settings.BUFFER_BATCH_SIZE
-    consumer = consumer or consumer_name()
-    stream, group = settings.BUFFER_STREAM, settings.BUFFER_GROUP
+
+def ensure_group(client: redis.Redis) -> None:
+    """Create the consumer group of every partition from its start, so nothing pushed earlier is skipped."""
+    with client.pipeline(transaction=False) as pipe:
+        _create_groups(pipe)
+        _raise_unless_busygroup(pipe.execute(raise_on_error=False))
+
+
+def _create_groups(pipe: redis.client.Pipeline) -> None:
+    for stream in partition_streams():
+        pipe.xgroup_create(stream, settings.BUFFER_GROUP, id="0", mkstream=True)
+
+
+def _raise_unless_busygroup(answers: list[Any]) -> None:
+    """Raise the first error of the group creations that is not "the group exists already"."""
+    for answer in answers:
+        if isinstance(answer, Exception) and "BUSYGROUP" not in str(answer):
+            raise answer
+
+
+def _streams_to_read(client: redis.Redis, *, blocking: bool) -> tuple[list[str], dict[Any, Any]]:
+    """Create the partitions' groups; return the streams to read (the partitions, and an earlier unpartitioned
+    stream while it exists) and, for a blocking read, each one's last entry id so far. One round trip."""
+    partitions, legacy = partition_streams(), settings.BUFFER_STREAM
+    with client.pipeline(transaction=False) as pipe:
+        _create_groups(pipe)
+        pipe.exists(legacy)
+        if blocking:
+            for stream in partitions:
+                pipe.xinfo_stream(stream)
+        answers = pipe.execute(raise_on_error=False)
+    _raise_unless_busygroup(answers[: len(partitions)])
+    streams = [*partitions, legacy] if answers[len(partitions)] else partitions
+    last_ids: dict[Any, Any] = {}
+    for stream, info in zip(partitions, answers[len(partitions) + 1 :], strict=False):
+        if isinstance(info, Exception):
+            raise info
+        last_ids[stream] = info["last-generated-id"]
+    return streams, last_ids
+
+
+def _read_batch(client: redis.Redis, stream: str, consumer: str, count: int) -> list[Any]:
+    """Entries of the stream for this consumer: a dead worker's pending ones idle for BUFFER_CLAIM_IDLE_MS,
+    else this consumer's own unacknowledged ones, else new ones."""
+    group = settings.BUFFER_GROUP
     _, entries, _ = client.xautoclaim(
         stream, group, consumer, min_idle_time=settings.BUFFER_CLAIM_IDLE_MS, start_id="0-0", count=count
     )
@@ -183,28 +229,87 @@ def drain_stream(
     for start in ("0", ">"):
         if entries:
             break
-        block = block_ms if start == ">" else None
-        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count, block=block)
+        response: Any = client.xreadgroup(group, consumer, {stream: start}, count=count)
         entries = response[0][1] if response else []
+    return entries
+
+
+def _drain_partition(client: redis.Redis, stream: str, consumer: str, count: int) -> int:
+    """Store one batch of the stream and acknowledge it; return how many entries it held."""
+    entries = _read_batch(client, stream, consumer, count)
     if not entries:
         return 0
     started = time.perf_counter()
     ids = [entry_id for entry_id, _ in entries]
     # Decoded afresh for each attempt: a failed attempt has already enriched the records.
     result = _store_reconnecting(lambda: pipeline.process_batch(_decode(entries)[1]))
+    seconds = time.perf_counter() - started
     with client.pipeline(transaction=False) as pipe:
-        pipe.xack(stream, group, *ids)
+        pipe.xack(stream, settings.BUFFER_GROUP, *ids)
         pipe.xdel(stream, *ids)
         metrics.queue_counts(pipe, metrics.batch_counts(result))
+        metrics.queue_last_batch(pipe, stream, consumer=consumer, entries=len(ids), seconds=seconds)
         pipe.execute()
     logger.info(
-        "drained %d entries: stored %d, dropped %s, %.0f ms",
+        "drained %d entries from %s: stored %d, dropped %s, %.0f ms",
         len(ids),
+        stream,
         result.stored,
         {str(reason): n for reason, n in result.dropped.items()},
-        (time.perf_counter() - started) * 1000,
+        seconds * 1000,
     )
     return len(ids)
+
+
+def _lease(client: redis.Redis, stream: str, consumer: str) -> bool:
+    """Become the stream partition's reader for up to LEASE_SECONDS, unless another worker is."""
+    return bool(client.set(f"{stream}:lease", consumer, nx=True, ex=LEASE_SECONDS))
+
+
+def _release(client: redis.Redis, stream: str, consumer: str) -> None:
+    """End this worker's lease, if it still holds it; with Redis unreachable the lease expires by itself."""
+    with contextlib.suppress(redis.RedisError):
+        client.eval(RELEASE_SCRIPT, 1, f"{stream}:lease", consumer)
+
+
+def drain_stream(
+    max_events: int | None = None,
+    consumer: str | None = None,
+    *,
+    block_ms: int | None = None,
+    client: redis.Redis | None = None,
+) -> int:
+    """Go once round the partitions: from each one this worker can lease, store one batch of up to
+    BUFFER_BATCH_SIZE entries, `max_events` in all; return how many entries were processed (0: nothing to do).
+
+    A partition another worker reads at the moment is left to it. In each, entries left pending by a dead
+    worker for BUFFER_CLAIM_IDLE_MS are claimed first and replayed, then this worker's own unacknowledged
+    ones; the uuid check in the pipeline makes a replay store nothing twice. A lost database connection is
+    retried on a new one. With `block_ms`, a round that found nothing waits up to that long for new
+    entries (XREAD BLOCK) and goes round again when they come, on `client`, whose socket timeout must
+    outlast the wait (tracker.connections.blocking_client).
+    """
+    client = client or redis_client(settings.REDIS_URL)
+    consumer = consumer or consumer_name()
+    streams, last_ids = _streams_to_read(client, blocking=block_ms is not None)
+    left = max_events if max_events is not None else len(streams) * settings.BUFFER_BATCH_SIZE
+    order = list(streams)
+    first = random.randrange(len(order))  # workers start their rounds at different partitions
+    total = 0
+    for stream in order[first:] + order[:first]:
+        if left <= 0:
+            break
+        if not _lease(client, stream, consumer):
+            continue  # another worker reads it now
+        try:
+            drained = _drain_partition(client, stream, consumer, min(left, settings.BUFFER_BATCH_SIZE))
+        finally:
+            _release(client, stream, consumer)
+        total += drained
+        left -= drained
+    if total == 0 and block_ms is not None and client.xread(last_ids, count=1, block=block_ms):
+        return drain_stream(max_events, consumer, client=client)  # woken by new entries: once more round
+    return total
 
 
 def drain_spool(max_events: int | None = None) -> int:
@@ -296,5 +401,8 @@ def backlog() -> dict[str, int]:
     """Return how many hits wait in the stream and in the spool (for health checks and tests)."""
     waiting = {"spool": SpooledHit.objects.count(), "stream": 0}
     if stream_mode():
-        waiting["stream"] = int(redis_client(settings.REDIS_URL).xlen(settings.BUFFER_STREAM))
+        with redis_client(settings.REDIS_URL).pipeline(transaction=False) as pipe:
+            for stream in [*partition_streams(), settings.BUFFER_STREAM]:
+                pipe.xlen(stream)
+            waiting["stream"] = sum(pipe.execute())
     return waiting

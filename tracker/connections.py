@@ -23,6 +23,11 @@ def blocking_client(url: str, *, block_seconds: float) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=block_seconds + 5.0)
 
 
+def partition_streams() -> list[str]:
+    """The event stream's partitions (tracker/buffer.py), in partition order."""
+    return [f"{settings.BUFFER_STREAM}:p{n}" for n in range(settings.BUFFER_PARTITIONS)]
+
+
 def stream_mode() -> bool:
     """Whether Redis is configured (REDIS_URL); without it Footfall runs embedded, processing events inline."""
     return bool(settings.REDIS_URL)

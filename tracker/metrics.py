@@ -16,7 +16,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 
@@ -40,6 +42,10 @@ def counters_key() -> str:
 
 def workers_key() -> str:
     return f"{settings.BUFFER_STREAM}:workers"
+
+
+def batches_key() -> str:
+    return f"{settings.BUFFER_STREAM}:batches"
 
 
 class ProcessCounts:
@@ -82,6 +88,18 @@ def queue_counts(pipe: redis.client.Pipeline, counts: Mapping[str, float]) -> No
     for name, value in counts.items():
         if value:
             pipe.hincrbyfloat(counters_key(), name, value)
+
+
+def queue_last_batch(pipe: redis.client.Pipeline, stream: str, *, consumer: str, entries: int, seconds: float) -> None:
+    """Note the stream partition's latest batch (for manage.py pipeline_status) in a pipeline about to be sent."""
+    batch = {"at": time.time(), "consumer": consumer, "entries": entries, "seconds": seconds}
+    pipe.hset(batches_key(), stream, orjson.dumps(batch))
+
+
+def last_batches() -> dict[str, dict[str, Any]]:
+    """The latest batch of each stream partition, by stream: when (Unix time), by whom, its entries and seconds."""
+    raw: dict[bytes, bytes] = redis_client(settings.REDIS_URL).hgetall(batches_key())  # type: ignore[assignment]
+    return {stream.decode(): orjson.loads(batch) for stream, batch in raw.items()}
 
 
 def record(counts: Mapping[str, float]) -> None:

@@ -245,6 +245,10 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 REDIS_URL = env.str("REDIS_URL", default="")
 BUFFER_STREAM = env.str("BUFFER_STREAM", default="footfall:events")
 BUFFER_GROUP = "footfall-workers"
+# The stream is split into this many partitions by visitor (tracker/buffer.py); each is read by one
+# worker at a time, so workers store different visitors' events in parallel. Change it only with
+# ingest stopped and the stream drained: a visitor's partition follows from it.
+BUFFER_PARTITIONS = env.int("BUFFER_PARTITIONS", default=4)
 # A full stream answers 503 instead of trimming unprocessed events.
 BUFFER_MAX_LENGTH = env.int("BUFFER_MAX_LENGTH", default=5_000_000)
 # Pending entries idle this long belong to a dead worker and are claimed by a live one.

@@ -495,11 +495,11 @@ def test_own_host_serves_the_api_at_its_root(client, settings):
 @pytest.mark.django_db(transaction=True)
 def test_stream_mode_writes_are_inline_unless_queued(client, stream_mode, settings):
     stored(post(client, "blog", {"event": "inline"}))
-    assert stream_mode.xlen(settings.BUFFER_STREAM) == 0
+    assert buffer.backlog()["stream"] == 0
     assert body(get(client, "blog/count"))["total"] == 1  # the very next read sees it
     settings.MICROANALYTICS_INLINE_WRITES = False
     stored(post(client, "blog", {"event": "queued"}))
-    assert stream_mode.xlen(settings.BUFFER_STREAM) == 1
+    assert buffer.backlog()["stream"] == 1
     buffer.drain_stream()
     assert body(get(client, "blog/count"))["total"] == 2
 

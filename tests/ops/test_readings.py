@@ -10,7 +10,7 @@ import pytest
 
 from ops import readings
 from tests.factories import TIME_ZERO, EventFactory, SiteFactory
-from tests.tracker.test_buffer import make_hits
+from tests.tracker.test_buffer import make_hits, read_as
 from tracker import buffer
 from tracker.models import ArchiveCursor, RollupDirty, RollupState, SpooledHit
 
@@ -26,8 +26,7 @@ def test_no_stream_in_the_embedded_mode(settings):
 def test_stream_reading_counts_waiting_and_pending_entries(stream_mode, settings):
     assert readings.stream_reading(now=time.time()) == readings.StreamReading(0, 0, 0.0)
     buffer.push(make_hits(SiteFactory(), 5))
-    buffer.ensure_group(stream_mode)
-    stream_mode.xreadgroup(settings.BUFFER_GROUP, "a-worker", {settings.BUFFER_STREAM: ">"}, count=2)
+    read_as(stream_mode, "a-worker", 2)
     reading = readings.stream_reading(now=time.time() + 30)
     assert reading is not None
     assert (reading.length, reading.pending) == (5, 2)
@@ -84,3 +83,15 @@ def test_archive_lag_counts_events_since_the_furthest_behind_cursor(settings):
 def test_archive_lag_without_events_is_zero(settings):
     settings.ARCHIVE_ENABLED = True
     assert readings.archive_lag_events() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_partition_readings_name_each_partition_and_its_readers(stream_mode, settings):
+    buffer.push(make_hits(SiteFactory(), 12, visitors=12))
+    read_as(stream_mode, "a-worker", 3)
+    parts = readings.partition_readings(now=time.time())
+    assert [p.stream for p in parts] == [f"{settings.BUFFER_STREAM}:p{n}" for n in range(settings.BUFFER_PARTITIONS)]
+    assert sum(p.length for p in parts) == 12
+    readers = [p.consumers["a-worker"] for p in parts if "a-worker" in p.consumers]
+    assert sum(r.pending for r in readers) == 3
+    assert all(r.idle_seconds >= 0 for r in readers)

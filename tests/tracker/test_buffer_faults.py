@@ -1,16 +1,18 @@
 """Fault runs: events posted through the ingest endpoints while the production stack breaks.
 
 Each run posts FOOTFALL_FAULT_EVENTS events (20,000 by default, 100,000 in CI) with unique ids to
-/api/events (bearer key, 500 a request) and /api/event (browser arrays of 20) while a real
-Celery worker drains them, and breaks something on the way:
+/api/events (bearer key, 500 a request) and /api/event (browser arrays of 20) while real Celery
+workers drain the stream's partitions, one worker or two, and breaks something on the way:
 
 (a) the worker is SIGKILLed while it holds a batch it read but did not acknowledge, and restarted;
 (b) Redis hangs (SIGSTOP), then dies (SIGKILL) and comes back, for ingest and worker alike;
 (c) the worker's PostgreSQL backend is terminated in the middle of storing a batch, several times.
 
-After recovery the stored uuids are exactly the 202-accepted ones, each once, and sessions count
-each event once. A 503 is an honest refusal: it is retried, as a client would, once the stack is
-back. Each run reports one line of figures in the terminal summary.
+After recovery the stored uuids are exactly the 202-accepted ones, each once, sessions count each
+event once, and there is exactly one session per visitor (every visitor comes back within minutes,
+so a worker that stored two batches of one visitor at once would show as a second session). A 503
+is an honest refusal: it is retried, as a client would, once the stack is back. Each run reports
+one line of figures in the terminal summary.
 
 The buffer's promise is what these runs hold to account (tracker/buffer.py: accepted means
 durable), hence the module's name beside test_buffer.py.
@@ -28,23 +30,24 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
+from ops import readings
 from sites.keys import api_key_create
 from sites.models import ApiKey
 from tests.conftest import need_service
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 from tests.redis_server import RedisServer, redis_server_binary
 from tests.worker import WORKER_APPLICATION_NAME, WorkerProcess, wait_until
-from tracker import buffer, connections
+from tracker import buffer
 from tracker.models import Event, Session, SpooledHit
-from tracker.pipeline.sessions import SESSION_WRITE_LOCK
+from tracker.pipeline.locks import PARTITION_LOCK
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
@@ -65,6 +68,7 @@ class IngestRequest:
     ids: list[str]
     body: str
     remote_addr: str
+    visitors: frozenset[str]  # the addresses of its events' visitors (all share one user agent)
 
 
 def visitor_ip(n: int) -> str:
@@ -84,6 +88,7 @@ def plan_requests(count: int) -> list[IngestRequest]:
             page = f"https://{DOMAIN}/read/{visitor % 40}"
             events = [{"d": DOMAIN, "n": "pageview", "u": page, "id": event_id} for event_id in ids]
             body, remote = json.dumps(events), visitor_ip(visitor)
+            visitors = frozenset([remote])
         else:
             events = [
                 {
@@ -97,7 +102,8 @@ def plan_requests(count: int) -> list[IngestRequest]:
                 for n, event_id in enumerate(ids)
             ]
             body, remote = json.dumps({"events": events}), "192.0.2.10"
-        requests.append(IngestRequest(browser=browser, ids=ids, body=body, remote_addr=remote))
+            visitors = frozenset(event["ip"] for event in events)
+        requests.append(IngestRequest(browser=browser, ids=ids, body=body, remote_addr=remote, visitors=visitors))
         made += size
     return requests
 
@@ -111,6 +117,7 @@ class FaultRun:
     key: str
     requests: list[IngestRequest]
     accepted: set[str] = field(default_factory=set)
+    visitors: set[str] = field(default_factory=set)
     refused: list[IngestRequest] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     posted: int = 0
@@ -148,6 +155,7 @@ class FaultRun:
             body = response.json()
             assert body == {"accepted": len(request.ids), "rejected": []}, body
             self.accepted.update(request.ids)
+            self.visitors.update(request.visitors)
         else:
             # Anything but an honest "not now" would be a bug: a 500, or a 4xx for valid events.
             assert response.status_code == 503, (response.status_code, response.content[:300])
@@ -197,29 +205,29 @@ class FaultRun:
         for request in waiting:
             assert wait_until(functools.partial(self.accepts, request), timeout=30, interval=1.0)
 
-    def wait_drained(self, worker: WorkerProcess, stream: Callable[[], redis.Redis]) -> None:
+    def wait_drained(self, workers: Workers) -> None:
         started = time.monotonic()
 
         def drained() -> bool:
             if Event.objects.count() < len(self.accepted) or SpooledHit.objects.exists():
                 return False
-            client = stream()
-            name = django_settings.BUFFER_STREAM
-            return client.xlen(name) == 0 and client.xpending(name, django_settings.BUFFER_GROUP)["pending"] == 0
+            reading = readings.stream_reading(now=time.time())
+            return reading is not None and reading.length == 0 and reading.pending == 0
 
-        assert wait_until(drained, timeout=DRAIN_TIMEOUT, interval=0.5), (self.backlog(stream), worker.log_tail())
+        assert wait_until(drained, timeout=DRAIN_TIMEOUT, interval=0.5), (self.backlog(), workers.log_tail())
         self.drain_seconds = time.monotonic() - started
 
-    def backlog(self, stream: Callable[[], redis.Redis]) -> dict[str, int]:
+    def backlog(self) -> dict[str, object]:
         return {
             "stored": Event.objects.count(),
             "accepted": len(self.accepted),
             "spool": SpooledHit.objects.count(),
-            "stream": int(stream().xlen(django_settings.BUFFER_STREAM)),
+            "stream": readings.stream_reading(now=time.time()),
         }
 
     def assert_exactly_once(self) -> int:
-        """Every accepted event is stored once, and nothing else is; return the duplicates (0)."""
+        """Every accepted event is stored once, and nothing else is; each visitor has one session, which
+        counts each of its events once. Return the duplicates (0)."""
         stored = [str(u) for u in Event.objects.values_list("uuid", flat=True)]
         duplicates = len(stored) - len(set(stored))
         assert duplicates == 0
@@ -227,23 +235,52 @@ class FaultRun:
         assert set(stored) == self.accepted
         totals = Session.objects.aggregate(pageviews=Sum("pageviews"), events=Sum("events"))
         assert totals == {"pageviews": self.events, "events": self.events}
+        assert Session.objects.count() == len(self.visitors)
         return duplicates
 
-    def summary(self, duplicates: int, worker: WorkerProcess, extra: dict[str, object]) -> str:
+    def summary(self, duplicates: int, workers: Workers, extra: dict[str, object]) -> str:
         """One line of figures for the terminal summary."""
-        replayed = replayed_duplicates(worker.log_path)
+        replayed = sum(replayed_duplicates(worker.log_path) for worker in workers)
         faults = ", ".join(f"{what} {n}" for what, n in sorted(self.faults.items()))
         more = "".join(f", {k} {v}" for k, v in extra.items())
         return (
-            f"fault run {self.name}: posted {self.posted:,} in {len(self.requests):,} requests, "
+            f"fault run {self.name}, {len(workers)} worker(s): "
+            f"posted {self.posted:,} in {len(self.requests):,} requests, "
             f"accepted {len(self.accepted):,}, refused {sum(n for s, n in self.statuses.items() if s != 202):,} "
             f"(retried), spooled {self.spooled:,}, post {self.post_seconds:.1f} s "
             f"({self.posted / max(self.post_seconds, 1e-9):,.0f}/s), drain {self.drain_seconds:.1f} s, "
-            f"{faults}{more}, replayed duplicates dropped {replayed:,}, duplicates stored {duplicates}"
+            f"{faults}{more}, replayed duplicates dropped {replayed:,}, duplicates stored {duplicates}, "
+            f"sessions {Session.objects.count():,} for {len(self.visitors):,} visitors"
         )
 
 
-DRAINED_LINE = re.compile(r"drained \d+ (?:entries|spooled hits): stored \d+, dropped \{([^}]*)\}")
+class Workers(list[WorkerProcess]):
+    """The workers of one run, started, stopped and read together."""
+
+    @classmethod
+    def of(cls, count: int, **options: Any) -> Workers:
+        return cls(WorkerProcess(name=f"worker-{n}", beat=n == 0, **options) for n in range(count))
+
+    def start(self) -> None:
+        for worker in self:
+            worker.start()
+
+    def stop(self) -> None:
+        for worker in self:
+            worker.stop()
+
+    @property
+    def running(self) -> bool:
+        return all(worker.running for worker in self)
+
+    def log_tail(self) -> str:
+        return "\n".join(f"--- {worker.name}\n{worker.log_tail()}" for worker in self)
+
+    def log_lines(self, text: str) -> int:
+        return sum(log_lines(worker, text) for worker in self)
+
+
+DRAINED_LINE = re.compile(r"drained \d+ (?:entries from \S+|spooled hits): stored \d+, dropped \{([^}]*)\}")
 
 
 def replayed_duplicates(log: Path) -> int:
@@ -298,10 +335,18 @@ def stream(postgres, stream_mode) -> redis.Redis:
     return stream_mode
 
 
-def pending_of(client: redis.Redis, consumer: str) -> int:
-    """Entries the consumer read and has not acknowledged."""
-    summary = client.xpending(django_settings.BUFFER_STREAM, django_settings.BUFFER_GROUP)
-    return sum(int(c["pending"]) for c in summary["consumers"] or [] if c["name"].decode() == consumer)
+def pending_of(consumer: str) -> int:
+    """Entries the consumer read from any partition and has not acknowledged."""
+    return sum(
+        p.consumers[consumer].pending for p in readings.partition_readings(now=time.time()) if consumer in p.consumers
+    )
+
+
+def holds_a_batch(worker: WorkerProcess) -> bool:
+    return pending_of(worker.consumer) > 0
+
+
+WORKER_COUNTS = pytest.mark.parametrize("worker_count", [1, 2], ids=["1 worker", "2 workers"])
 
 
 # --- (a) the worker SIGKILLed mid-batch ----------------------------------------------------------
@@ -310,39 +355,44 @@ def pending_of(client: redis.Redis, consumer: str) -> int:
 KILLS = 3
 
 
-def test_worker_killed_mid_batch_while_posting(run_factory, stream, settings, tmp_path, redis_url, record_property):
-    """SIGKILL while the worker holds a batch it read and did not acknowledge, three times; restarted, it replays."""
-    worker = WorkerProcess(redis_url=redis_url, stream=settings.BUFFER_STREAM, workdir=tmp_path)
+@WORKER_COUNTS
+def test_worker_killed_mid_batch_while_posting(
+    run_factory, stream, settings, tmp_path, redis_url, record_property, worker_count
+):
+    """SIGKILL while a worker holds a batch it read and did not acknowledge, three times; restarted, it replays
+    (or, with two, the other worker claims the batch first)."""
+    workers = Workers.of(worker_count, redis_url=redis_url, stream=settings.BUFFER_STREAM, workdir=tmp_path)
     run = run_factory("(a) worker SIGKILLed mid-batch")
     buffer.ensure_group(stream)
     held_at_kills: list[int] = []
     try:
-        worker.start()
+        workers.start()
         for kill in range(KILLS):
+            victim = workers[kill % worker_count]
             run.post_until((kill + 1) / (KILLS + 2))
             held = 0
             for _attempt in range(5):
-                assert run.catch(lambda: pending_of(stream, worker.consumer) > 0), worker.log_tail()
-                worker.kill()
+                assert run.catch(functools.partial(holds_a_batch, victim)), workers.log_tail()
+                victim.kill()
                 # Still pending after the kill: the batch was read and never acknowledged.
-                held = pending_of(stream, worker.consumer)
+                held = pending_of(victim.consumer)
                 if held:
                     break
                 run.faults["kills that missed a batch"] += 1
-                worker.start()
+                victim.start()
             assert held > 0, "the kill never landed inside a batch"
             held_at_kills.append(held)
             run.faults["kills"] += 1
-            # Events keep arriving while no worker runs; they wait in the stream.
+            # Events keep arriving while the worker is down; they wait in the stream (or the other worker takes them).
             run.post_until((kill + 1.5) / (KILLS + 2))
-            worker.start()
+            victim.start()
         run.post_rest()
         run.retry_refused()
-        run.wait_drained(worker, lambda: stream)
-        assert worker.running, worker.log_tail()
-        line = run.summary(run.assert_exactly_once(), worker, {"unacknowledged at the kills": held_at_kills})
+        run.wait_drained(workers)
+        assert workers.running, workers.log_tail()
+        line = run.summary(run.assert_exactly_once(), workers, {"unacknowledged at the kills": held_at_kills})
     finally:
-        worker.stop()
+        workers.stop()
     record_property("summary", line)
 
 
@@ -362,26 +412,28 @@ def own_redis(tmp_path) -> Iterator[RedisServer]:
 HUNG_REQUESTS = 5  # posted while Redis hangs; each waits out the client's socket timeout
 
 
+@WORKER_COUNTS
 def test_redis_hung_then_killed_for_ingest_and_worker(
-    run_factory, postgres, own_redis, settings, tmp_path, record_property
+    run_factory, postgres, own_redis, settings, tmp_path, record_property, worker_count
 ):
     """Redis (stream and broker) hangs, later dies and comes back; ingest spools meanwhile, then everything drains.
 
-    The worker loses the same Redis as ingest: its stream reads time out or are refused, and
-    Celery loses its broker. It must survive both and drain the stream and the spool after.
+    The workers lose the same Redis as ingest: their stream reads time out or are refused, and
+    Celery loses its broker. They must survive both and drain the stream and the spool after.
     """
     settings.REDIS_URL = own_redis.url(0)
     settings.BUFFER_STREAM = f"footfall:test:{uuid.uuid4().hex}"
-    worker = WorkerProcess(
-        redis_url=own_redis.url(0), broker_url=own_redis.url(1), stream=settings.BUFFER_STREAM, workdir=tmp_path
+    workers = Workers.of(
+        worker_count,
+        redis_url=own_redis.url(0),
+        broker_url=own_redis.url(1),
+        stream=settings.BUFFER_STREAM,
+        workdir=tmp_path,
     )
     run = run_factory("(b) Redis hung, then killed")
 
-    def stream() -> redis.Redis:
-        return connections.redis_client(settings.REDIS_URL)
-
     try:
-        worker.start()
+        workers.start()
         run.post_until(0.2)
 
         own_redis.pause()
@@ -405,25 +457,25 @@ def test_redis_hung_then_killed_for_ingest_and_worker(
         own_redis.start()
         run.post_rest()
         run.retry_refused()
-        run.wait_drained(worker, stream)
-        assert worker.running, worker.log_tail()
+        run.wait_drained(workers)
+        assert workers.running, workers.log_tail()
         worker_saw = {
-            "stream": log_lines(worker, "Redis is unreachable; the stream"),
-            "broker": log_lines(worker, "Connection to broker lost"),
+            "stream": workers.log_lines("Redis is unreachable; the stream"),
+            "broker": workers.log_lines("Connection to broker lost"),
         }
-        assert worker_saw["stream"] + worker_saw["broker"] > 0, "the worker never noticed Redis was gone"
+        assert worker_saw["stream"] + worker_saw["broker"] > 0, "the workers never noticed Redis was gone"
         line = run.summary(
             run.assert_exactly_once(),
-            worker,
+            workers,
             {
                 "hung": f"{HUNG_REQUESTS} requests in {hung_seconds:.1f} s, {hung_spooled:,} spooled",
                 "down": f"{down_seconds:.1f} s, {down_spooled:,} spooled",
-                "worker's failed stream reads": worker_saw["stream"],
+                "workers' failed stream reads": worker_saw["stream"],
                 "broker losses": worker_saw["broker"],
             },
         )
     finally:
-        worker.stop()
+        workers.stop()
     record_property("summary", line)
 
 
@@ -435,55 +487,60 @@ NEVER_CLAIMED_MS = 24 * 3600 * 1000
 
 
 def terminate_worker_in_batch() -> bool:
-    """Terminate the worker's backend if it is half way through storing a batch.
+    """Terminate a worker's backend if it is half way through storing a batch.
 
-    That is: it holds the pipeline's session write lock and its transaction has written rows
-    (it has a transaction id), so sessions or events are inserted and not yet committed. The
-    archive task takes the same lock only to read.
+    That is: it holds a partition's lock and its transaction has written rows (it has a
+    transaction id), so sessions or events are inserted and not yet committed. Nothing but a
+    batch takes a partition's lock.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity AS a JOIN pg_locks AS l ON l.pid = a.pid "
             "WHERE a.datname = current_database() AND a.application_name = %s AND a.backend_xid IS NOT NULL "
-            "AND l.locktype = 'advisory' AND l.granted AND l.classid::bigint = %s AND l.objid::bigint = %s",
-            [WORKER_APPLICATION_NAME, SESSION_WRITE_LOCK >> 32, SESSION_WRITE_LOCK & 0xFFFFFFFF],
+            "AND l.locktype = 'advisory' AND l.granted AND l.classid::bigint = %s AND l.objsubid = 2",
+            [WORKER_APPLICATION_NAME, PARTITION_LOCK],
         )
         return any(terminated for (terminated,) in cursor.fetchall())
 
 
+@WORKER_COUNTS
 def test_worker_database_connection_terminated_mid_batch(
-    run_factory, stream, settings, tmp_path, redis_url, record_property
+    run_factory, stream, settings, tmp_path, redis_url, record_property, worker_count
 ):
-    """pg_terminate_backend on the worker's connection while it stores a batch; it reconnects and stores it again.
+    """pg_terminate_backend on a worker's connection while it stores a batch; it reconnects and stores it again.
 
     No batch is ever claimed here: the worker itself must replay what its lost connection failed,
     not leave it pending for BUFFER_CLAIM_IDLE_MS (a minute in production) and another worker.
     """
-    worker = WorkerProcess(
-        redis_url=redis_url, stream=settings.BUFFER_STREAM, workdir=tmp_path, claim_idle_ms=NEVER_CLAIMED_MS
+    workers = Workers.of(
+        worker_count,
+        redis_url=redis_url,
+        stream=settings.BUFFER_STREAM,
+        workdir=tmp_path,
+        claim_idle_ms=NEVER_CLAIMED_MS,
     )
     run = run_factory("(c) worker's database backend terminated")
     try:
-        worker.start()
+        workers.start()
         for n in range(TERMINATIONS):
             run.post_until((n + 1) / (TERMINATIONS + 1))
-            assert run.catch(terminate_worker_in_batch), worker.log_tail()
+            assert run.catch(terminate_worker_in_batch), workers.log_tail()
             run.faults["terminations"] += 1
         run.post_rest()
         run.retry_refused()
-        run.wait_drained(worker, lambda: stream)
-        assert worker.running, worker.log_tail()
-        failed_tasks = log_lines(worker, "raised unexpected")
-        assert failed_tasks == 0, worker.log_tail()
+        run.wait_drained(workers)
+        assert workers.running, workers.log_tail()
+        failed_tasks = workers.log_lines("raised unexpected")
+        assert failed_tasks == 0, workers.log_tail()
         line = run.summary(
             run.assert_exactly_once(),
-            worker,
+            workers,
             {
-                "batches retried on a new connection": log_lines(worker, "retrying on a new one"),
-                "left to the next drain": log_lines(worker, "the database is unreachable"),
+                "batches retried on a new connection": workers.log_lines("retrying on a new one"),
+                "left to the next drain": workers.log_lines("the database is unreachable"),
                 "failed tasks": failed_tasks,
             },
         )
     finally:
-        worker.stop()
+        workers.stop()
     record_property("summary", line)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.factories import SiteFactory
-from tests.tracker.test_buffer import REFUSING_REDIS, make_hits, stored_uuids
+from tests.tracker.test_buffer import REFUSING_REDIS, make_hits, stored_uuids, waiting
 from tests.worker import wait_until
 from tracker import buffer, consumer, metrics
 from tracker.connections import blocking_client
@@ -55,7 +55,7 @@ def test_the_reader_stores_everything_and_stops_when_asked(stream_mode, settings
     assert not reader.thread.is_alive()
     assert time.monotonic() - started < 2.0
     assert stored_uuids() == {h.uuid for h in hits}
-    assert stream_mode.xlen(settings.BUFFER_STREAM) == 0
+    assert waiting() == 0
 
 
 def test_the_reader_outlives_an_unreachable_redis(settings, caplog):

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from tests.factories import SiteFactory
-from tests.tracker.test_buffer import REFUSING_REDIS, make_hits
+from tests.tracker.test_buffer import REFUSING_REDIS, make_hits, pending
 from tests.worker import WorkerProcess, wait_until
 from tracker import buffer, pipeline, rollups, tasks
 from tracker.models import Event, RollupState, Session, SpooledHit
@@ -94,9 +94,6 @@ def test_worker_killed_mid_batch_loses_and_duplicates_nothing(worker, stream_mod
     pending_at_kill = 0
 
     buffer.ensure_group(stream_mode)
-
-    def pending() -> int:
-        return stream_mode.xpending(settings.BUFFER_STREAM, settings.BUFFER_GROUP)["pending"]
 
     for _attempt in range(3):
         worker.start()

@@ -42,6 +42,7 @@ BUFFERED_FIELDS = (
     "hash_mode",
     "visitor_hash",
     "prev_visitor_hash",
+    "partition",
     "country",
     "fixed",
 )
@@ -92,6 +93,9 @@ class Hit(VisitDimensions):
     ip: str | None = None
     visitor_hash: int = 0
     prev_visitor_hash: int | None = None
+    # The stream partition of the visitor (tracker.pipeline.enrich.hashing.partition_of); None for hits
+    # that did not come through the edge (restored from the archive, buffered before partitions).
+    partition: int | None = None
     # FIXABLE dimensions set by the sender; they replace what the pipeline derives.
     fixed: dict[str, str] = field(default_factory=dict)
     # Filled in by the pipeline, named as the Event columns (the visit's, above, too).

@@ -19,8 +19,9 @@ batches of either format are compacted into a file of the format in force.
 
 Writing. Only committed events are archived, in id order per site, behind a cursor
 (`ArchiveCursor.last_event_id`) that moves in the transaction after the file is written. Ids can
-commit out of order on PostgreSQL, so the archiver reads a high-water mark under the
-pipeline's lock (every event writer holds it until commit): no id below it can still appear.
+commit out of order on PostgreSQL, so the archiver reads a high-water mark under the site's
+lock (every batch storing the site's events shares it until commit): no id of the site's
+below it can still appear.
 A crash after a file is written but before the cursor moves leaves events in two files;
 compaction and restore drop repeated uuids, so nothing is lost and nothing counts twice.
 
@@ -60,7 +61,7 @@ from tracker import pipeline
 from tracker.ingest.hits import Hit
 from tracker.lifecycle import export
 from tracker.models import ArchiveCursor, ArchiveFile, Event
-from tracker.pipeline import sessions
+from tracker.pipeline import locks
 from tracker.pipeline.storage import EVENT_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -300,14 +301,14 @@ class ArchiveResult:
     bytes: int = 0
 
 
-def safe_high_water_mark() -> int:
-    """Return an event id such that every event with an id up to it is committed (or never will be).
+def safe_high_water_mark(site: Site) -> int:
+    """Return an event id such that every event of the site with an id up to it is committed (or never will be).
 
-    Event writers hold the pipeline's lock until they commit, so with the lock taken no insert
-    is in flight and the largest visible id is final; later inserts get larger ids.
+    Batches share the site's lock until they commit, so with it taken no insert of the site's is in
+    flight; its later inserts draw ids after the largest one visible now.
     """
     with transaction.atomic():
-        sessions.lock_session_writes()
+        locks.lock_site(site.id)
         return Event.objects.aggregate(top=Max("id"))["top"] or 0
 
 
@@ -320,9 +321,8 @@ def archive_pending(
     if not settings.ARCHIVE_ENABLED and not force:
         return result
     now = now or timezone.now()
-    high = safe_high_water_mark()
     for site in Site.objects.all() if sites is None else sites:
-        _archive_site(site, high=high, now=now, force=force, result=result)
+        _archive_site(site, high=safe_high_water_mark(site), now=now, force=force, result=result)
     return result
 
 
@@ -626,7 +626,9 @@ def _store_restored(site: Site, hits: list[Hit]) -> int:
     Restored events get new ids, above the cursor: without this the archiver would write them again.
     """
     with transaction.atomic():
-        sessions.lock_session_writes()  # taken again by the pipeline inside; re-entrant
+        # No batch of the site's in flight meanwhile; the pipeline takes the same locks again inside.
+        locks.lock_all_partitions()
+        locks.lock_site(site.id)
         cursor = ArchiveCursor.objects.select_for_update().filter(site=site).first()
         archived_up_to = cursor.last_event_id if cursor else 0
         caught_up = not Event.objects.filter(site_id=site.id, id__gt=archived_up_to).exists()
@@ -671,7 +673,7 @@ def stop_archiving(site: Site) -> None:
 
 def resume_archiving(site: Site) -> None:
     """Archive the site's events stored from now on (after its data was deleted)."""
-    high = safe_high_water_mark()
+    high = safe_high_water_mark(site)
     ArchiveCursor.objects.update_or_create(site=site, defaults={"last_event_id": high, "flushed": timezone.now()})
 
 

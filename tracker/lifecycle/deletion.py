@@ -13,7 +13,7 @@ from sites.services import site_remove
 from tracker.lifecycle import archive
 from tracker.lifecycle.retention import delete_in_batches
 from tracker.models import Event, Rollup, RollupDirty, RollupState, Session
-from tracker.pipeline import sessions
+from tracker.pipeline import locks
 from tracker.store import event_store
 
 
@@ -47,9 +47,9 @@ def site_delete_data(site: Site) -> dict[str, int]:
     """
     counts = _delete_raw_data(site)
     with transaction.atomic():
-        # Events stored while the batches ran: few, so deleted under the pipeline's lock, which also
-        # makes the archive resume exactly after them.
-        sessions.lock_session_writes()
+        # Events stored while the batches ran: few, so deleted under the site's lock (the site's batches
+        # in flight commit first, its next ones wait), which also makes the archive resume exactly after them.
+        locks.lock_site(site.id)
         counts["events"] += Event.objects.filter(site_id=site.id).delete()[0]
         counts["sessions"] += Session.objects.filter(site_id=site.id).delete()[0]
         _delete_stored_events(site)
@@ -63,8 +63,9 @@ def site_delete(site: Site) -> dict[str, int]:
     narrowed to it alone (sites.services.site_remove)."""
     counts = _delete_raw_data(site)
     with transaction.atomic():
-        # No batch of the pipeline is between its site check and its commit meanwhile.
-        sessions.lock_session_writes()
+        # No batch of the site's is between its site check and its commit meanwhile: those in flight
+        # commit first, and the next ones find the site gone.
+        locks.lock_site(site.id)
         # What is left is small: events stored while the batches ran, memberships, the cursor.
         _delete_stored_events(site)
         counts["keys"] = site_remove(site)

@@ -19,7 +19,7 @@ from django.db import transaction
 from sites.models import Site
 from tracker import rollups
 from tracker.ingest.hits import DropReason, Hit
-from tracker.pipeline import sessions, storage
+from tracker.pipeline import locks, sessions, storage
 from tracker.pipeline.steps import STEPS, Step, Timings, run_steps
 from tracker.store import event_store
 
@@ -69,7 +69,7 @@ def _store(enriched: list[Hit], dropped: list[Hit], result: BatchResult) -> None
     if not enriched and not dropped:
         return
     with transaction.atomic():
-        sessions.lock_session_writes()
+        locks.lock_batch(enriched, dropped)
         known = _known_sites([*enriched, *dropped])
         for hit in dropped:
             _drop(hit, hit.drop or DropReason.BOT, result, known)
@@ -96,7 +96,7 @@ def _store(enriched: list[Hit], dropped: list[Hit], result: BatchResult) -> None
 def store_enriched(hits: Sequence[Hit]) -> BatchResult:
     """Store hits that went through the steps before (events restored from the archive).
 
-    The same path as process_batch after enrichment, under the same lock: stored uuids are
+    The same path as process_batch after enrichment, under the same locks: stored uuids are
     skipped, visits are rebuilt or extended, and the rollup days they touch are marked dirty.
     """
     result = BatchResult(received=len(hits))

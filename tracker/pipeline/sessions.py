@@ -3,6 +3,9 @@
 A hit joins the visitor's open session, found under today's visitor hash or, for visits
 that cross midnight, under yesterday's. Sessions are read in one query, and written with
 one bulk insert and one bulk update per batch.
+
+Sessions are read and written under the batch's partition locks (tracker/pipeline/locks.py): two
+batches that could extend the same session never run at once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
 
 from stats.dimensions import ENGAGEMENT, PAGEVIEW, VISIT_COLUMNS
 from tracker.ingest.hits import Hit
@@ -20,15 +22,6 @@ from tracker.pipeline.storage import SessionRecord
 
 # A visit stops being a bounce at two page views or ten seconds of engagement.
 ENGAGED_MS_NOT_BOUNCE = 10_000
-# Held for the rest of the transaction, so that two workers never extend one session at once.
-SESSION_WRITE_LOCK = 0x466F6F7466616C6C  # "Footfall"
-
-
-def lock_session_writes() -> None:
-    """Serialise session writers on PostgreSQL (SQLite already has a single writer)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SESSION_WRITE_LOCK])
 
 
 def _timeout() -> timedelta:
@@ -84,7 +77,7 @@ def assign_sessions(hits: Iterable[Hit]) -> list[SessionRecord]:
 
     Returns the sessions the batch created or extended.
 
-    Call inside the batch's transaction, after lock_session_writes().
+    Call inside the batch's transaction, after locks.lock_batch(hits).
     """
     ordered = sorted(hits, key=lambda h: h.timestamp)
     if not ordered:

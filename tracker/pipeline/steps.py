@@ -41,7 +41,9 @@ def exclude_address(hit: Hit) -> Hit:
 
 
 def hash_visitor(hit: Hit) -> Hit:
-    """Set the visitor hashes of the hit's day and the day before from the address and user agent."""
+    """Set the visitor hashes of the hit's day and the day before, and the visitor's stream partition,
+    from the address and user agent."""
+    hit.partition = hashing.partition_of(hit.site_id, hit.ip or "", hit.user_agent)
     if hit.ip is None:
         return hit
     salt, previous = hashing.salts_for_day(hit.timestamp.astimezone(UTC).date(), timezone.now())

@@ -182,9 +182,10 @@ def event_row(hit: Hit) -> list[Any]:
 def insert_events(hits: Iterable[Hit]) -> None:
     """Insert the hits' events.
 
-    Callers hold the session write lock and have dropped stored uuids, so on PostgreSQL the
-    rows go in with a plain COPY; the unique uuid index stays the backstop (a violation
-    aborts the batch, which is then replayed and deduplicated).
+    Callers hold the batch's partition locks and have dropped stored uuids (a retried event has the
+    same visitor, so the same partition), so on PostgreSQL the rows go in with a plain COPY; the
+    unique uuid index stays the backstop (a violation aborts the batch, which is then replayed and
+    deduplicated).
     """
     rows = [event_row(hit) for hit in hits]
     if not rows:

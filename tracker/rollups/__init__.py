@@ -14,7 +14,8 @@ A fill state per site (`RollupState.rolled_until`) says how far the rollups got,
 analytics does: a run rolls up the local days completed since, and days marked dirty
 (`RollupDirty`) because late events or a continued visit changed them. Re-running finds
 nothing to do. The pipeline marks days dirty in the transaction that stores their events, and
-moving the fill state takes the pipeline's lock, so no stored event is missed.
+moving the fill state takes the site's lock, which every batch of the site's shares, so no stored
+event is missed.
 
 Unique visitors and visits over several days: a row also counts the visitors (and the visits,
 with their bounces and durations) that were in the same group on the day before. A range then

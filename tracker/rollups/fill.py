@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sites.models import Site
 from tracker.models import Event, Rollup, RollupDirty, RollupState
-from tracker.pipeline import sessions
+from tracker.pipeline import locks
 from tracker.pipeline.storage import SessionRecord
 from tracker.rollups.grouping import Day, group_day
 from tracker.rollups.rows import roll_day, roll_months
@@ -34,8 +34,8 @@ def _advance(site: Site, now: datetime) -> date:
     """Move the site's fill state to the last completed local day, marking the days it passes dirty."""
     until = local_day(now - GRACE, site.timezone)
     with transaction.atomic():
-        # Taken so no pipeline batch is between reading the old fill state and committing its events.
-        sessions.lock_session_writes()
+        # Taken so no batch of the site's is between reading the old fill state and committing its events.
+        locks.lock_site(site.id)
         state = RollupState.objects.select_for_update().filter(site=site).first()
         if state is None:
             first_event = Event.objects.filter(site=site).aggregate(first=Min("timestamp"))["first"]
@@ -105,7 +105,7 @@ def roll_up_all(*, now: datetime | None = None) -> list[RollupResult]:
 def mark_dirty(visits: Iterable[SessionRecord]) -> None:
     """Mark the rolled-up days these visits touch, so the next run recomputes them.
 
-    Called in the pipeline's transaction, under its lock, with the visits a batch created or
+    Called in the batch's transaction, under its site locks, with the visits a batch created or
     extended: each visit's rows on every day from its start to its last event may have changed.
     """
     spans: dict[int, tuple[datetime, datetime]] = {}

@@ -81,8 +81,8 @@ def test_events_stored_after_the_high_water_mark_wait_for_the_next_run(site, mon
     store(visits(site, visitors=1, hours=1))
     real = archive.safe_high_water_mark
 
-    def mark_then_store() -> int:
-        high = real()
+    def mark_then_store(of_site) -> int:
+        high = real(of_site)
         store(visits(site, start=TIME_ZERO + timedelta(hours=2), visitors=1, hours=1))  # lands above the mark
         return high
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
 from sites.keys import api_key_create
 from sites.models import ApiKey, Membership, Site
 from sites.selectors import site_ids_by_domain
 from tests.factories import TIME_ZERO, MembershipFactory, SiteFactory, UserFactory
 from tests.tracker.events import store, visits
-from tracker import rollups
+from tracker import pipeline, rollups
 from tracker.lifecycle import archive
 from tracker.lifecycle.deletion import site_delete, site_delete_data
 from tracker.models import ArchiveCursor, Event, Rollup, Session
+from tracker.pipeline import storage
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +126,44 @@ def test_admin_bulk_delete_uses_the_service(client, full_site, archive_dir):
     assert not Site.objects.exists()
     assert not Event.objects.exists()
     assert not (archive_dir / "doomed.example").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("delete", [site_delete_data, site_delete], ids=["data", "site"])
+def test_deletion_waits_for_a_batch_storing_the_sites_events(postgres, archive_dir, monkeypatch, delete):
+    """A batch of the site is between its site check and its commit when the deletion starts: the deletion's
+    last pass waits for it under the site's lock, and then deletes what it stored too."""
+    site = SiteFactory(domain="racing.example")
+    store(visits(site, visitors=2, hours=1))
+    inside, release = threading.Event(), threading.Event()
+    real = storage.insert_events
+
+    def slow_insert(hits) -> None:
+        real(hits)
+        inside.set()
+        release.wait(30)
+
+    monkeypatch.setattr(storage, "insert_events", slow_insert)
+
+    def run(work) -> threading.Thread:
+        def target() -> None:
+            try:
+                work()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    storing = run(lambda: pipeline.process_batch(visits(site, start=TIME_ZERO + timedelta(hours=5), visitors=3)))
+    assert inside.wait(10)
+    deleting = run(lambda: delete(site))
+    deleting.join(1.0)
+    assert deleting.is_alive(), "the deletion must wait for the batch in flight"
+    release.set()
+    storing.join(30)
+    deleting.join(30)
+    assert not deleting.is_alive()
+    assert Event.objects.filter(site_id=site.id).count() == 0
+    assert Session.objects.filter(site_id=site.id).count() == 0

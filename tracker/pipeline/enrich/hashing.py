@@ -2,6 +2,11 @@
 
 A salt lives for one UTC day plus the next (for visits that cross midnight) and is then
 deleted, so the same person yields unrelated ids on different days.
+
+The stream partition of a visitor is a keyed hash of the same inputs under a key that does not
+rotate, reduced to one of BUFFER_PARTITIONS (a handful) values: the same on both days of a visit
+that crosses midnight, so one worker at a time handles all of a visit (tracker/buffer.py). A
+number of so few values links nobody: a quarter or an eighth of all visitors share each.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tracker.models import Salt
@@ -20,6 +26,18 @@ def visitor_hash(salt: bytes, site_id: int, ip: str, user_agent: str) -> int:
     """Return a signed 64-bit id for this visitor on this site, stable for one salt."""
     digest = hashlib.blake2b(f"{site_id}|{ip}|{user_agent}".encode(), key=salt, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+@lru_cache(maxsize=2)
+def _partition_key(secret: str) -> bytes:
+    return hashlib.blake2b(secret.encode(), person=b"ff-partition", digest_size=32).digest()
+
+
+def partition_of(site_id: int, ip: str, user_agent: str) -> int:
+    """Return the visitor's stream partition, in range(BUFFER_PARTITIONS), the same on every day."""
+    key = _partition_key(settings.SECRET_KEY)
+    digest = hashlib.blake2b(f"{site_id}|{ip}|{user_agent}".encode(), key=key, digest_size=8).digest()
+    return int.from_bytes(digest, "big") % settings.BUFFER_PARTITIONS
 
 
 def salt_for_day(day: date) -> bytes:
