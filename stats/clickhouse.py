@@ -16,10 +16,10 @@ from typing import Any
 
 from sites.models import Goal
 from stats import goals
-from stats.counts import FIELDS, VISIT_METRICS, Counts
+from stats.counts import FIELDS, Counts, reads_visits
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
-from tracker.store.clickhouse import ClickHouseStore, json_text
+from tracker.store.clickhouse import UTC_TIME, ClickHouseStore, json_text
 
 # What each visit's events in a group add up to (the inner grouping), then summed per group with the
 # visit's own bounce and duration: one statement, each visit read once.
@@ -42,7 +42,6 @@ PER_GROUP_OF_EVENTS = (
     f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}'), "
     f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)"
 )
-UTC_TIME = "DateTime64(6, 'UTC')"
 # The visit's own progress columns; its other dimensions are fixed when it starts.
 PROGRESS = {"entry_path", "exit_path"}
 
@@ -118,7 +117,7 @@ def _condition(sql: Sql, flt: Filter) -> str:
         # As in the database, an event without the property matches neither `==` nor `!=`.
         negated = "NOT " if flt.operator is Operator.IS_NOT else ""
         return f"({_has_prop(sql, key)} AND {negated}{_matches(sql, value, wanted)})"
-    elif BY_NAME[flt.name].reads_session and (column := BY_NAME[flt.name].column) in PROGRESS:
+    elif (column := BY_NAME[flt.name].column) in PROGRESS:
         visits = (
             f"SELECT id FROM session_progress FINAL "  # noqa: S608 (names from the dimension registry)
             f"WHERE site_id = {sql.site()} AND {_matches(sql, column, flt)}"
@@ -213,7 +212,7 @@ class ClickHouseSource:
         if grouping.having_value:
             where += f" AND {grouping.having_value}"
         events = f"FROM events AS e{grouping.joins} WHERE {where}"
-        if VISIT_METRICS & set(query.metrics):
+        if reads_visits(query.metrics):
             statement = (
                 f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
                 f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} {events} GROUP BY k, visit) AS x "

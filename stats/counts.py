@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 
@@ -33,6 +34,12 @@ FIELDS = tuple(f.name for f in fields(Counts) if f.name != "imported_visits")
 DISTINCT = ("visitors", "visits", "bounces", "duration")
 # Metrics read from the visits of the events counted (their bounces and durations), beyond the events.
 VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
+
+
+def reads_visits(metrics: Iterable[str]) -> bool:
+    """Whether these metrics need the visits' bounces and durations: a join of the visits, which every
+    store skips otherwise (the dashboard's panels and graph never ask for them)."""
+    return not VISIT_METRICS.isdisjoint(metrics)
 
 
 @dataclass(frozen=True)

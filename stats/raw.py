@@ -24,7 +24,7 @@ from django.db.models.functions import Trunc
 
 from sites.models import Goal
 from stats import goals
-from stats.counts import VISIT_METRICS, Counts
+from stats.counts import Counts, reads_visits
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, PROPS_PREFIX, prop_key, prop_text
 from stats.goals import path_pattern
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
@@ -95,13 +95,7 @@ EVENT_COUNTS: dict[str, Any] = {
 
 def totals(query: StatsQuery, dates: DateRange) -> Counts:
     """Return the counts of the events in the range that pass the query's filters."""
-    return _totals(events_in(query, dates), _with_visits(query))
-
-
-def _with_visits(query: StatsQuery) -> bool:
-    """Whether a metric of the query needs its visits' bounces and durations: another query (a join
-    of the visits), which the dashboard's panels and graph never ask for."""
-    return bool(VISIT_METRICS & set(query.metrics))
+    return _totals(events_in(query, dates), reads_visits(query.metrics))
 
 
 def _totals(events: QuerySet[Event], with_visits: bool) -> Counts:
@@ -120,7 +114,7 @@ def _by_goal(query: StatsQuery, events: QuerySet[Event]) -> dict[str, Counts]:
     visit may complete several). A query per goal, which its index narrows (one pass over the events
     of every goal, counting each goal's distinct visitors apart, is slower on PostgreSQL); the visits'
     bounces and durations, another per goal, only when a metric needs them."""
-    with_visits = _with_visits(query)
+    with_visits = reads_visits(query.metrics)
     per_goal = {}
     for goal in goals.of_site(query.site_id):
         completed = events.filter(completes(goal))
@@ -178,7 +172,7 @@ def by_bucket(query: StatsQuery, dates: DateRange) -> dict[date | datetime | int
     zone = ZoneInfo(dates.timezone)
     truncated = Trunc("timestamp", query.interval, tzinfo=zone)
     buckets: dict[date | datetime | int, Counts] = {}
-    for moment, counts in _grouped(events_in(query, dates), truncated, _with_visits(query)).items():
+    for moment, counts in _grouped(events_in(query, dates), truncated, reads_visits(query.metrics)).items():
         local = moment.astimezone(zone).replace(tzinfo=None)
         buckets[local if query.interval == "hour" else local.date()] = counts
     return buckets
@@ -222,7 +216,7 @@ def by_seconds(query: StatsQuery, dates: DateRange, seconds: int) -> dict[int, C
     return {
         int(start): counts
         for start, counts in _grouped(
-            events_in(query, dates), EpochBucket("timestamp", seconds), _with_visits(query)
+            events_in(query, dates), EpochBucket("timestamp", seconds), reads_visits(query.metrics)
         ).items()
     }
 
@@ -241,10 +235,10 @@ def by_value(query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         return _by_goal(query, events)
     key = prop_key(query.breakdown)
     if key is None:
-        grouped = _grouped(events, F(_column(query.breakdown)), _with_visits(query))
+        grouped = _grouped(events, F(_column(query.breakdown)), reads_visits(query.metrics))
         return {value or "": counts for value, counts in grouped.items()}
     # Custom property values are grouped as text, whatever JSON type they were sent as.
-    grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"), _with_visits(query))
+    grouped = _grouped(events.filter(props__has_key=key), KeyTextTransform(key, "props"), reads_visits(query.metrics))
     return {str(prop_text(value)): counts for value, counts in grouped.items()}
 
 

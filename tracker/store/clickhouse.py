@@ -48,6 +48,8 @@ VISIT_EVENT_COLUMNS = tuple(f"visit_{column}" for column in VISIT_COLUMNS)
 EVENT_COLUMNS = (*EVENT_FIELDS, *VISIT_EVENT_COLUMNS)
 
 _LOW = "LowCardinality(String)"
+# The type of a moment in queries' parameters, as the tables keep it.
+UTC_TIME = "DateTime64(6, 'UTC')"
 _LOW_CARDINALITY_VISIT_COLUMNS = {"hostname", "referrer_source", "country", "browser", "os", "device_type"}
 
 
@@ -250,8 +252,8 @@ class ClickHouseStore:
     def stored_uuids(self, site_id: int, first: datetime, last: datetime) -> set[str]:
         """The uuids of the site's events the store holds between two moments (inclusive)."""
         found = self.rows(
-            "SELECT toString(uuid) FROM events WHERE site_id = {site:UInt64} "
-            "AND timestamp BETWEEN {first:DateTime64(6, 'UTC')} AND {last:DateTime64(6, 'UTC')}",
+            "SELECT toString(uuid) FROM events WHERE site_id = {site:UInt64} "  # noqa: S608 (a type, no value)
+            f"AND timestamp BETWEEN {{first:{UTC_TIME}}} AND {{last:{UTC_TIME}}}",
             {"site": site_id, "first": first, "last": last},
         )
         return {row[0] for row in found}
@@ -267,7 +269,7 @@ class ClickHouseStore:
                 self.command(f"DELETE FROM {table} WHERE site_id = {{site:UInt64}}", site)  # noqa: S608
             return
         bound = {**site, "before": before}
-        earlier = "{before:DateTime64(6, 'UTC')}"
+        earlier = f"{{before:{UTC_TIME}}}"
         self.command(f"DELETE FROM events WHERE site_id = {{site:UInt64}} AND timestamp < {earlier}", bound)  # noqa: S608
         ended = f"SELECT id FROM session_progress FINAL WHERE site_id = {{site:UInt64}} AND last_seen < {earlier}"  # noqa: S608
         self.command(f"DELETE FROM session_dimensions WHERE site_id = {{site:UInt64}} AND id IN ({ended})", bound)  # noqa: S608

@@ -19,9 +19,7 @@ from stats.dimensions import VISIT_COLUMNS
 from tracker.models import Event
 from tracker.pipeline.storage import EVENT_FIELDS
 from tracker.store.backfill import COPIED_VERSION, CopyResult
-from tracker.store.clickhouse import DIMENSION_COLUMNS, EVENT_COLUMNS, PROGRESS_COLUMNS, ClickHouseStore
-
-UTC_TIME = "DateTime64(6, 'UTC')"
+from tracker.store.clickhouse import DIMENSION_COLUMNS, EVENT_COLUMNS, PROGRESS_COLUMNS, UTC_TIME, ClickHouseStore
 
 
 def _table(name: str) -> str:
