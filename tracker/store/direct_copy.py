@@ -29,14 +29,11 @@ def _table(name: str) -> str:
 
 # The events' columns as the store keeps them: properties as a map of their values' JSON texts (as
 # PostgreSQL prints the jsonb), no visit as 0, and the visit's dimensions from its session.
-_EVENT_VALUES = ", ".join(
-    "CAST(JSONExtractKeysAndValuesRaw(e.props), 'Map(String, String)')"
-    if column == "props"
-    else "ifNull(e.session_id, 0)"
-    if column == "session_id"
-    else f"e.{column}"
-    for column in EVENT_FIELDS
-)
+_CONVERTED = {
+    "props": "CAST(JSONExtractKeysAndValuesRaw(e.props), 'Map(String, String)')",
+    "session_id": "ifNull(e.session_id, 0)",
+}
+_EVENT_VALUES = ", ".join(_CONVERTED.get(column, f"e.{column}") for column in EVENT_FIELDS)
 _VISIT_VALUES = ", ".join(f"ifNull(s.{column}, '')" for column in VISIT_COLUMNS)
 
 COPY_VISITS = (
