@@ -67,17 +67,21 @@ def partitions_of(hits: Iterable[Hit]) -> list[int]:
 def lock_batch(stored: Sequence[Hit], counted: Sequence[Hit] = ()) -> None:
     """Lock the partitions of the hits a batch stores, and share the locks of its sites (also of the hits it
     only counts as dropped), until the transaction ends."""
-    partitions = partitions_of(stored)
+    calls, params = _partition_locks(partitions_of(stored))
     sites = sorted({hit.site_id for hit in [*stored, *counted]})
-    calls = ["pg_advisory_xact_lock(%s, %s)"] * len(partitions) + ["pg_advisory_xact_lock_shared(%s, %s)"] * len(sites)
-    params = [n for p in partitions for n in (PARTITION_LOCK, p)] + [n for s in sites for n in (SITE_LOCK, s)]
+    calls += ["pg_advisory_xact_lock_shared(%s, %s)"] * len(sites)
+    params += [n for s in sites for n in (SITE_LOCK, s)]
     _take(calls, params)
 
 
 def lock_all_partitions() -> None:
     """Lock every partition (a writer of hits it cannot place, taking them before any site lock)."""
-    partitions = range(settings.BUFFER_PARTITIONS)
-    _take(["pg_advisory_xact_lock(%s, %s)"] * len(partitions), [n for p in partitions for n in (PARTITION_LOCK, p)])
+    _take(*_partition_locks(range(settings.BUFFER_PARTITIONS)))
+
+
+def _partition_locks(partitions: Sequence[int]) -> tuple[list[str], list[int]]:
+    """The calls and parameters that lock these partitions, in their order."""
+    return ["pg_advisory_xact_lock(%s, %s)"] * len(partitions), [n for p in partitions for n in (PARTITION_LOCK, p)]
 
 
 def lock_site(site_id: int) -> None:
