@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from imports.models import PROPERTIES, Import, ImportedStat
 from sites.models import Goal
 from stats.counts import Counts
-from stats.query import DateRange, Filter, Kind, Operator, StatsQuery
+from stats.query import DateRange, Filter, Kind, Operator, StatsQuery, day_bucket
 from tracker.models import Event, Rollup
 
 if TYPE_CHECKING:
@@ -98,12 +98,6 @@ def _counts(row: dict[str, Any]) -> Counts:
     return Counts(**{name: row[name] for name in SUMS}, imported_visits=row["visits"])
 
 
-def _bucket(day: date, interval: str) -> date:
-    if interval == "week":
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1) if interval == "month" else day
-
-
 class ImportedSource:
     """Another source's counts plus the imported rows of the days before the site's own data."""
 
@@ -136,7 +130,7 @@ class ImportedSource:
         buckets = dict(self.rest.by_bucket(query, dates))
         rows = self._rows(query, dates, query.filters[0].name if query.filters else "")
         for row in [] if rows is None else rows.values("day").annotate(**_sums()):
-            bucket = _bucket(row["day"], query.interval)
+            bucket = day_bucket(row["day"], query.interval)
             buckets[bucket] = buckets.get(bucket, Counts()) + _counts(row)
         return buckets
 

@@ -317,6 +317,15 @@ def parse_metrics(text: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(metrics))
 
 
+def day_bucket(day: date, interval: str) -> date:
+    """The first day of the day, week (Monday) or month bucket a local day falls in."""
+    if interval == "week":
+        return day - timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
 def seconds_of(interval: str) -> int | None:
     """The length of an interval of fixed seconds aligned to the Unix epoch (`"300s"`, as the µAnalytics
     API buckets time), else None. Not offered by the query parser: interfaces build it themselves."""

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from stats import dimensions
 from stats.counts import DISTINCT, FIELDS, Counts
 from stats.dimensions import BY_NAME, PROPS_PREFIX, WITHIN_PAGES, page_dimension
-from stats.query import DateRange, Operator, StatsQuery
+from stats.query import DateRange, Operator, StatsQuery, day_bucket
 from tracker.models import Event, Rollup, RollupDirty, RollupState
 
 if TYPE_CHECKING:
@@ -229,14 +229,6 @@ def by_value(query: StatsQuery, dates: DateRange, rest: CountSource) -> dict[str
     return values
 
 
-def _bucket(day: date, interval: str) -> date:
-    if interval == "week":
-        return day - timedelta(days=day.weekday())
-    if interval == "month":
-        return day.replace(day=1)
-    return day
-
-
 def _hour_buckets(query: StatsQuery, plan: _Plan, rest: CountSource) -> dict[date | datetime | int, Counts]:
     buckets: dict[date | datetime | int, Counts] = {}
     if plan.rolled:
@@ -268,14 +260,14 @@ def by_bucket(query: StatsQuery, dates: DateRange, rest: CountSource) -> dict[da
         first, last = plan.rolled
         units = _units(first, last, plan, months=query.interval == "month")
         for row in _rows(query.site_id, group).filter(units).values("day", *FIELDS, *CARRIED):
-            bucket = _bucket(row["day"], query.interval)
+            bucket = day_bucket(row["day"], query.interval)
             counts = _counts(row) if row["day"] == first_day(bucket) else _counts(row) - _carried(row)
             buckets[bucket] = buckets.get(bucket, Counts()) + counts
     if plan.tail:
         for start, counts in rest.by_bucket(query, plan.tail).items():
             buckets[start] = buckets.get(start, Counts()) + counts
     if plan.junction:
-        bucket = _bucket(plan.junction, query.interval)
+        bucket = day_bucket(plan.junction, query.interval)
         if first_day(bucket) != plan.junction:
             carried = _carried(_junction_rows(query.site_id, group, plan.junction).get(group.value or ""))
             buckets[bucket] = buckets.get(bucket, Counts()) - carried

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from stats import imported, raw, sources
 from stats.counts import Counts, MetricValue, compared, metrics
 from stats.dimensions import GOAL, shown
-from stats.query import DateRange, Kind, StatsQuery, seconds_of
+from stats.query import DateRange, Kind, StatsQuery, day_bucket, seconds_of
 from stats.sources import CountSource
 
 Row = dict[str, Any]
@@ -88,12 +88,7 @@ def buckets(dates: DateRange, interval: str) -> list[date | datetime]:
         start, end = (moment.astimezone(zone) for moment in dates.utc_bounds())
         hours = int((end - start).total_seconds() // 3600)
         return [(start + timedelta(hours=h)).replace(tzinfo=None) for h in range(hours)]
-    days = [dates.first + timedelta(days=n) for n in range(dates.days)]
-    if interval == "day":
-        return list(days)
-    if interval == "week":
-        return sorted({day - timedelta(days=day.weekday()) for day in days})
-    return sorted({day.replace(day=1) for day in days})
+    return sorted({day_bucket(dates.first + timedelta(days=n), interval) for n in range(dates.days)})
 
 
 def _series(query: StatsQuery, dates: DateRange, source: CountSource) -> list[tuple[Any, Row]]:
