@@ -26,7 +26,6 @@ import enum
 import gzip
 import hashlib
 import io
-import ipaddress
 import re
 import uuid
 import zlib
@@ -44,7 +43,7 @@ from django.utils import timezone as django_timezone
 from sites.models import Site
 from tracker import pipeline
 from tracker.ingest.hits import Hit
-from tracker.ingest.validation import MAX_FUTURE, MAX_REFERRER, MAX_URL, MAX_USER_AGENT, normalise_ip
+from tracker.ingest.validation import MAX_FUTURE, MAX_REFERRER, MAX_URL, MAX_USER_AGENT, canonical_ip
 
 GZIP_MAGIC = b"\x1f\x8b"
 BATCH_SIZE = 1000
@@ -237,7 +236,7 @@ def _address(text: bytes) -> str | None:
     """Return the canonical address, or None for text that is none (a reader's lines repeat it: cached
     for the length of one import)."""
     try:
-        return normalise_ip(str(ipaddress.ip_address(text.decode("ascii"))))
+        return canonical_ip(text.decode("ascii"))
     except (ValueError, UnicodeDecodeError):
         return None
 

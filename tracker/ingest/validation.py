@@ -94,15 +94,19 @@ def parse_json(body: bytes) -> Any:
         raise ApiError("invalid_json", "The body is not valid UTF-8 JSON.") from exc
 
 
-def normalise_ip(text: str) -> str:
+def canonical_ip(text: str) -> str:
     """Return the address in its canonical form; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a
-    dual-stack socket reports IPv4 clients) as the IPv4 address it is. Text that is no address stays."""
+    dual-stack socket reports IPv4 clients) as the IPv4 address it is. ValueError if it is no address."""
+    address = ipaddress.ip_address(text.strip())
+    return str(getattr(address, "ipv4_mapped", None) or address)
+
+
+def normalise_ip(text: str) -> str:
+    """Return the address in its canonical form (canonical_ip); text that is no address stays."""
     try:
-        address = ipaddress.ip_address(text.strip())
+        return canonical_ip(text)
     except ValueError:
         return text
-    mapped = getattr(address, "ipv4_mapped", None)
-    return str(mapped or address)
 
 
 def client_ip(remote_addr: str, forwarded_for: str, trusted_hops: int) -> str:
@@ -112,7 +116,7 @@ def client_ip(remote_addr: str, forwarded_for: str, trusted_hops: int) -> str:
         if chain:
             candidate = chain[max(0, len(chain) - trusted_hops)]
             try:
-                return normalise_ip(str(ipaddress.ip_address(candidate)))
+                return canonical_ip(candidate)
             except ValueError:
                 pass
     return normalise_ip(remote_addr)
