@@ -13,9 +13,7 @@ import contextlib
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
-
-from tracker.ingest import views
+from django.urls import NoReverseMatch, resolve, reverse
 
 View = Callable[[HttpRequest], HttpResponse]
 
@@ -23,11 +21,12 @@ View = Callable[[HttpRequest], HttpResponse]
 class IngestShortcutMiddleware:
     def __init__(self, get_response: View) -> None:
         self.get_response = get_response
-        # The paths as the URLconf names them, so a moved route moves here too.
+        # Paths and views as the URLconf has them, so a moved or replaced route changes here too.
         self.views: dict[str, View] = {}
-        for name, view in (("ingest-event", views.event), ("ingest-events", views.events)):
+        for name in ("ingest-event", "ingest-events"):
             with contextlib.suppress(NoReverseMatch):  # a URLconf without the ingest routes (a test's)
-                self.views[reverse(name)] = view
+                path = reverse(name)
+                self.views[path] = resolve(path).func
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         view = self.views.get(request.path_info)
