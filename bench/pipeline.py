@@ -54,7 +54,6 @@ import pstats
 import random
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -321,7 +320,7 @@ class Dataset:
 def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Dataset:
     """Generate `count` realistic hits, pseudonymised as ingest does, in arrival order."""
     from tracker import pipeline
-    from tracker.ingest.hits import Hit
+    from tracker.ingest.hits import Hit, new_event_uuid
 
     rng = random.Random(seed)
     now = datetime.now(tz=UTC)
@@ -357,7 +356,7 @@ def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Da
                 props = make_props(rng)
             hits.append(
                 Hit(
-                    uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    uuid=new_event_uuid(),  # as ingest assigns it, in arrival order
                     site_id=site_ids[domain],
                     name=name,
                     timestamp=min(moment, now),
@@ -385,7 +384,7 @@ def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Da
         hits=hits,
         visits=visits,
         distinct_agents=len({h.user_agent for h in hits}),
-        distinct_paths=len({h.url.split("?")[0].split("/", 3)[-1] for h in hits}),
+        distinct_paths=len({h.raw_url.split("?")[0].split("/", 3)[-1] for h in hits}),
         custom_events=sum(h.name != "pageview" for h in hits),
         bot_visits=bots,
         pseudonymise_seconds=pseudonymise_seconds,

@@ -18,7 +18,6 @@ that live a month. Footfall's engagement reports are not analytics and are left 
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ from stats.dimensions import ENGAGEMENT
 from stats.sources import RAW
 from tracker import buffer
 from tracker.buffer import BufferUnavailable
-from tracker.ingest.hits import Hit
+from tracker.ingest.hits import Hit, new_event_uuid
 from tracker.lifecycle.deletion import site_delete
 from tracker.models import Event
 
@@ -128,7 +127,7 @@ def hit_for(site: Site, stored: Stored, *, event_uuid: str | None = None, countr
     """
     path = _clean(stored.path)
     return Hit(
-        uuid=event_uuid or str(uuid.uuid4()),
+        uuid=event_uuid or new_event_uuid(),
         site_id=site.id,
         name=_clean(stored.event)[:MAX_EVENT],
         timestamp=stored.time,

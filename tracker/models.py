@@ -11,7 +11,8 @@ from sites.models import Site
 class Session(models.Model):
     """One visit: events of one visitor on one site with no gap over 30 minutes."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: session_site_started leads with the site, and each index costs every row written.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
     visitor_hash = models.BigIntegerField()
     started = models.DateTimeField()
     last_seen = models.DateTimeField()
@@ -49,7 +50,9 @@ class Event(models.Model):
     """One enriched page view or custom event. Dimensions are denormalised for join-free reads."""
 
     uuid = models.UUIDField(unique=True)
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: event_site_timestamp leads with the site (lookups and cascades by site use it),
+    # and each of a table's indexes costs every inserted event.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+", null=True)
     name = models.CharField(max_length=120)
     timestamp = models.DateTimeField(help_text="Server time (UTC) when the event was received")

@@ -8,11 +8,28 @@ pipeline fills in is named as the Event column it is stored in, so a row is buil
 from __future__ import annotations
 
 import enum
+import os
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+
+def new_event_uuid() -> str:
+    """A time-ordered uuid (version 7, RFC 9562) for an event its client gave no id.
+
+    Its first 48 bits are the Unix time in milliseconds and the rest is random, so new events' uuids
+    sort after older ones: the unique uuid index grows at its right edge instead of taking inserts on
+    random pages of a table of millions (each a page read, and its first write after a checkpoint a
+    full page in the WAL). The same layout as Python 3.14's uuid.uuid7().
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    value = value & ~(0xF000 << 64) | 0x7000 << 64  # version 7
+    value = value & ~(0xC << 60) | 0x8 << 60  # RFC 9562 variant
+    return str(uuid.UUID(int=value))
 
 
 class DropReason(enum.StrEnum):

@@ -1,10 +1,12 @@
+import time
+import uuid
 from dataclasses import fields
 from datetime import UTC, datetime
 
 import orjson
 
 from stats.dimensions import VISIT_COLUMNS
-from tracker.ingest.hits import Hit, VisitDimensions
+from tracker.ingest.hits import Hit, VisitDimensions, new_event_uuid
 from tracker.models import Event, Session
 from tracker.pipeline.storage import SessionRecord
 
@@ -51,3 +53,15 @@ def test_a_payload_buffered_under_the_earlier_names_reads_as_today():
     hit = Hit.from_buffer(earlier)
     assert (hit.raw_url, hit.raw_referrer, hit.referrer) == ("https://a.example/post", "https://news.example/", "")
     assert hit.fixed == {"referrer": "news.example", "os": "Linux"}
+
+
+def test_new_event_uuids_are_version_7_and_sort_by_time():
+    earlier = [new_event_uuid() for _ in range(50)]
+    time.sleep(0.002)  # the next millisecond at least
+    later = new_event_uuid()
+
+    parsed = uuid.UUID(later)
+    assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+    assert len(set(earlier)) == 50
+    assert all(value < later for value in earlier)  # as text too: the index order of the column
+    assert abs((parsed.int >> 80) - time.time_ns() // 1_000_000) < 5_000  # milliseconds since the epoch
