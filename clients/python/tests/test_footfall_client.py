@@ -123,6 +123,17 @@ def test_an_event_carries_every_field_and_the_key(make_client, footfall):
     }
 
 
+def test_an_event_without_an_id_gets_a_time_ordered_one(make_client, footfall):
+    client = make_client(sync=True)
+    first = client.track("pageview", URL)
+    time.sleep(0.002)  # the next millisecond at least
+    second = client.track("pageview", URL)
+
+    assert [event["id"] for event in footfall.events] == [first, second]
+    assert (uuid.UUID(second).version, uuid.UUID(second).variant) == (7, uuid.RFC_4122)
+    assert first < second  # in time order, as text too
+
+
 def test_recent_timestamps_go_as_iso_or_unix_seconds(make_client, footfall):
     client = make_client(sync=True)
     moment = datetime.now(UTC) - timedelta(hours=1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import os
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,17 @@ MAX_PROP_VALUE = 2000
 MAX_PAST = timedelta(hours=72)
 MAX_FUTURE = timedelta(minutes=5)
 INT_LIMIT = 2**63
+
+
+def new_event_id() -> str:
+    """A time-ordered UUID (version 7, RFC 9562: Unix milliseconds, then random bits), as Footfall gives an
+    event sent without an id: its events table indexes the ids, and ids that grow with time are appended
+    to that index instead of landing on random pages of it. The layout of Python 3.14's uuid.uuid7()."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF000 << 64) | 0x7000 << 64  # version 7
+    value = value & ~(0xC << 60) | 0x8 << 60  # RFC 9562 variant
+    return str(uuid.UUID(int=value))
+
 
 PropValue = str | int | float | bool
 Timestamp = datetime | int | float
@@ -151,7 +164,7 @@ def build_event(
     the event once however often it is sent.
     """
     event: dict[str, object] = {
-        "id": check_id(event_id) if event_id is not None else str(uuid.uuid4()),
+        "id": check_id(event_id) if event_id is not None else new_event_id(),
         "domain": check_domain(domain),
         "name": _text(name, "name", MAX_NAME),
         "url": check_url(url),
