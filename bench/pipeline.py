@@ -356,7 +356,7 @@ def generate(count: int, site_ids: dict[str, int], seed: int = 20_251_125) -> Da
                 props = make_props(rng)
             hits.append(
                 Hit(
-                    uuid=new_event_uuid(),  # as ingest assigns it, in arrival order
+                    uuid=str(new_event_uuid()),  # as ingest assigns it, in arrival order
                     site_id=site_ids[domain],
                     name=name,
                     timestamp=min(moment, now),

@@ -127,7 +127,7 @@ def hit_for(site: Site, stored: Stored, *, event_uuid: str | None = None, countr
     """
     path = _clean(stored.path)
     return Hit(
-        uuid=event_uuid or new_event_uuid(),
+        uuid=event_uuid or str(new_event_uuid()),
         site_id=site.id,
         name=_clean(stored.event)[:MAX_EVENT],
         timestamp=stored.time,

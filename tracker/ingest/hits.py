@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 
-def new_event_uuid() -> str:
+def new_event_uuid() -> uuid.UUID:
     """A time-ordered uuid (version 7, RFC 9562) for an event its client gave no id.
 
     Its first 48 bits are the Unix time in milliseconds and the rest is random, so new events' uuids
@@ -29,7 +29,7 @@ def new_event_uuid() -> str:
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
     value = value & ~(0xF000 << 64) | 0x7000 << 64  # version 7
     value = value & ~(0xC << 60) | 0x8 << 60  # RFC 9562 variant
-    return str(uuid.UUID(int=value))
+    return uuid.UUID(int=value)
 
 
 class DropReason(enum.StrEnum):

@@ -300,7 +300,7 @@ def _build_hits(
     site_ids = [sites[d] for d in dict.fromkeys(domains) if d in sites and allowed(sites[d])]
     if not site_ids:
         raise ApiError("unknown_site", "No site is registered for this domain.", field="domain")
-    base = uuid.UUID(event_id or new_event_uuid())
+    base = uuid.UUID(event_id) if event_id else new_event_uuid()
     hits = []
     for position, site_id in enumerate(site_ids):
         # A retry carries the same id; an event sent to several sites gets one uuid per site.

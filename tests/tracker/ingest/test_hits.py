@@ -56,9 +56,9 @@ def test_a_payload_buffered_under_the_earlier_names_reads_as_today():
 
 
 def test_new_event_uuids_are_version_7_and_sort_by_time():
-    earlier = [new_event_uuid() for _ in range(50)]
+    earlier = [str(new_event_uuid()) for _ in range(50)]
     time.sleep(0.002)  # the next millisecond at least
-    later = new_event_uuid()
+    later = str(new_event_uuid())
 
     parsed = uuid.UUID(later)
     assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
