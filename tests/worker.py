@@ -102,6 +102,10 @@ class WorkerProcess(ChildProcess):
             "BUFFER_STREAM": stream,
             "BUFFER_CLAIM_IDLE_MS": str(claim_idle_ms),
             "BUFFER_DRAIN_SECONDS": "2",
+            # A worker stops between two waits, for events and for tasks: short waits stop it in about
+            # a second instead of ten.
+            "BUFFER_BLOCK_SECONDS": "0.5",
+            "BROKER_POLL_SECONDS": "1",
             "GEOIP_DATABASE": "",
             # Beat archives every few seconds: into the test's folder, not the checkout's var/.
             "ARCHIVE_STORAGE": str(workdir / "archive"),

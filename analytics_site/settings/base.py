@@ -287,7 +287,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 # An idle worker asks Redis for tasks every 10 s instead of every second; a task still starts at once.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 10}
+# A stopping worker waits for the wait in hand to end, so a shorter one stops it sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": env.float("BROKER_POLL_SECONDS", default=10.0)}
 # The stream is read by each worker's own reader (tracker/consumer.py), not by a task: beat only sends
 # periodic jobs.
 CELERY_BEAT_SCHEDULE = {
