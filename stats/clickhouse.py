@@ -16,7 +16,7 @@ from typing import Any
 
 from sites.models import Goal
 from stats import goals
-from stats.counts import FIELDS, Counts, reads_visits
+from stats.counts import FIELDS, Counts, counts_visits, reads_visits
 from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.store.clickhouse import UTC_TIME, ClickHouseStore, json_text
@@ -35,9 +35,10 @@ PER_GROUP = (
     "uniqExact(x.visitor), count(), countIf(p.is_bounce), sum(p.duration), sum(x.pageviews), sum(x.events), "
     "sum(x.engaged_ms), sum(x.scroll_sum), sum(x.scroll_count)"
 )
-# The same sums in one pass over the events, for questions that need no visit's bounce or duration.
+# The same sums in one pass over the events, for questions that need no visit's bounce or duration;
+# {visits} is the distinct visits' count, or 0 where no metric asked needs it.
 PER_GROUP_OF_EVENTS = (
-    f"uniqExact(e.visitor_hash), uniqExact(e.session_id), 0, 0, countIf(e.name = '{PAGEVIEW}'), "
+    f"uniqExact(e.visitor_hash), {{visits}}, 0, 0, countIf(e.name = '{PAGEVIEW}'), "
     f"countIf(e.name != '{ENGAGEMENT}'), sum(ifNull(e.engaged_ms, 0)), "
     f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}'), "
     f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)"
@@ -104,7 +105,7 @@ def _matches(sql: Sql, value: str, flt: Filter) -> str:
     return f"{value} IN {sql.bind(list(flt.values), 'Array(String)')}"
 
 
-def _condition(sql: Sql, flt: Filter) -> str:
+def _condition(sql: Sql, flt: Filter, dates: DateRange) -> str:
     if flt.name == GOAL:
         # A goal name the site does not have is completed by no event.
         matches = " OR ".join(completes(sql, goal) for goal in goals.of_site(sql.site_id, flt.values)) or "0"
@@ -120,7 +121,7 @@ def _condition(sql: Sql, flt: Filter) -> str:
     elif (column := BY_NAME[flt.name].column) in PROGRESS:
         visits = (
             f"SELECT id FROM session_progress FINAL "  # noqa: S608 (names from the dimension registry)
-            f"WHERE site_id = {sql.site()} AND {_matches(sql, column, flt)}"
+            f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)} AND {_matches(sql, column, flt)}"
         )
         negated = "NOT " if flt.operator is Operator.IS_NOT else ""
         return f"e.session_id {negated}IN ({visits})"
@@ -135,7 +136,7 @@ def _where(sql: Sql, query: StatsQuery, dates: DateRange) -> str:
         f"e.site_id = {sql.site()}",
         f"e.timestamp >= {sql.bind(start, UTC_TIME)}",
         f"e.timestamp < {sql.bind(end, UTC_TIME)}",
-        *(_condition(sql, flt) for flt in query.filters),
+        *(_condition(sql, flt, dates) for flt in query.filters),
     ]
     return " AND ".join(conditions)
 
@@ -156,30 +157,35 @@ class Grouping:
     having_value: str = ""
 
 
-def _progress_join(sql: Sql, column: str) -> str:
+def _progress_join(sql: Sql, column: str, dates: DateRange) -> str:
     return (
-        f" INNER JOIN (SELECT id, {column} FROM session_progress FINAL WHERE site_id = {sql.site()}) AS v "  # noqa: S608
-        "ON v.id = e.session_id"
+        f" INNER JOIN (SELECT id, {column} FROM session_progress FINAL "  # noqa: S608
+        f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS v ON v.id = e.session_id"
     )
 
 
-def _by_property(sql: Sql, query: StatsQuery) -> Grouping:
+def _by_property(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
     name = str(query.breakdown)
     if name == GOAL:
-        # Each event counts towards every goal it completes: one pass over the events for all goals.
-        completed = ", ".join(
-            f"if({completes(sql, goal)}, {sql.bind(goal.display_name, 'String')}, '')"
-            for goal in goals.of_site(query.site_id)
-        )
-        if not completed:
+        # Each event counts towards every goal it completes: one pass over the events for all goals, of
+        # those that complete one (the others' columns are then not read).
+        site_goals = goals.of_site(query.site_id)
+        if not site_goals:
             return Grouping("''", having_value="0")
-        return Grouping(f"arrayJoin(arrayFilter(g -> g != '', [{completed}]))")
+        conditions = [completes(sql, goal) for goal in site_goals]
+        completed = ", ".join(
+            f"if({condition}, {sql.bind(goal.display_name, 'String')}, '')"
+            for condition, goal in zip(conditions, site_goals, strict=True)
+        )
+        return Grouping(
+            f"arrayJoin(arrayFilter(g -> g != '', [{completed}]))", having_value=f"({' OR '.join(conditions)})"
+        )
     key = prop_key(name)
     if key is not None:
         return Grouping(_prop_text(sql, key), having_value=_has_prop(sql, key))
     column = BY_NAME[name].column
     if column in PROGRESS:
-        return Grouping(f"v.{column}", joins=_progress_join(sql, column))
+        return Grouping(f"v.{column}", joins=_progress_join(sql, column, dates))
     return Grouping(_event_column(name))
 
 
@@ -220,7 +226,8 @@ class ClickHouseSource:
                 f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k"
             )
         else:
-            statement = f"SELECT {grouping.key} AS k, {PER_GROUP_OF_EVENTS} {events} GROUP BY k"
+            visits = "uniqExact(e.session_id)" if counts_visits(query.metrics) else "0"
+            statement = f"SELECT {grouping.key} AS k, {PER_GROUP_OF_EVENTS.format(visits=visits)} {events} GROUP BY k"
         rows = self.store.rows(statement, sql.parameters)
         return {key: Counts(**dict(zip(FIELDS, values, strict=True))) for key, *values in rows}
 
@@ -238,7 +245,7 @@ class ClickHouseSource:
     def by_value(self, query: StatsQuery, dates: DateRange) -> dict[str, Counts]:
         assert query.breakdown is not None
         sql = Sql(query.site_id)
-        grouped = self._grouped(query, dates, _by_property(sql, query), sql)
+        grouped = self._grouped(query, dates, _by_property(sql, query, dates), sql)
         if query.breakdown == GOAL:
             # As from the database: a goal shows when some event of the range completed it.
             return {key: counts for key, counts in grouped.items() if counts.events}

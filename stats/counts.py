@@ -36,6 +36,16 @@ DISTINCT = ("visitors", "visits", "bounces", "duration")
 VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
 
 
+# Metrics derived from the number of visits: without one of them a store may leave the distinct visits
+# uncounted (0), which after the visitors is the costliest count of a scan.
+VISITS_METRICS = frozenset({"visits", "views_per_visit", "bounce_rate", "visit_duration", "engaged_time"})
+
+
+def counts_visits(metrics: Iterable[str]) -> bool:
+    """Whether these metrics need the number of distinct visits."""
+    return not VISITS_METRICS.isdisjoint(metrics)
+
+
 def reads_visits(metrics: Iterable[str]) -> bool:
     """Whether these metrics need the visits' bounces and durations: a join of the visits, which every
     store skips otherwise (the dashboard's panels and graph never ask for them)."""

@@ -70,6 +70,12 @@ def ad_hoc(site, dates: DateRange) -> list[StatsQuery]:
     found.append(
         StatsQuery(site_id=site.id, dates=dates, metrics=(*METRICS, "conversion_rate"), breakdown="event:goal")
     )
+    # The dashboard's goals panel: no metric of the visits' count, which the store then leaves uncounted.
+    found.append(
+        StatsQuery(
+            site_id=site.id, dates=dates, metrics=("visitors", "events", "conversion_rate"), breakdown="event:goal"
+        )
+    )
     found.append(
         StatsQuery(
             site_id=site.id,

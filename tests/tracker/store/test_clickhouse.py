@@ -118,9 +118,26 @@ def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_i
     visit = {"id": 7, "site_id": site.id, "visitor_hash": 1, "country": "DE"}
     event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
 
-    assert event_store.migrate() == [2]
+    assert event_store.migrate() == [2, 3]
     assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "")]
     assert event_store.rows("SHOW TABLES", {}) == [(t,) for t in sorted((*TABLES, "schema_versions"))]
+
+
+def test_version_3_keeps_paths_as_low_cardinality_strings(event_store):
+    site = SiteFactory()
+    pipeline.process_batch([hit(site, 1, 0, "/a"), hit(site, 1, 60, "/b")])
+    types = event_store.rows(
+        "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() "
+        "AND name IN ('path', 'entry_path', 'exit_path') ORDER BY table, name",
+        {},
+    )
+    assert types == [
+        ("events", "path", "LowCardinality(String)"),
+        ("session_progress", "entry_path", "LowCardinality(String)"),
+        ("session_progress", "exit_path", "LowCardinality(String)"),
+    ]
+    paths = event_store.rows("SELECT path FROM events WHERE site_id = {s:UInt64} ORDER BY timestamp", {"s": site.id})
+    assert paths == [("/a",), ("/b",)]
 
 
 def test_a_replayed_batch_is_stored_once(event_store):
