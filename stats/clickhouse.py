@@ -35,14 +35,21 @@ PER_GROUP = (
     "uniqExact(x.visitor), count(), countIf(p.is_bounce), sum(p.duration), sum(x.pageviews), sum(x.events), "
     "sum(x.engaged_ms), sum(x.scroll_sum), sum(x.scroll_count)"
 )
-# The same sums in one pass over the events, for questions that need no visit's bounce or duration;
-# {visits} is the distinct visits' count, or 0 where no metric asked needs it.
-PER_GROUP_OF_EVENTS = (
-    f"uniqExact(e.visitor_hash), {{visits}}, 0, 0, countIf(e.name = '{PAGEVIEW}'), "
-    f"countIf(e.name != '{ENGAGEMENT}'), sum(ifNull(e.engaged_ms, 0)), "
-    f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}'), "
-    f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)"
-)
+# The same counts in one pass over the events, for questions that need no visit's bounce or duration
+# (those need the visits' rows).
+EVENT_SUMS = {
+    "visitors": "uniqExact(e.visitor_hash)",
+    "visits": "uniqExact(e.session_id)",
+    "bounces": "0",
+    "duration": "0",
+    "pageviews": f"countIf(e.name = '{PAGEVIEW}')",
+    "events": f"countIf(e.name != '{ENGAGEMENT}')",
+    "engaged_ms": "sum(ifNull(e.engaged_ms, 0))",
+    "scroll_sum": f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}')",
+    "scroll_count": f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)",
+}
+# What a visit's row gives (`_with_visit_rows`), by its field in stats.counts.FIELDS.
+VISIT_ROW_SUMS = {"visits": "count()", "bounces": "countIf(is_bounce)", "duration": "sum(duration)"}
 # The visit's own progress columns; its other dimensions are fixed when it starts.
 PROGRESS = {"entry_path", "exit_path"}
 
@@ -155,6 +162,8 @@ class Grouping:
     key: str
     joins: str = ""
     having_value: str = ""
+    # The same grouping of a visit's row in session_progress, where the key is the visit's own.
+    visit_key: str = ""
 
 
 def _progress_join(sql: Sql, column: str, dates: DateRange) -> str:
@@ -183,10 +192,11 @@ def _by_property(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
     key = prop_key(name)
     if key is not None:
         return Grouping(_prop_text(sql, key), having_value=_has_prop(sql, key))
-    column = BY_NAME[name].column
+    dimension = BY_NAME[name]
+    column, visit_key = dimension.column, dimension.column if dimension.reads_session else ""
     if column in PROGRESS:
-        return Grouping(f"v.{column}", joins=_progress_join(sql, column, dates))
-    return Grouping(_event_column(name))
+        return Grouping(f"v.{column}", joins=_progress_join(sql, column, dates), visit_key=visit_key)
+    return Grouping(_event_column(name), visit_key=visit_key)
 
 
 def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
@@ -204,6 +214,36 @@ def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
     return Grouping(truncate[query.interval])
 
 
+def _of_visits(query: StatsQuery, grouping: Grouping) -> bool:
+    """Whether the visits' counts (visits, bounces, durations) come from the visits' rows: the question
+    is grouped and filtered by the visits' own dimensions, so a visit's events all count or none do."""
+    dimensions = [BY_NAME.get(flt.name) for flt in query.filters]
+    return (
+        bool(grouping.visit_key)
+        and counts_visits(query.metrics)
+        and all(dimension is not None and dimension.reads_session for dimension in dimensions)
+    )
+
+
+def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Grouping, events: str) -> str:
+    """The counts of a question `_of_visits`: the events' sums in one pass over them, beside the visits'
+    counts from their rows. The visits with events in a range are those overlapping it: a range is
+    whole days, and a visit's events are at most SESSION_TIMEOUT_MINUTES apart."""
+    conditions = [f"site_id = {sql.site()}", _overlapping(sql, dates)]
+    for flt in query.filters:
+        matches = _matches(sql, BY_NAME[flt.name].column, flt)
+        conditions.append(f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})")
+    of_rows = ", ".join(f"{expression} AS v_{name}" for name, expression in VISIT_ROW_SUMS.items())
+    visits = (
+        f"SELECT {grouping.visit_key} AS k, {of_rows} FROM session_progress FINAL "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)} GROUP BY k"
+    )
+    of_events = ", ".join(f"{e} AS x_{name}" for name, e in EVENT_SUMS.items() if name not in VISIT_ROW_SUMS)
+    counted = f"SELECT {grouping.key} AS k, {of_events} {events} GROUP BY k"
+    fields = ", ".join(f"v.v_{name}" if name in VISIT_ROW_SUMS else f"x.x_{name}" for name in FIELDS)
+    return f"SELECT x.k, {fields} FROM ({counted}) AS x LEFT JOIN ({visits}) AS v ON v.k = x.k"  # noqa: S608
+
+
 class ClickHouseSource:
     """A CountSource (stats/sources.py) reading the ClickHouse event store."""
 
@@ -218,7 +258,9 @@ class ClickHouseSource:
         if grouping.having_value:
             where += f" AND {grouping.having_value}"
         events = f"FROM events AS e{grouping.joins} WHERE {where}"
-        if reads_visits(query.metrics):
+        if _of_visits(query, grouping):
+            statement = _with_visit_rows(sql, query, dates, grouping, events)
+        elif reads_visits(query.metrics):
             statement = (
                 f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
                 f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} {events} GROUP BY k, visit) AS x "
@@ -226,14 +268,14 @@ class ClickHouseSource:
                 f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k"
             )
         else:
-            visits = "uniqExact(e.session_id)" if counts_visits(query.metrics) else "0"
-            statement = f"SELECT {grouping.key} AS k, {PER_GROUP_OF_EVENTS.format(visits=visits)} {events} GROUP BY k"
+            sums = {**EVENT_SUMS, "visits": EVENT_SUMS["visits"] if counts_visits(query.metrics) else "0"}
+            statement = f"SELECT {grouping.key} AS k, {', '.join(sums.values())} {events} GROUP BY k"
         rows = self.store.rows(statement, sql.parameters)
         return {key: Counts(**dict(zip(FIELDS, values, strict=True))) for key, *values in rows}
 
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
         sql = Sql(query.site_id)
-        return self._grouped(query, dates, Grouping("0"), sql).get(0, Counts())
+        return self._grouped(query, dates, Grouping("0", visit_key="0"), sql).get(0, Counts())
 
     def by_bucket(self, query: StatsQuery, dates: DateRange) -> dict[date | datetime | int, Counts]:
         sql = Sql(query.site_id)

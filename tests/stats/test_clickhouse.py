@@ -19,6 +19,7 @@ from stats.counts import VISIT_METRICS
 from stats.query import DateRange, Filter, Operator, StatsQuery
 from stats.sources import RAW, ROLLED, RolledSource, configured
 from tests.factories import SiteFactory
+from tests.stats import answers as report
 from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, pageview, queries, visits
 from tracker import pipeline, rollups
 
@@ -167,3 +168,37 @@ def test_a_funnels_events_of_the_same_moment_are_walked_in_uuid_order_by_every_s
     query = StatsQuery(site_id=site.id, dates=DateRange(START.date(), START.date(), "UTC"), metrics=("visitors",))
     for source in (configured(), RAW):
         assert source.funnel_reached(query, query.dates, funnel.goals()) == reached
+
+
+@pytest.mark.parametrize(
+    ("filters", "days", "expected"),
+    [
+        # Visits alone (their visits, bounces and durations from the visits' rows): both days, then the
+        # second day alone, which the visit across midnight enters with one of its page views.
+        ((Filter("visit:country", Operator.IS, ("DE",)),), 2, (2, 2, 3, 50, 600)),
+        ((Filter("visit:country", Operator.IS, ("DE",)),), 1, (2, 2, 2, 50, 600)),
+        # An event's filter besides (each visit's events, joined to the visits' rows).
+        (
+            (Filter("visit:country", Operator.IS, ("DE",)), Filter("event:page", Operator.IS, ("/",))),
+            1,
+            (2, 2, 2, 50, 600),
+        ),
+    ],
+)
+def test_a_visit_into_the_range_counts_once_with_its_own_bounce_and_duration(event_store, filters, days, expected):
+    """A visit that began the day before the range counts with the page views it made in the range, and
+    its own bounce and duration, whichever way the store counts it."""
+    site = SiteFactory(timezone="UTC")
+    midnight = START + timedelta(days=1)
+    across = [pageview(1, midnight - timedelta(minutes=10)), pageview(1, midnight + timedelta(minutes=10))]
+    pipeline.process_batch(hits_of(site, [*across, pageview(2, midnight + timedelta(hours=12))]))
+    first = midnight.date() - timedelta(days=days - 1)
+    query = StatsQuery(
+        site_id=site.id,
+        dates=DateRange(first, midnight.date(), "UTC"),
+        metrics=("visitors", "visits", "pageviews", "bounce_rate", "visit_duration"),
+        filters=filters,
+    )
+    for source in (ClickHouseSource(event_store), configured(), RAW):
+        values = report.aggregate(query, source=source)
+        assert tuple(values[m].value for m in query.metrics) == expected, source

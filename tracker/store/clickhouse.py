@@ -8,7 +8,8 @@ Tables (a database per install; `SCHEMA` is applied in order and recorded in `sc
 - `session_dimensions`: what a visit takes from its first event, written once when the visit starts.
 - `session_progress`: what later events change (start, last event, entry and exit pages, duration,
   bounce), a row each time a batch extends the visit; the newest version wins (ReplacingMergeTree,
-  read with FINAL).
+  read with FINAL). Since version 4 each row also carries the visit's visitor and dimensions, so a
+  question about visits alone reads one row per visit instead of every event.
 
 A batch's events are inserted with a deduplication token made of their uuids, so a batch replayed
 after a failure stores nothing twice; visit rows are keyed by the visit's id, so a replay only
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 # The Event and Session columns, under their names (a new one needs a schema version here too).
 DIMENSION_COLUMNS = ("id", "site_id", "visitor_hash", *VISIT_COLUMNS)
-PROGRESS_COLUMNS = ("id", "site_id", "version", *SESSION_PROGRESS_FIELDS)
+_PROGRESS_COLUMNS_1 = ("id", "site_id", "version", *SESSION_PROGRESS_FIELDS)
+PROGRESS_COLUMNS = (*_PROGRESS_COLUMNS_1, "visitor_hash", *VISIT_COLUMNS)
 TABLES = ("events", "session_dimensions", "session_progress")
 # The visit's dimensions on each of its events (version 2): what its first event set, so that a visit's
 # filter or breakdown reads the events alone instead of joining millions of visits.
@@ -53,14 +55,15 @@ UTC_TIME = "DateTime64(6, 'UTC')"
 _LOW_CARDINALITY_VISIT_COLUMNS = {"hostname", "referrer_source", "country", "browser", "os", "device_type"}
 
 
+def _visit_column_type(column: str) -> str:
+    return _LOW if column in _LOW_CARDINALITY_VISIT_COLUMNS else "String"
+
+
 def _with_visit_columns() -> tuple[str, ...]:
     """Events rebuilt with their visits' dimensions: a copy of the table gets the columns, is filled from
     the events joined to their visits' dimensions, and takes the table's place. Each statement may run
     again after an interruption (the copy is made afresh; the old table is dropped last)."""
-    added = ", ".join(
-        f"ADD COLUMN IF NOT EXISTS visit_{c} {_LOW if c in _LOW_CARDINALITY_VISIT_COLUMNS else 'String'}"
-        for c in VISIT_COLUMNS
-    )
+    added = ", ".join(f"ADD COLUMN IF NOT EXISTS visit_{c} {_visit_column_type(c)}" for c in VISIT_COLUMNS)
     return (
         "DROP TABLE IF EXISTS events_rebuilt",
         "CREATE TABLE events_rebuilt AS events",
@@ -70,6 +73,26 @@ def _with_visit_columns() -> tuple[str, ...]:
         "FROM events AS e ANY LEFT JOIN session_dimensions AS v ON v.site_id = e.site_id AND v.id = e.session_id",
         "EXCHANGE TABLES events AND events_rebuilt",
         "DROP TABLE events_rebuilt",
+    )
+
+
+def _progress_with_visit_dimensions() -> tuple[str, ...]:
+    """Visits' progress rebuilt with their visitor and dimensions, as `_with_visit_columns` rebuilds the
+    events (and as safely interrupted)."""
+    added = ", ".join(
+        ["ADD COLUMN IF NOT EXISTS visitor_hash Int64"]
+        + [f"ADD COLUMN IF NOT EXISTS {c} {_visit_column_type(c)}" for c in VISIT_COLUMNS]
+    )
+    return (
+        "DROP TABLE IF EXISTS session_progress_rebuilt",
+        "CREATE TABLE session_progress_rebuilt AS session_progress",
+        f"ALTER TABLE session_progress_rebuilt {added}",
+        f"INSERT INTO session_progress_rebuilt ({', '.join(PROGRESS_COLUMNS)}) "  # noqa: S608
+        f"SELECT {', '.join(f'p.{c}' for c in _PROGRESS_COLUMNS_1)}, v.visitor_hash, "
+        f"{', '.join(f'v.{c}' for c in VISIT_COLUMNS)} "
+        "FROM session_progress AS p ANY LEFT JOIN session_dimensions AS v ON v.site_id = p.site_id AND v.id = p.id",
+        "EXCHANGE TABLES session_progress AND session_progress_rebuilt",
+        "DROP TABLE session_progress_rebuilt",
     )
 
 
@@ -113,6 +136,7 @@ SCHEMA: tuple[tuple[int, tuple[str, ...]], ...] = (
             f"ALTER TABLE session_progress MODIFY COLUMN exit_path {_LOW}",
         ),
     ),
+    (4, _progress_with_visit_dimensions()),
 )
 
 
@@ -234,15 +258,22 @@ class ClickHouseStore:
         the transaction rolls back and the batch is replayed; if the transaction fails after this,
         the replay's events carry the same token and are not inserted twice.
         """
+        dimensions = _visit_dimensions(hits, visits) if hits else {}
+        no_visit = [""] * len(VISIT_COLUMNS)
         if hits:
-            dimensions = _visit_dimensions(hits, visits)
-            no_visit = [""] * len(VISIT_COLUMNS)
             rows = [_event_row(hit, dimensions.get(hit.session_id or 0, no_visit)) for hit in hits]
             self.insert_events(rows, batch_token(hits))
         version = time.time_ns()
         self.insert_visits(
             [[getattr(visit, column) for column in DIMENSION_COLUMNS] for visit in visits if visit.is_new],
-            [[version if c == "version" else getattr(visit, c) for c in PROGRESS_COLUMNS] for visit in visits],
+            [
+                [
+                    *(version if c == "version" else getattr(visit, c) for c in _PROGRESS_COLUMNS_1),
+                    visit.visitor_hash,
+                    *dimensions.get(visit.id or 0, no_visit),
+                ]
+                for visit in visits
+            ],
         )
 
     def insert_events(self, rows: Sequence[Sequence[Any]], token: str) -> None:

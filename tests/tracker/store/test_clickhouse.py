@@ -118,7 +118,7 @@ def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_i
     visit = {"id": 7, "site_id": site.id, "visitor_hash": 1, "country": "DE"}
     event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
 
-    assert event_store.migrate() == [2, 3]
+    assert event_store.migrate() == [2, 3, 4]
     assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "")]
     assert event_store.rows("SHOW TABLES", {}) == [(t,) for t in sorted((*TABLES, "schema_versions"))]
 
