@@ -48,8 +48,17 @@ EVENT_SUMS = {
     "scroll_sum": f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}')",
     "scroll_count": f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)",
 }
-# What a visit's row gives (`_with_visit_rows`), by its field in stats.counts.FIELDS.
-VISIT_ROW_SUMS = {"visits": "count()", "bounces": "countIf(is_bounce)", "duration": "sum(duration)"}
+# What the visits' rows give (`_with_visit_rows`), by field of stats.counts.FIELDS: every event carries
+# its visit's visitor hash (tracker/pipeline/sessions.py), so the visitors are those of the visits.
+VISIT_ROW_SUMS = {
+    "visitors": "uniqExact(visitor_hash)",
+    "visits": "count()",
+    "bounces": "countIf(is_bounce)",
+    "duration": "sum(duration)",
+}
+# Metrics of sums over the events in the range, which a visit's row cannot give (it may cross the
+# range's ends).
+EVENT_SUM_METRICS = frozenset({"pageviews", "views_per_visit", "events", "engaged_time", "scroll_depth"})
 # The visit's own progress columns; its other dimensions are fixed when it starts.
 PROGRESS = {"entry_path", "exit_path"}
 
@@ -215,20 +224,19 @@ def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
 
 
 def _of_visits(query: StatsQuery, grouping: Grouping) -> bool:
-    """Whether the visits' counts (visits, bounces, durations) come from the visits' rows: the question
-    is grouped and filtered by the visits' own dimensions, so a visit's events all count or none do."""
+    """Whether the question is about visits alone: grouped and filtered by the visits' own dimensions, so
+    a visit's events all count or none do, and its visitors, visits, bounces and durations come from
+    the visits' rows."""
     dimensions = [BY_NAME.get(flt.name) for flt in query.filters]
-    return (
-        bool(grouping.visit_key)
-        and counts_visits(query.metrics)
-        and all(dimension is not None and dimension.reads_session for dimension in dimensions)
+    return bool(grouping.visit_key) and all(
+        dimension is not None and dimension.reads_session for dimension in dimensions
     )
 
 
 def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Grouping, events: str) -> str:
-    """The counts of a question `_of_visits`: the events' sums in one pass over them, beside the visits'
-    counts from their rows. The visits with events in a range are those overlapping it: a range is
-    whole days, and a visit's events are at most SESSION_TIMEOUT_MINUTES apart."""
+    """The counts of a question `_of_visits` from the rows of the visits with events in the range: those
+    overlapping it (a range is whole days, and a visit's events are at most SESSION_TIMEOUT_MINUTES
+    apart). The sums of the events in the range, where a metric needs them, in one pass over them."""
     conditions = [f"site_id = {sql.site()}", _overlapping(sql, dates)]
     for flt in query.filters:
         matches = _matches(sql, BY_NAME[flt.name].column, flt)
@@ -238,10 +246,13 @@ def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Gr
         f"SELECT {grouping.visit_key} AS k, {of_rows} FROM session_progress FINAL "  # noqa: S608
         f"WHERE {' AND '.join(conditions)} GROUP BY k"
     )
+    if EVENT_SUM_METRICS.isdisjoint(query.metrics):
+        fields = ", ".join(f"v_{name}" if name in VISIT_ROW_SUMS else "0" for name in FIELDS)
+        return f"SELECT k, {fields} FROM ({visits})"  # noqa: S608
     of_events = ", ".join(f"{e} AS x_{name}" for name, e in EVENT_SUMS.items() if name not in VISIT_ROW_SUMS)
     counted = f"SELECT {grouping.key} AS k, {of_events} {events} GROUP BY k"
     fields = ", ".join(f"v.v_{name}" if name in VISIT_ROW_SUMS else f"x.x_{name}" for name in FIELDS)
-    return f"SELECT x.k, {fields} FROM ({counted}) AS x LEFT JOIN ({visits}) AS v ON v.k = x.k"  # noqa: S608
+    return f"SELECT v.k, {fields} FROM ({visits}) AS v LEFT JOIN ({counted}) AS x ON x.k = v.k"  # noqa: S608
 
 
 class ClickHouseSource:

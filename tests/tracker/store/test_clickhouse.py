@@ -15,7 +15,7 @@ from tests.factories import SiteFactory
 from tests.known_site import T0, hit
 from tracker import pipeline
 from tracker.lifecycle import deletion, retention
-from tracker.pipeline.storage import EVENT_FIELDS
+from tracker.pipeline.storage import EVENT_FIELDS, SESSION_PROGRESS_FIELDS
 from tracker.store.clickhouse import DIMENSION_COLUMNS, SCHEMA, TABLES, ClickHouseStore, batch_token, client_dsn
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,37 @@ def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_i
     assert event_store.migrate() == [2, 3, 4]
     assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "")]
     assert event_store.rows("SHOW TABLES", {}) == [(t,) for t in sorted((*TABLES, "schema_versions"))]
+
+
+def test_version_4_gives_each_visits_progress_its_visitor_and_dimensions(event_store):
+    """A store at version 3 (the visits' progress without their dimensions) is rebuilt by migrate, and
+    the pipeline writes them with each visit's progress from then on."""
+    for table in (*TABLES, "schema_versions"):
+        event_store.command(f"DROP TABLE IF EXISTS {table}")
+    event_store.migrate()
+    for table in TABLES:
+        event_store.command(f"DROP TABLE {table}")
+    event_store.command("TRUNCATE TABLE schema_versions")
+    for version, statements in SCHEMA[:3]:
+        for statement in statements:
+            event_store.command(statement)
+        event_store.command("INSERT INTO schema_versions (version) VALUES ({v:UInt32})", {"v": version})
+    site = SiteFactory()
+    visit = {"id": 7, "site_id": site.id, "visitor_hash": 11, "country": "DE", "referrer_source": "Google"}
+    event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
+    progress = {"id": 7, "site_id": site.id, "version": 1, "started": T0, "last_seen": T0, "pageviews": 1}
+    columns = ["id", "site_id", "version", *SESSION_PROGRESS_FIELDS]
+    with event_store._using() as client:
+        client.insert("session_progress", [[progress.get(c, 0) for c in columns]], column_names=columns)
+
+    assert event_store.migrate() == [4]
+    pipeline.process_batch([hit(site, 2, 0, "/", country="FR")])
+    found = event_store.rows(
+        "SELECT id = 7, visitor_hash, country, referrer_source, pageviews FROM session_progress FINAL "
+        "WHERE site_id = {s:UInt64} ORDER BY id = 7",
+        {"s": site.id},
+    )
+    assert found == [(False, 2, "FR", "", 1), (True, 11, "DE", "Google", 1)]
 
 
 def test_version_3_keeps_paths_as_low_cardinality_strings(event_store):
