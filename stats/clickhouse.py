@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+
 from sites.models import Goal
 from stats import goals
 from stats.counts import FIELDS, Counts, counts_visits, reads_visits
@@ -223,21 +225,37 @@ def _by_interval(sql: Sql, query: StatsQuery, dates: DateRange) -> Grouping:
     return Grouping(truncate[query.interval])
 
 
-def _of_visits(query: StatsQuery, grouping: Grouping) -> bool:
+# Up to this many days, the visits' rows read are narrowed to the ids of the range's events first: a
+# visit's id grows with time, so the narrowing skips most of a long history, and costs less than it
+# saves (bench/adhoc.py: 30 days 99 -> 37 ms; over 12 months it cost 180 ms more than it saved).
+NARROWED_DAYS = 92
+
+
+def _of_visits(query: StatsQuery, dates: DateRange, grouping: Grouping) -> bool:
     """Whether the question is about visits alone: grouped and filtered by the visits' own dimensions, so
     a visit's events all count or none do, and its visitors, visits, bounces and durations come from
-    the visits' rows."""
+    the visits' rows. The visits with events in a range are then those overlapping it, provided it is
+    no shorter than a visit's longest pause between two events (SESSION_TIMEOUT_MINUTES)."""
+    start, end = dates.utc_bounds()
     dimensions = [BY_NAME.get(flt.name) for flt in query.filters]
-    return bool(grouping.visit_key) and all(
-        dimension is not None and dimension.reads_session for dimension in dimensions
+    return (
+        bool(grouping.visit_key)
+        and end - start >= timedelta(minutes=settings.SESSION_TIMEOUT_MINUTES)
+        and all(dimension is not None and dimension.reads_session for dimension in dimensions)
     )
 
 
 def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Grouping, events: str) -> str:
-    """The counts of a question `_of_visits` from the rows of the visits with events in the range: those
-    overlapping it (a range is whole days, and a visit's events are at most SESSION_TIMEOUT_MINUTES
-    apart). The sums of the events in the range, where a metric needs them, in one pass over them."""
+    """The counts of a question `_of_visits` from the rows of the visits overlapping the range, and the
+    sums of the events in the range, where a metric needs them, in one pass over them."""
     conditions = [f"site_id = {sql.site()}", _overlapping(sql, dates)]
+    if dates.days <= NARROWED_DAYS:
+        start, end = dates.utc_bounds()
+        ids = (
+            f"(SELECT (min(session_id), max(session_id)) FROM events WHERE site_id = {sql.site()} "  # noqa: S608
+            f"AND timestamp >= {sql.bind(start, UTC_TIME)} AND timestamp < {sql.bind(end, UTC_TIME)})"
+        )
+        conditions.append(f"id BETWEEN tupleElement({ids}, 1) AND tupleElement({ids}, 2)")
     for flt in query.filters:
         matches = _matches(sql, BY_NAME[flt.name].column, flt)
         conditions.append(f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})")
@@ -269,7 +287,7 @@ class ClickHouseSource:
         if grouping.having_value:
             where += f" AND {grouping.having_value}"
         events = f"FROM events AS e{grouping.joins} WHERE {where}"
-        if _of_visits(query, grouping):
+        if _of_visits(query, dates, grouping):
             statement = _with_visit_rows(sql, query, dates, grouping, events)
         elif reads_visits(query.metrics):
             statement = (

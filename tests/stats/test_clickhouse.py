@@ -4,6 +4,7 @@ random data (hypothesis): the rollups' questions, and those rollups cannot answe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -202,3 +203,26 @@ def test_a_visit_into_the_range_counts_once_with_its_own_bounce_and_duration(eve
     for source in (ClickHouseSource(event_store), configured(), RAW):
         values = report.aggregate(query, source=source)
         assert tuple(values[m].value for m in query.metrics) == expected, source
+
+
+def test_a_range_shorter_than_a_pause_within_a_visit_counts_only_the_visits_with_events_in_it(event_store):
+    """Ten minutes at the end of a day, within a visit's twenty-minute pause: the visit overlaps them, yet
+    has no event in them, so nothing counts (its row alone would have counted it)."""
+    site = SiteFactory(timezone="UTC")
+    midnight = START + timedelta(days=1)
+    paused = [pageview(1, midnight - timedelta(minutes=15)), pageview(1, midnight + timedelta(minutes=5))]
+    # Visits from France in the ten minutes, begun before and after the paused one.
+    around = [pageview(2, midnight - timedelta(minutes=20)), pageview(2, midnight - timedelta(minutes=5))]
+    after = [pageview(3, midnight - timedelta(minutes=2))]
+    pipeline.process_batch(
+        hits_of(site, [{**e, "country": "FR"} if e["visitor"] != 1 else e for e in [*paused, *around, *after]])
+    )
+    query = StatsQuery(
+        site_id=site.id,
+        dates=DateRange.between(midnight - timedelta(minutes=10), midnight),
+        metrics=("visitors", "visits", "pageviews", "bounce_rate"),
+        filters=(Filter("visit:country", Operator.IS, ("DE",)),),
+    )
+    for source in (ClickHouseSource(event_store), RAW):
+        assert source.totals(query, query.dates).visitors == 0, source
+        assert source.by_value(replace(query, breakdown="visit:source"), query.dates) == {}, source
