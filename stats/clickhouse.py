@@ -123,6 +123,11 @@ def _matches(sql: Sql, value: str, flt: Filter) -> str:
     return f"{value} IN {sql.bind(list(flt.values), 'Array(String)')}"
 
 
+def _tested(flt: Filter, matches: str) -> str:
+    """The filter's test of a value that `matches` one of its values: negated for `!=`."""
+    return f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})"
+
+
 def _condition(sql: Sql, flt: Filter, dates: DateRange) -> str:
     if flt.name == GOAL:
         # A goal name the site does not have is completed by no event.
@@ -145,7 +150,7 @@ def _condition(sql: Sql, flt: Filter, dates: DateRange) -> str:
         return f"e.session_id {negated}IN ({visits})"
     else:
         matches = _matches(sql, _event_column(flt.name), flt)
-    return f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})"
+    return _tested(flt, matches)
 
 
 def _where(sql: Sql, query: StatsQuery, dates: DateRange) -> str:
@@ -256,9 +261,7 @@ def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Gr
             f"AND timestamp >= {sql.bind(start, UTC_TIME)} AND timestamp < {sql.bind(end, UTC_TIME)})"
         )
         conditions.append(f"id BETWEEN tupleElement({ids}, 1) AND tupleElement({ids}, 2)")
-    for flt in query.filters:
-        matches = _matches(sql, BY_NAME[flt.name].column, flt)
-        conditions.append(f"NOT ({matches})" if flt.operator is Operator.IS_NOT else f"({matches})")
+    conditions += [_tested(flt, _matches(sql, BY_NAME[flt.name].column, flt)) for flt in query.filters]
     of_rows = ", ".join(f"{expression} AS v_{name}" for name, expression in VISIT_ROW_SUMS.items())
     visits = (
         f"SELECT {grouping.visit_key} AS k, {of_rows} FROM session_progress FINAL "  # noqa: S608

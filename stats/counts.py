@@ -38,12 +38,12 @@ VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
 
 # Metrics derived from the number of visits: without one of them a store may leave the distinct visits
 # uncounted (0), which after the visitors is the costliest count of a scan.
-VISITS_METRICS = frozenset({"visits", "views_per_visit", "bounce_rate", "visit_duration", "engaged_time"})
+VISIT_COUNT_METRICS = frozenset({"visits", "views_per_visit", "bounce_rate", "visit_duration", "engaged_time"})
 
 
 def counts_visits(metrics: Iterable[str]) -> bool:
     """Whether these metrics need the number of distinct visits."""
-    return not VISITS_METRICS.isdisjoint(metrics)
+    return not VISIT_COUNT_METRICS.isdisjoint(metrics)
 
 
 def reads_visits(metrics: Iterable[str]) -> bool:

@@ -91,17 +91,23 @@ def test_each_event_carries_its_visits_dimensions_also_when_a_later_batch_extend
     assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "FR")]
 
 
-def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_it(event_store):
-    """A store made at version 1 (events without their visits' dimensions) is rebuilt by migrate."""
+def store_at_version(event_store, last: int) -> None:
+    """Make the store's tables afresh as the schema's versions up to `last` made them."""
     for table in (*TABLES, "schema_versions"):
         event_store.command(f"DROP TABLE IF EXISTS {table}")
     event_store.migrate()  # creates schema_versions ...
     for table in TABLES:
         event_store.command(f"DROP TABLE {table}")
     event_store.command("TRUNCATE TABLE schema_versions")
-    for statement in dict(SCHEMA)[1]:  # ... and the tables as version 1 made them
-        event_store.command(statement)
-    event_store.command("INSERT INTO schema_versions (version) VALUES (1)")
+    for version, statements in SCHEMA[:last]:  # ... and the tables as those versions made them
+        for statement in statements:
+            event_store.command(statement)
+        event_store.command("INSERT INTO schema_versions (version) VALUES ({v:UInt32})", {"v": version})
+
+
+def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_it(event_store):
+    """A store made at version 1 (events without their visits' dimensions) is rebuilt by migrate."""
+    store_at_version(event_store, 1)
     site = SiteFactory()
     written = {
         **dict.fromkeys(EVENT_FIELDS, ""),
@@ -126,16 +132,7 @@ def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_i
 def test_version_4_gives_each_visits_progress_its_visitor_and_dimensions(event_store):
     """A store at version 3 (the visits' progress without their dimensions) is rebuilt by migrate, and
     the pipeline writes them with each visit's progress from then on."""
-    for table in (*TABLES, "schema_versions"):
-        event_store.command(f"DROP TABLE IF EXISTS {table}")
-    event_store.migrate()
-    for table in TABLES:
-        event_store.command(f"DROP TABLE {table}")
-    event_store.command("TRUNCATE TABLE schema_versions")
-    for version, statements in SCHEMA[:3]:
-        for statement in statements:
-            event_store.command(statement)
-        event_store.command("INSERT INTO schema_versions (version) VALUES ({v:UInt32})", {"v": version})
+    store_at_version(event_store, 3)
     site = SiteFactory()
     visit = {"id": 7, "site_id": site.id, "visitor_hash": 11, "country": "DE", "referrer_source": "Google"}
     event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
