@@ -36,14 +36,23 @@ DISTINCT = ("visitors", "visits", "bounces", "duration")
 VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
 
 
-# Metrics derived from the number of visits: without one of them a store may leave the distinct visits
-# uncounted (0), which after the visitors is the costliest count of a scan.
-VISIT_COUNT_METRICS = frozenset({"visits", "views_per_visit", "bounce_rate", "visit_duration", "engaged_time"})
+# The sums each metric is derived from beyond the visitors and events, which every answer has (a
+# breakdown shows a goal by its events, a comparison tells an empty period by them): a store may leave
+# the others at 0 when no metric asks for them, and skip reading their columns.
+METRIC_FIELDS = {
+    "visits": ("visits",),
+    "pageviews": ("pageviews",),
+    "views_per_visit": ("pageviews", "visits"),
+    "bounce_rate": ("bounces", "visits"),
+    "visit_duration": ("duration", "visits"),
+    "engaged_time": ("engaged_ms", "visits"),
+    "scroll_depth": ("scroll_sum", "scroll_count"),
+}
 
 
-def counts_visits(metrics: Iterable[str]) -> bool:
-    """Whether these metrics need the number of distinct visits."""
-    return not VISIT_COUNT_METRICS.isdisjoint(metrics)
+def fields_needed(metrics: Iterable[str]) -> frozenset[str]:
+    """The counts (of FIELDS) these metrics are derived from."""
+    return frozenset({"visitors", "events"}.union(*(METRIC_FIELDS.get(metric, ()) for metric in metrics)))
 
 
 def reads_visits(metrics: Iterable[str]) -> bool:
