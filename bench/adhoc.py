@@ -24,6 +24,7 @@ How
 Run
     .venv/bin/python bench/adhoc.py --events 200000          # a quick look
     .venv/bin/python bench/adhoc.py                          # the canonical 10M events
+    .venv/bin/python bench/adhoc.py --reuse --case goal --case funnel   # some cases, on the loaded data
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=5, help="timed calls per case and store after a warm-up (5)")
     parser.add_argument("--case-seconds", type=float, default=60.0, help="time a case may take per store (60)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars while loading")
+    parser.add_argument("--case", action="append", default=[], help="only the cases whose label has this (repeatable)")
     return parser.parse_args(argv)
 
 
@@ -155,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     with mock.patch("django.utils.timezone.now", return_value=standard.parse_now(standard.DEFAULT_NOW)):
         for range_name, dates in standard.RANGES.items():
             for label, endpoint, params in CASES:
+                if args.case and not any(part in label for part in args.case):
+                    continue
                 timed = {
                     name: standard.measure(
                         api_call(endpoint, {**dates, **params}, url), reps=args.reps, case_seconds=args.case_seconds

@@ -50,6 +50,10 @@ VISIT_EVENT_COLUMNS = tuple(f"visit_{column}" for column in VISIT_COLUMNS)
 EVENT_COLUMNS = (*EVENT_FIELDS, *VISIT_EVENT_COLUMNS)
 
 _LOW = "LowCardinality(String)"
+# A condition is evaluated over whole columns, not only on the rows a cheaper one before it let through:
+# the events' text columns are LowCardinality, whose functions then run once per distinct value instead
+# of once per row (a 12-month goal breakdown's nine goal conditions: 240 -> 150 ms).
+QUERY_SETTINGS = {"short_circuit_function_evaluation": "disable"}
 # The type of a moment in queries' parameters, as the tables keep it.
 UTC_TIME = "DateTime64(6, 'UTC')"
 _LOW_CARDINALITY_VISIT_COLUMNS = {"hostname", "referrer_source", "country", "browser", "os", "device_type"}
@@ -226,7 +230,7 @@ class ClickHouseStore:
     def rows(self, sql: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows of a query (server-side parameters, `{name:Type}`)."""
         with self._using() as client:
-            return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
+            return [tuple(row) for row in client.query(sql, parameters=parameters, settings=QUERY_SETTINGS).result_rows]
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         with self._using() as client:
