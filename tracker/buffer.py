@@ -244,7 +244,9 @@ def _drain_partition(client: redis.Redis, stream: str, consumer: str, count: int
     # Decoded afresh for each attempt: a failed attempt has already enriched the records.
     result = _store_reconnecting(lambda: pipeline.process_batch(_decode(entries)[1]))
     seconds = time.perf_counter() - started
-    with client.pipeline(transaction=False) as pipe:
+    # One transaction: Redis reads a long pipeline in pieces, and one killed between the acknowledgement
+    # and the deletion would keep acknowledged entries in the stream for good (no reader gets them again).
+    with client.pipeline(transaction=True) as pipe:
         pipe.xack(stream, settings.BUFFER_GROUP, *ids)
         pipe.xdel(stream, *ids)
         metrics.queue_counts(pipe, metrics.batch_counts(result))
