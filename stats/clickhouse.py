@@ -65,11 +65,11 @@ EVENT_SUM_METRICS = frozenset({"pageviews", "views_per_visit", "events", "engage
 PROGRESS = {"entry_path", "exit_path"}
 
 
-def _event_sums(query: StatsQuery, names: Sequence[str]) -> list[str]:
-    """EVENT_SUMS of these counts, 0 for those no metric of the query needs: a sum not asked for still
-    reads its column (engaged time and scroll depth cost a fifth of a goal breakdown)."""
+def _event_sums(query: StatsQuery) -> dict[str, str]:
+    """EVENT_SUMS, with 0 for the counts no metric of the query needs: a sum not asked for still reads
+    its column (engaged time and scroll depth cost a fifth of a goal breakdown)."""
     needed = fields_needed(query.metrics)
-    return [EVENT_SUMS[name] if name in needed else "0" for name in names]
+    return {name: expression if name in needed else "0" for name, expression in EVENT_SUMS.items()}
 
 
 @dataclass
@@ -279,8 +279,8 @@ def _with_visit_rows(sql: Sql, query: StatsQuery, dates: DateRange, grouping: Gr
     if EVENT_SUM_METRICS.isdisjoint(query.metrics):
         fields = ", ".join(f"v_{name}" if name in VISIT_ROW_SUMS else "0" for name in FIELDS)
         return f"SELECT k, {fields} FROM ({visits})"  # noqa: S608
-    summed = tuple(name for name in FIELDS if name not in VISIT_ROW_SUMS)
-    of_events = ", ".join(f"{e} AS x_{name}" for name, e in zip(summed, _event_sums(query, summed), strict=True))
+    sums = _event_sums(query)
+    of_events = ", ".join(f"{e} AS x_{name}" for name, e in sums.items() if name not in VISIT_ROW_SUMS)
     counted = f"SELECT {grouping.key} AS k, {of_events} {events} GROUP BY k"
     fields = ", ".join(f"v.v_{name}" if name in VISIT_ROW_SUMS else f"x.x_{name}" for name in FIELDS)
     return f"SELECT v.k, {fields} FROM ({visits}) AS v LEFT JOIN ({counted}) AS x ON x.k = v.k"  # noqa: S608
@@ -310,7 +310,7 @@ class ClickHouseSource:
                 f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k"
             )
         else:
-            statement = f"SELECT {grouping.key} AS k, {', '.join(_event_sums(query, FIELDS))} {events} GROUP BY k"
+            statement = f"SELECT {grouping.key} AS k, {', '.join(_event_sums(query).values())} {events} GROUP BY k"
         rows = self.store.rows(statement, sql.parameters)
         return {key: Counts(**dict(zip(FIELDS, values, strict=True))) for key, *values in rows}
 
