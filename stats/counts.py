@@ -32,8 +32,8 @@ class Counts:
 FIELDS = tuple(f.name for f in fields(Counts) if f.name != "imported_visits")
 # Distinct counts: these do not add up over days, see tracker/rollups/ for how they are merged.
 DISTINCT = ("visitors", "visits", "bounces", "duration")
-# Metrics read from the visits of the events counted (their bounces and durations), beyond the events.
-VISIT_METRICS = frozenset({"bounce_rate", "visit_duration"})
+# The counts of the visits themselves, which a store reads from the visits of the events counted.
+VISIT_FIELDS = frozenset({"bounces", "duration"})
 
 
 # The sums each metric is derived from beyond the visitors and events, which every answer has (a
@@ -58,7 +58,7 @@ def fields_needed(metrics: Iterable[str]) -> frozenset[str]:
 def reads_visits(metrics: Iterable[str]) -> bool:
     """Whether these metrics need the visits' bounces and durations: a join of the visits, which every
     store skips otherwise (the dashboard's panels and graph never ask for them)."""
-    return not VISIT_METRICS.isdisjoint(metrics)
+    return not VISIT_FIELDS.isdisjoint(fields_needed(metrics))
 
 
 @dataclass(frozen=True)

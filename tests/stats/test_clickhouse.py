@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import stats
 from sites.goals import funnel_create, goal_create
 from stats.clickhouse import ClickHouseSource, path_regex
-from stats.counts import VISIT_METRICS
+from stats.counts import reads_visits
 from stats.query import DateRange, Filter, Operator, StatsQuery
 from stats.sources import RAW, ROLLED, RolledSource, configured
 from tests.factories import SiteFactory
@@ -26,7 +26,7 @@ from tracker import pipeline, rollups
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-EVENT_METRICS = tuple(m for m in METRICS if m not in VISIT_METRICS)
+EVENT_METRICS = tuple(m for m in METRICS if not reads_visits([m]))
 
 
 def goals_of(site) -> list:

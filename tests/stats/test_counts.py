@@ -1,4 +1,4 @@
-from stats.counts import FIELDS, fields_needed
+from stats.counts import FIELDS, fields_needed, reads_visits
 
 
 def test_every_answer_has_its_visitors_and_events():
@@ -21,3 +21,9 @@ def test_a_rate_needs_what_it_divides():
 def test_every_metric_together_needs_every_count():
     metrics = ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events"]
     assert fields_needed([*metrics, "engaged_time", "scroll_depth"]) == set(FIELDS)
+
+
+def test_only_bounce_rate_and_visit_duration_read_the_visits():
+    assert reads_visits(["bounce_rate"])
+    assert reads_visits(["visitors", "visit_duration"])
+    assert not reads_visits(["visitors", "visits", "pageviews", "views_per_visit", "engaged_time", "scroll_depth"])
