@@ -205,6 +205,9 @@ class ClickHouseStore:
         # chdb holds one engine per process, which one thread at a time may use.
         self._engine_lock = threading.Lock()
         self._shared: Client | None = None
+        # Each table's column types by the columns inserted, read once: without them every insert asks the
+        # server to describe the table first, which was half the statements a batch sent.
+        self._column_types: dict[tuple[str, tuple[str, ...]], Sequence[Any]] = {}
 
     def _client(self) -> Client:
         import clickhouse_connect  # only a ClickHouse install needs the driver loaded
@@ -253,7 +256,23 @@ class ClickHouseStore:
             with self._using() as client:
                 client.insert("schema_versions", [[version]], column_names=["version"])
             applied.append(version)
+        self._column_types.clear()
         return applied
+
+    def _insert(
+        self, client: Client, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str], **settings: str
+    ) -> None:
+        key = (table, tuple(columns))
+        if key not in self._column_types:
+            self._column_types[key] = client.create_insert_context(table, list(columns)).column_types
+        types = self._column_types[key]
+        try:
+            client.insert(table, rows, column_names=list(columns), column_types=types, settings=settings)
+        except Exception:
+            # The table may have changed under this process (a migration by another): the batch is replayed,
+            # and describes the table again.
+            self._column_types.pop(key, None)
+            raise
 
     def insert_batch(self, hits: Sequence[Hit], visits: Sequence[SessionRecord]) -> None:
         """Write a batch's stored events and the visits it started or extended.
@@ -284,17 +303,15 @@ class ClickHouseStore:
         """Insert event rows (EVENT_COLUMNS; properties as JSON texts) once: a second insert of the
         same token within the table's deduplication window stores nothing."""
         with self._using() as client:
-            client.insert(
-                "events", rows, column_names=list(EVENT_COLUMNS), settings={"insert_deduplication_token": token}
-            )
+            self._insert(client, "events", rows, EVENT_COLUMNS, insert_deduplication_token=token)
 
     def insert_visits(self, started: Sequence[Sequence[Any]], progress: Sequence[Sequence[Any]]) -> None:
         """Insert the dimensions of visits (DIMENSION_COLUMNS) and their state (PROGRESS_COLUMNS)."""
         with self._using() as client:
             if started:
-                client.insert("session_dimensions", started, column_names=list(DIMENSION_COLUMNS))
+                self._insert(client, "session_dimensions", started, DIMENSION_COLUMNS)
             if progress:
-                client.insert("session_progress", progress, column_names=list(PROGRESS_COLUMNS))
+                self._insert(client, "session_progress", progress, PROGRESS_COLUMNS)
 
     def stored_uuids(self, site_id: int, first: datetime, last: datetime) -> set[str]:
         """The uuids of the site's events the store holds between two moments (inclusive)."""

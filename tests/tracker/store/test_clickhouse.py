@@ -77,6 +77,45 @@ def test_the_pipeline_writes_events_and_the_newest_state_of_their_visits(event_s
     assert progress == [("/", "/b", 2, 60, False), ("/a", "/a", 1, 0, True)]
 
 
+def described(context: mock.MagicMock) -> list[str]:
+    """The tables an insert context was made for without column types, which the client then asks the
+    server to describe (an insert given its types makes one too, with them)."""
+    untyped = [
+        call.args[0]
+        for call in context.call_args_list
+        if (call.args[3] if len(call.args) > 3 else call.kwargs.get("column_types")) is None
+    ]
+    return sorted(untyped)
+
+
+def test_each_table_is_described_once_not_before_every_insert(event_store):
+    site = SiteFactory()
+    with event_store._using() as client:
+        pass
+    with mock.patch.object(client, "create_insert_context", wraps=client.create_insert_context) as context:
+        for second in range(3):  # a visit started, then extended twice: events and both visits' tables
+            pipeline.process_batch([hit(site, 1, 60 * second, f"/{second}"), hit(site, 2 + second, 0, "/")])
+        assert described(context) == ["events", "session_dimensions", "session_progress"]
+        event_store.migrate()  # a migration may change a table's columns: described again after one
+        pipeline.process_batch([hit(site, 9, 0, "/")])
+        assert described(context) == sorted(["events", "session_dimensions", "session_progress"] * 2)
+    assert counted(event_store, site.id) == (7, 5, 5)
+
+
+def test_an_insert_that_fails_describes_its_table_again_on_the_replay(event_store):
+    site = SiteFactory()
+    pipeline.process_batch([hit(site, 1, 0, "/")])
+    with event_store._using() as client:
+        pass
+    failing = mock.patch.object(client, "insert", side_effect=RuntimeError("column types changed"))
+    with failing, pytest.raises(RuntimeError):
+        pipeline.process_batch([hit(site, 2, 0, "/a")])
+    with mock.patch.object(client, "create_insert_context", wraps=client.create_insert_context) as context:
+        pipeline.process_batch([hit(site, 2, 0, "/a")])
+    assert described(context) == ["events"]
+    assert counted(event_store, site.id) == (2, 2, 2)
+
+
 def visit_countries(store: ClickHouseStore, site_id: int) -> list[tuple[str, str]]:
     return store.rows(
         "SELECT path, visit_country FROM events WHERE site_id = {site:UInt64} ORDER BY timestamp", {"site": site_id}
