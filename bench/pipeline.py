@@ -38,6 +38,8 @@ Run
     .venv/bin/python bench/pipeline.py --quick      # 20,000 events
     .venv/bin/python bench/pipeline.py --profile    # also cProfile a warm drain, top functions
     .venv/bin/python bench/pipeline.py --check      # exit 1 when under budget
+    .venv/bin/python bench/pipeline.py --store chdb://$PWD/var/bench/pipeline-store
+                                                    # each batch also into a ClickHouse store
 
 Results are printed and written to bench/results/pipeline.json.
 """
@@ -80,6 +82,9 @@ NAME = "pipeline"
 BIG_DATABASE = "footfall_bench_big"
 BUDGET_EVENTS_PER_SECOND = 10_000
 BUDGET_TWO_WORKERS_RATIO = 1.7
+# Into a ClickHouse event store (--store), per worker: told, not held against --check, since a batch goes
+# to PostgreSQL's tables as well.
+BUDGET_STORE_EVENTS_PER_SECOND = 20_000
 STREAM = "footfall:bench:pipeline"
 SITES = {"shop.bench.test": 0.6, "blog.bench.test": 0.3, "docs.bench.test": 0.1}
 PUSH_CHUNK = 1_000
@@ -590,11 +595,17 @@ def instrumented(stats: RunStats) -> Iterator[None]:
 
 
 def reset_tables(keep_below: tuple[int, int] | None = None) -> None:
-    """Empty the event and session tables of the bench database (nothing else is touched); with `keep_below`
-    (the largest event and session ids before the runs), delete only the rows the runs added."""
+    """Empty the event and session tables of the bench database (nothing else is touched), and the event
+    store's when there is one; with `keep_below` (the largest event and session ids before the runs),
+    delete only the rows the runs added."""
     from django.db import DatabaseError, connection, transaction
 
     from tracker.models import Event, Session
+    from tracker.store import event_store
+
+    store = event_store()
+    if store is not None:
+        store.truncate()
 
     with connection.cursor() as cursor:
         if keep_below is None:
@@ -825,19 +836,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"run on top of the canonical 10M-event dataset, in the database {BIG_DATABASE} (loaded once; "
         "each run deletes only the rows it added)",
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="an event store each batch is written to as well, as EVENT_STORE (chdb:///path or "
+        "clickhouse://...); its tables are emptied before every run",
+    )
     args = parser.parse_args(argv)
     args.events = args.events or (20_000 if args.quick else 100_000)
     if not 1_000 <= args.events <= 2_000_000:
         parser.error("--events must be between 1,000 and 2,000,000")
+    if args.store and args.store.startswith("chdb:") and args.workers == 2:
+        parser.error("a chdb store belongs to one process: --workers 2 needs a clickhouse:// store")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_django(STREAM, BIG_DATABASE if args.on_canonical else BENCH_DATABASE)
+    store_url = {"EVENT_STORE": args.store} if args.store else {}
+    setup_django(STREAM, BIG_DATABASE if args.on_canonical else BENCH_DATABASE, **store_url)
     from django.conf import settings
 
     from tracker.pipeline.enrich.useragents import parse_user_agent
+    from tracker.store import event_store
+
+    store = event_store()
+    if store is not None:
+        store.migrate()
 
     site_ids = {domain: ensure_site(domain) for domain in SITES}
     base = load_canonical() if args.on_canonical else None
@@ -972,13 +997,20 @@ def main(argv: list[str] | None = None) -> int:
     rates = ", ".join(f"{r.events_per_second:,.0f}" for r in runs[2:])
     print(f"warm (median of {len(warm_runs)}: {rates}): {warm.events_per_second:,.0f} events/s")
     print(f"budget >= {BUDGET_EVENTS_PER_SECOND:,} events/s: {verdict}")
+    if store is not None:
+        into_store = "met" if warm.events_per_second >= BUDGET_STORE_EVENTS_PER_SECOND else "MISSED"
+        print(
+            f"into PostgreSQL and the event store ({args.store.split(':', 1)[0]}): the store's own budget "
+            f">= {BUDGET_STORE_EVENTS_PER_SECOND:,} events/s per worker: {into_store}"
+        )
     if any(r.events != len(data.hits) or r.events_in_db != r.stored for r in runs):
         print("WARNING: a run did not drain or store every event")
 
     path = write_result(
-        NAME,
+        f"{NAME}-clickhouse" if store is not None else NAME,
         {
             "quick": args.quick,
+            "store": args.store.split(":", 1)[0] if args.store else "db",
             "parameters": {
                 "events": len(data.hits),
                 "batch_size": settings.BUFFER_BATCH_SIZE,
