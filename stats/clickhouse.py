@@ -23,16 +23,9 @@ from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.store.clickhouse import UTC_TIME, ClickHouseStore, json_text
 
-# What each visit's events in a group add up to (the inner grouping), then summed per group with the
-# visit's own bounce and duration: one statement, each visit read once.
-PER_VISIT = (
-    "any(e.visitor_hash) AS visitor, "
-    f"countIf(e.name = '{PAGEVIEW}') AS pageviews, countIf(e.name != '{ENGAGEMENT}') AS events, "
-    "sum(ifNull(e.engaged_ms, 0)) AS engaged_ms, "
-    f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}') AS scroll_sum, "
-    f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL) AS scroll_count"
-)
-# In the order of stats.counts.FIELDS.
+# What each visit's events in a group add up to (PER_VISIT_SUMS, the inner grouping), then summed per
+# group with the visit's own bounce and duration: one statement, each visit read once. In the order of
+# stats.counts.FIELDS.
 PER_GROUP = (
     "uniqExact(x.visitor), count(), countIf(p.is_bounce), sum(p.duration), sum(x.pageviews), sum(x.events), "
     "sum(x.engaged_ms), sum(x.scroll_sum), sum(x.scroll_count)"
@@ -50,6 +43,8 @@ EVENT_SUMS = {
     "scroll_sum": f"sumIf(ifNull(e.scroll_depth, 0), e.name = '{ENGAGEMENT}')",
     "scroll_count": f"countIf(e.name = '{ENGAGEMENT}' AND e.scroll_depth IS NOT NULL)",
 }
+# The sums of EVENT_SUMS that PER_GROUP's inner grouping takes per visit (its row cannot give them).
+PER_VISIT_SUMS = ("pageviews", "events", "engaged_ms", "scroll_sum", "scroll_count")
 # What the visits' rows give (`_with_visit_rows`), by field of stats.counts.FIELDS: every event carries
 # its visit's visitor hash (tracker/pipeline/sessions.py), so the visitors are those of the visits.
 VISIT_ROW_SUMS = {
@@ -303,9 +298,11 @@ class ClickHouseSource:
         if _of_visits(query, dates, grouping):
             statement = _with_visit_rows(sql, query, dates, grouping, events)
         elif reads_visits(query.metrics):
+            sums = _event_sums(query)
+            per_visit = ", ".join(["any(e.visitor_hash) AS visitor", *(f"{sums[n]} AS {n}" for n in PER_VISIT_SUMS)])
             statement = (
                 f"SELECT x.k, {PER_GROUP} FROM ("  # noqa: S608
-                f"SELECT {grouping.key} AS k, e.session_id AS visit, {PER_VISIT} {events} GROUP BY k, visit) AS x "
+                f"SELECT {grouping.key} AS k, e.session_id AS visit, {per_visit} {events} GROUP BY k, visit) AS x "
                 "LEFT JOIN (SELECT id, is_bounce, duration FROM session_progress FINAL "
                 f"WHERE site_id = {sql.site()} AND {_overlapping(sql, dates)}) AS p ON p.id = x.visit GROUP BY x.k"
             )
