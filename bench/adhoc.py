@@ -133,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
             # Merged once after the copy, as a store settles between writes; a reused store is merged already,
             # and rewriting its visits on every run would only make the timings noisier.
             store.command("OPTIMIZE TABLE session_progress FINAL")
-            store.command("OPTIMIZE TABLE session_dimensions FINAL")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('tracker_event') + pg_total_relation_size('tracker_session')")
         postgres_bytes = cursor.fetchone()[0]

@@ -20,7 +20,7 @@ from sites.models import Site
 from stats.dimensions import VISIT_COLUMNS
 from tracker.models import Event, Session
 from tracker.pipeline.storage import EVENT_FIELDS
-from tracker.store.clickhouse import DIMENSION_COLUMNS, EVENT_COLUMNS, PROGRESS_COLUMNS, ClickHouseStore, json_props
+from tracker.store.clickhouse import EVENT_COLUMNS, PROGRESS_COLUMNS, ClickHouseStore, json_props
 
 COPIED_VERSION = 1  # below any the pipeline writes (nanoseconds since 1970)
 _PROPS = EVENT_COLUMNS.index("props")
@@ -69,10 +69,10 @@ def _chunks(site: Site, after: int, size: int) -> Iterator[tuple[int, list[list[
         yield after, [list(row[1:]) for row in chunk]
 
 
-_VISIT_COLUMNS = tuple(dict.fromkeys(c for c in (*DIMENSION_COLUMNS, *PROGRESS_COLUMNS) if c != "version"))
+_VISIT_COLUMNS = tuple(c for c in PROGRESS_COLUMNS if c != "version")
 
 
-def _visits(session_ids: set[int]) -> tuple[list[list[Any]], list[list[Any]]]:
+def _visits(session_ids: set[int]) -> list[list[Any]]:
     if connection.vendor == "postgresql":
         found = _binary_rows(
             f"SELECT {', '.join(_VISIT_COLUMNS)} FROM tracker_session WHERE id = ANY(%s)",  # noqa: S608
@@ -81,9 +81,7 @@ def _visits(session_ids: set[int]) -> tuple[list[list[Any]], list[list[Any]]]:
         rows = [dict(zip(_VISIT_COLUMNS, row, strict=True)) for row in found]
     else:
         rows = list(Session.objects.filter(id__in=session_ids).values(*_VISIT_COLUMNS))
-    dimensions = [[row[column] for column in DIMENSION_COLUMNS] for row in rows]
-    progress = [[COPIED_VERSION if c == "version" else row[c] for c in PROGRESS_COLUMNS] for row in rows]
-    return dimensions, progress
+    return [[COPIED_VERSION if c == "version" else row[c] for c in PROGRESS_COLUMNS] for row in rows]
 
 
 def copy_site_events(
@@ -107,7 +105,7 @@ def copy_site_events(
             row[_PROPS] = json_props(row[_PROPS])
             row[_SESSION] = row[_SESSION] or 0
         if missing:
-            store.insert_visits(*_visits({row[_SESSION] for row in missing}))
+            store.insert_visits(_visits({row[_SESSION] for row in missing}))
             store.insert_events(missing, token=f"copy:{missing[0][0]}:{missing[-1][0]}:{len(missing)}")
         result.copied += len(missing)
         progress(len(rows))

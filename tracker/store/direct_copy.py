@@ -19,7 +19,7 @@ from stats.dimensions import VISIT_COLUMNS
 from tracker.models import Event
 from tracker.pipeline.storage import EVENT_FIELDS
 from tracker.store.backfill import COPIED_VERSION, CopyResult
-from tracker.store.clickhouse import DIMENSION_COLUMNS, EVENT_COLUMNS, PROGRESS_COLUMNS, UTC_TIME, ClickHouseStore
+from tracker.store.clickhouse import EVENT_COLUMNS, PROGRESS_COLUMNS, UTC_TIME, ClickHouseStore
 
 
 def _table(name: str) -> str:
@@ -37,11 +37,9 @@ _EVENT_VALUES = ", ".join(_CONVERTED.get(column, f"e.{column}") for column in EV
 _VISIT_VALUES = ", ".join(f"ifNull(s.{column}, '')" for column in VISIT_COLUMNS)
 
 COPY_VISITS = (
-    f"INSERT INTO session_dimensions ({', '.join(DIMENSION_COLUMNS)}) "  # noqa: S608
-    f"SELECT {', '.join(DIMENSION_COLUMNS)} FROM {_table('tracker_session')} WHERE site_id = {{site:UInt64}}",
     f"INSERT INTO session_progress ({', '.join(PROGRESS_COLUMNS)}) "  # noqa: S608
     f"SELECT {', '.join(str(COPIED_VERSION) if c == 'version' else c for c in PROGRESS_COLUMNS)} "
-    f"FROM {_table('tracker_session')} WHERE site_id = {{site:UInt64}}",
+    f"FROM {_table('tracker_session')} WHERE site_id = {{site:UInt64}}"
 )
 
 
@@ -90,8 +88,7 @@ def copy_site_events_directly(
     """Copy the site's visits and the events the store does not hold, a month at a time; `progress`
     gets each month's events."""
     site_parameters = {**connection, "site": site.id}
-    for statement in COPY_VISITS:
-        store.command(statement, site_parameters)
+    store.command(COPY_VISITS, site_parameters)
     result = CopyResult()
     events = Event.objects.filter(site_id=site.id)
     bounds = events.order_by("timestamp").values_list("timestamp", flat=True)

@@ -11,22 +11,25 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from stats.dimensions import VISIT_COLUMNS
 from tests.factories import SiteFactory
 from tests.known_site import T0, hit
 from tracker import pipeline
 from tracker.lifecycle import deletion, retention
 from tracker.pipeline.storage import EVENT_FIELDS, SESSION_PROGRESS_FIELDS
-from tracker.store.clickhouse import DIMENSION_COLUMNS, SCHEMA, TABLES, ClickHouseStore, batch_token, client_dsn
+from tracker.store.clickhouse import SCHEMA, TABLES, ClickHouseStore, batch_token, client_dsn
 
 pytestmark = pytest.mark.django_db
 
+# The columns of the visits' dimensions table, which versions 1 to 4 kept.
+DIMENSION_COLUMNS = ("id", "site_id", "visitor_hash", *VISIT_COLUMNS)
 
-def counted(store: ClickHouseStore, site_id: int) -> tuple[int, int, int]:
-    """The site's events, visits started and visits (their newest progress) in the store."""
+
+def counted(store: ClickHouseStore, site_id: int) -> tuple[int, int]:
+    """The site's events and visits (their newest rows) in the store."""
     site = {"site": site_id}
     return (
         store.rows("SELECT count() FROM events WHERE site_id = {site:UInt64}", site)[0][0],
-        store.rows("SELECT count() FROM session_dimensions FINAL WHERE site_id = {site:UInt64}", site)[0][0],
         store.rows("SELECT count() FROM session_progress FINAL WHERE site_id = {site:UInt64}", site)[0][0],
     )
 
@@ -68,7 +71,7 @@ def test_the_pipeline_writes_events_and_the_newest_state_of_their_visits(event_s
     site = SiteFactory()
     pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 2, 0, "/a")])
     pipeline.process_batch([hit(site, 1, 60, "/b")])  # extends visitor 1's visit: a second progress row
-    assert counted(event_store, site.id) == (3, 2, 2)
+    assert counted(event_store, site.id) == (3, 2)
     progress = event_store.rows(
         "SELECT entry_path, exit_path, pageviews, duration, is_bounce FROM session_progress FINAL "
         "WHERE site_id = {site:UInt64} ORDER BY entry_path",
@@ -93,13 +96,13 @@ def test_each_table_is_described_once_not_before_every_insert(event_store):
     with event_store._using() as client:
         pass
     with mock.patch.object(client, "create_insert_context", wraps=client.create_insert_context) as context:
-        for second in range(3):  # a visit started, then extended twice: events and both visits' tables
+        for second in range(3):  # a visit started, then extended twice
             pipeline.process_batch([hit(site, 1, 60 * second, f"/{second}"), hit(site, 2 + second, 0, "/")])
-        assert described(context) == ["events", "session_dimensions", "session_progress"]
+        assert described(context) == ["events", "session_progress"]
         event_store.migrate()  # a migration may change a table's columns: described again after one
         pipeline.process_batch([hit(site, 9, 0, "/")])
-        assert described(context) == sorted(["events", "session_dimensions", "session_progress"] * 2)
-    assert counted(event_store, site.id) == (7, 5, 5)
+        assert described(context) == ["events", "events", "session_progress", "session_progress"]
+    assert counted(event_store, site.id) == (7, 5)
 
 
 def test_an_insert_that_fails_describes_its_table_again_on_the_replay(event_store):
@@ -113,7 +116,7 @@ def test_an_insert_that_fails_describes_its_table_again_on_the_replay(event_stor
     with mock.patch.object(client, "create_insert_context", wraps=client.create_insert_context) as context:
         pipeline.process_batch([hit(site, 2, 0, "/a")])
     assert described(context) == ["events"]
-    assert counted(event_store, site.id) == (2, 2, 2)
+    assert counted(event_store, site.id) == (2, 2)
 
 
 def visit_countries(store: ClickHouseStore, site_id: int) -> list[tuple[str, str]]:
@@ -132,7 +135,7 @@ def test_each_event_carries_its_visits_dimensions_also_when_a_later_batch_extend
 
 def store_at_version(event_store, last: int) -> None:
     """Make the store's tables afresh as the schema's versions up to `last` made them."""
-    for table in (*TABLES, "schema_versions"):
+    for table in (*TABLES, "session_dimensions", "schema_versions"):
         event_store.command(f"DROP TABLE IF EXISTS {table}")
     event_store.migrate()  # creates schema_versions ...
     for table in TABLES:
@@ -142,6 +145,14 @@ def store_at_version(event_store, last: int) -> None:
         for statement in statements:
             event_store.command(statement)
         event_store.command("INSERT INTO schema_versions (version) VALUES ({v:UInt32})", {"v": version})
+
+
+def insert_dimensions(event_store, visit: dict) -> None:
+    """A visit's row in the dimensions table of versions 1 to 4."""
+    with event_store._using() as client:
+        client.insert(
+            "session_dimensions", [[visit.get(c, "") for c in DIMENSION_COLUMNS]], column_names=list(DIMENSION_COLUMNS)
+        )
 
 
 def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_it(event_store):
@@ -160,10 +171,9 @@ def test_version_2_copies_the_visits_dimensions_onto_the_events_written_before_i
     ]
     with event_store._using() as client:
         client.insert("events", [[e[c] for c in EVENT_FIELDS] for e in events], column_names=list(EVENT_FIELDS))
-    visit = {"id": 7, "site_id": site.id, "visitor_hash": 1, "country": "DE"}
-    event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
+    insert_dimensions(event_store, {"id": 7, "site_id": site.id, "visitor_hash": 1, "country": "DE"})
 
-    assert event_store.migrate() == [2, 3, 4]
+    assert event_store.migrate() == [2, 3, 4, 5]
     assert visit_countries(event_store, site.id) == [("/", "DE"), ("/b", "DE"), ("/c", "")]
     assert event_store.rows("SHOW TABLES", {}) == [(t,) for t in sorted((*TABLES, "schema_versions"))]
 
@@ -173,14 +183,15 @@ def test_version_4_gives_each_visits_progress_its_visitor_and_dimensions(event_s
     the pipeline writes them with each visit's progress from then on."""
     store_at_version(event_store, 3)
     site = SiteFactory()
-    visit = {"id": 7, "site_id": site.id, "visitor_hash": 11, "country": "DE", "referrer_source": "Google"}
-    event_store.insert_visits([[visit.get(c, "") for c in DIMENSION_COLUMNS]], [])
+    insert_dimensions(
+        event_store, {"id": 7, "site_id": site.id, "visitor_hash": 11, "country": "DE", "referrer_source": "Google"}
+    )
     progress = {"id": 7, "site_id": site.id, "version": 1, "started": T0, "last_seen": T0, "pageviews": 1}
     columns = ["id", "site_id", "version", *SESSION_PROGRESS_FIELDS]
     with event_store._using() as client:
         client.insert("session_progress", [[progress.get(c, 0) for c in columns]], column_names=columns)
 
-    assert event_store.migrate() == [4]
+    assert event_store.migrate() == [4, 5]
     pipeline.process_batch([hit(site, 2, 0, "/", country="FR")])
     found = event_store.rows(
         "SELECT id = 7, visitor_hash, country, referrer_source, pageviews FROM session_progress FINAL "
@@ -188,6 +199,16 @@ def test_version_4_gives_each_visits_progress_its_visitor_and_dimensions(event_s
         {"s": site.id},
     )
     assert found == [(False, 2, "FR", "", 1), (True, 11, "DE", "Google", 1)]
+
+
+def test_version_5_drops_the_visits_dimensions_table_which_nothing_reads(event_store):
+    store_at_version(event_store, 4)
+    site = SiteFactory()
+    insert_dimensions(event_store, {"id": 7, "site_id": site.id, "visitor_hash": 11, "country": "DE"})
+    assert event_store.migrate() == [5]
+    assert event_store.rows("SHOW TABLES", {}) == [("events",), ("schema_versions",), ("session_progress",)]
+    pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 1, 60, "/b")])
+    assert counted(event_store, site.id) == (2, 1)
 
 
 def test_version_3_keeps_paths_as_low_cardinality_strings(event_store):
@@ -246,15 +267,15 @@ def test_deleting_a_sites_data_deletes_it_from_the_store(event_store):
     site, other = SiteFactory(), SiteFactory()
     pipeline.process_batch([hit(site, 1, 0, "/"), hit(other, 1, 0, "/")])
     deletion.site_delete_data(site)
-    assert counted(event_store, site.id) == (0, 0, 0)
-    assert counted(event_store, other.id) == (1, 1, 1)
+    assert counted(event_store, site.id) == (0, 0)
+    assert counted(event_store, other.id) == (1, 1)
 
 
 def test_retention_deletes_old_events_and_ended_visits_from_the_store(event_store):
     site = SiteFactory(retention_days=30)
     pipeline.process_batch([hit(site, 1, 0, "/"), hit(site, 2, 40 * 86400, "/new")])
     retention.apply_site_retention(site, now=T0 + timedelta(days=41))
-    assert counted(event_store, site.id) == (1, 1, 1)
+    assert counted(event_store, site.id) == (1, 1)
 
 
 def test_django_migrate_applies_the_store_schema_too(event_store):
