@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -87,8 +90,10 @@ def measure(base: str, token: str, reps: int, page_seconds: float) -> dict[tuple
                 query = f"period=custom&date={dates}" + (f"&filters={filters}" if filters else "")
                 times = samples.setdefault((range_name, label), [])
                 for round_ in range(reps + 1):  # the first load fills the browser's cache
-                    page.goto(f"{base}/share/{token}/?{query}")
+                    page.goto("about:blank")
+                    wait_for_a_free_worker(base, page_seconds)
                     try:
+                        page.goto(f"{base}/share/{token}/?{query}", timeout=page_seconds * 1000)
                         page.wait_for_function("() => window.__filledAt !== undefined", timeout=page_seconds * 1000)
                         filled = float(page.evaluate("() => window.__filledAt"))
                     except PageTimeout:
@@ -98,6 +103,18 @@ def measure(base: str, token: str, reps: int, page_seconds: float) -> dict[tuple
                 print(f"  {range_name:<4} {label:<12} {percentile(times, 0.5):9.0f} ms", flush=True)
         browser.close()
     return samples
+
+
+def wait_for_a_free_worker(base: str, seconds: float) -> None:
+    """Wait (at most `seconds`) until the server answers at once: a page left unfilled leaves its requests
+    running in the workers, which would otherwise be counted in the next load."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 (the server started here)
+            return
+        except OSError:
+            time.sleep(0.5)
 
 
 def serve_and_measure(store_url: str, workers: list[str], token: str, args: argparse.Namespace) -> dict:
@@ -114,7 +131,11 @@ def serve_and_measure(store_url: str, workers: list[str], token: str, args: argp
         return measure(f"http://127.0.0.1:{port}", token, args.reps, args.page_seconds)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # workers still in a request of an unfilled page
+            server.kill()
+            server.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
