@@ -223,7 +223,7 @@ def _next(request: HttpRequest, site: Site) -> dict[str, Any]:
 
 
 def _props(request: HttpRequest, site: Site) -> dict[str, Any]:
-    return {"results": articles.prop_keys(_query(request, site, Kind.AGGREGATE))}
+    return {"results": stats.prop_keys(_query(request, site, Kind.AGGREGATE))}
 
 
 def _named_funnel(request: HttpRequest, site: Site) -> Funnel:

@@ -9,7 +9,7 @@ counts; funnels.run_funnel(query, funnel) counts a funnel's steps.
 
 from stats.funnels import FunnelResult, run_funnel
 from stats.query import DateRange, Filter, Kind, Operator, QueryError, StatsQuery, build_query
-from stats.runner import Result, event_rows, realtime_visitors, run
+from stats.runner import Result, event_rows, prop_keys, realtime_visitors, run
 
 __all__ = [
     "DateRange",
@@ -22,6 +22,7 @@ __all__ = [
     "StatsQuery",
     "build_query",
     "event_rows",
+    "prop_keys",
     "realtime_visitors",
     "run",
     "run_funnel",

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from stats.dimensions import ENGAGEMENT, PAGEVIEW, PROP_KEY
+from stats.dimensions import ENGAGEMENT, PAGEVIEW
 from stats.query import StatsQuery
 from stats.raw import events_in
 from tracker.models import Event
@@ -46,23 +46,3 @@ def next_pages(query: StatsQuery, path: str, *, limit: int = 10) -> list[dict[st
         .order_by("-visitors", "-pageviews", "next_path")[:limit]
     )
     return [{"page": row["next_path"], "visitors": row["visitors"], "pageviews": row["pageviews"]} for row in rows]
-
-
-# Enough recent events to find the keys in use without reading a year of them.
-PROP_KEY_SAMPLE = 10_000
-
-
-def prop_keys(query: StatsQuery) -> list[str]:
-    """Return the custom property keys of the range's events (those passing the filters), most used first.
-
-    Read from the latest PROP_KEY_SAMPLE events that carry properties: it lists keys to break
-    down by, while the breakdowns themselves count every event. Keys a query cannot name
-    (outside dimensions.PROP_KEY) are left out.
-    """
-    carrying = events_in(query, query.dates).exclude(props={}).order_by("-timestamp")
-    counts: dict[str, int] = {}
-    for props in carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]:
-        for key in props or {}:
-            if PROP_KEY.match(key):
-                counts[key] = counts.get(key, 0) + 1
-    return sorted(counts, key=lambda key: (-counts[key], key))

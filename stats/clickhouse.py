@@ -19,7 +19,7 @@ from django.conf import settings
 from sites.models import Goal
 from stats import goals
 from stats.counts import FIELDS, Counts, fields_needed, reads_visits
-from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, prop_key
+from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, PROP_KEY_SAMPLE, prop_key, ranked_prop_keys
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.store.clickhouse import UTC_TIME, ClickHouseStore, json_text
 
@@ -358,6 +358,15 @@ class ClickHouseSource:
             sql.parameters,
         )
         return [int(value) for value in rows[0]]
+
+    def prop_keys(self, query: StatsQuery, dates: DateRange) -> list[str]:
+        sql = Sql(query.site_id)
+        latest = (
+            f"SELECT e.props FROM events AS e WHERE {_where(sql, query, dates)} AND notEmpty(e.props) "  # noqa: S608
+            f"ORDER BY e.timestamp DESC LIMIT {PROP_KEY_SAMPLE}"
+        )
+        keys = f"SELECT key, count() FROM ({latest}) ARRAY JOIN mapKeys(props) AS key GROUP BY key"  # noqa: S608
+        return ranked_prop_keys(dict(self.store.rows(keys, sql.parameters)))
 
     def realtime_visitors(self, site_id: int, now: datetime, minutes: int = 5) -> int:
         sql = Sql(site_id)

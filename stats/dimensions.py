@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,17 @@ WITHIN_PAGES = tuple(d.name for d in DIMENSIONS if d.within_pages)
 VISIT_COLUMNS = tuple(
     dict.fromkeys(d.session_column for d in DIMENSIONS if d.session_column and d.session_column == d.event_column)
 )
+
+
+# Enough recent events to find the custom property keys in use without reading a year of them.
+PROP_KEY_SAMPLE = 10_000
+
+
+def ranked_prop_keys(counts: Mapping[str, int]) -> list[str]:
+    """Custom property keys by how many sampled events carry them, most first; keys a query cannot name
+    (outside PROP_KEY) are left out."""
+    named = [key for key in counts if PROP_KEY.match(key)]
+    return sorted(named, key=lambda key: (-counts[key], key))
 
 
 def prop_key(name: str) -> str | None:

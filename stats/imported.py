@@ -146,3 +146,6 @@ class ImportedSource:
 
     def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
         return self.rest.realtime_visitors(site_id, now, minutes)
+
+    def prop_keys(self, query: StatsQuery, dates: DateRange) -> list[str]:
+        return self.rest.prop_keys(query, dates)

@@ -25,7 +25,17 @@ from django.db.models.functions import Trunc
 from sites.models import Goal
 from stats import goals
 from stats.counts import Counts, reads_visits
-from stats.dimensions import BY_NAME, ENGAGEMENT, GOAL, PAGEVIEW, PROPS_PREFIX, prop_key, prop_text
+from stats.dimensions import (
+    BY_NAME,
+    ENGAGEMENT,
+    GOAL,
+    PAGEVIEW,
+    PROP_KEY_SAMPLE,
+    PROPS_PREFIX,
+    prop_key,
+    prop_text,
+    ranked_prop_keys,
+)
 from stats.goals import path_pattern
 from stats.query import DateRange, Filter, Operator, StatsQuery, seconds_of
 from tracker.models import Event, Session
@@ -279,6 +289,17 @@ def steps_reached(rows: Iterable[Sequence[Any]], steps: int) -> list[int]:
         visitor = completing[0][1]
         best[visitor] = max(best.get(visitor, 0), reached)
     return [sum(1 for most in best.values() if most > n) for n in range(steps)]
+
+
+def prop_keys(query: StatsQuery, dates: DateRange) -> list[str]:
+    """The custom property keys of the latest PROP_KEY_SAMPLE events in the range that carry some and
+    pass the filters, most used first."""
+    carrying = events_in(query, dates).exclude(props={}).order_by("-timestamp")
+    counts: dict[str, int] = {}
+    for props in carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]:
+        for key in props or {}:
+            counts[key] = counts.get(key, 0) + 1
+    return ranked_prop_keys(counts)
 
 
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:

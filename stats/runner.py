@@ -145,6 +145,12 @@ def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
     return sources.configured().realtime_visitors(site_id, now, minutes)
 
 
+def prop_keys(query: StatsQuery) -> list[str]:
+    """Return the custom property keys in use in the query's range and filters, most used first (from a
+    sample of the latest events: keys to break down by; the breakdowns count every event)."""
+    return sources.configured().prop_keys(query, query.dates)
+
+
 def event_rows(query: StatsQuery, fields: Sequence[str]) -> Any:
     """Yield the given columns of the query's events, oldest first (the µAnalytics API lists them)."""
     return raw.event_rows(query, query.dates, fields)

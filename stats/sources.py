@@ -38,6 +38,11 @@ class CountSource(Protocol):
         """The visitors who sent an event in the last few minutes (never from rollups)."""
         ...
 
+    def prop_keys(self, query: StatsQuery, dates: DateRange) -> list[str]:
+        """The custom property keys of the range's latest events that carry some (those passing the
+        filters), most used first: the keys to break down by, while a breakdown counts every event."""
+        ...
+
 
 class RawSource:
     def totals(self, query: StatsQuery, dates: DateRange) -> Counts:
@@ -54,6 +59,9 @@ class RawSource:
 
     def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
         return raw.realtime_visitors(site_id, now, minutes)
+
+    def prop_keys(self, query: StatsQuery, dates: DateRange) -> list[str]:
+        return raw.prop_keys(query, dates)
 
 
 class RolledSource:
@@ -77,6 +85,9 @@ class RolledSource:
 
     def realtime_visitors(self, site_id: int, now: datetime, minutes: int) -> int:
         return self.rest.realtime_visitors(site_id, now, minutes)
+
+    def prop_keys(self, query: StatsQuery, dates: DateRange) -> list[str]:
+        return self.rest.prop_keys(query, dates)
 
 
 RAW: CountSource = RawSource()

@@ -45,8 +45,3 @@ def test_a_reload_of_the_page_is_no_next_read(site):
 
     pipeline.process_batch([hit(site, 5, 0, "/blog/x"), hit(site, 5, 20, "/blog/x"), hit(site, 5, 40, "/about")])
     assert articles.next_pages(query(site), "/blog/x") == [{"page": "/about", "visitors": 2, "pageviews": 2}]
-
-
-def test_prop_keys_list_the_keys_in_use(site):
-    assert articles.prop_keys(query(site)) == ["plan"]
-    assert articles.prop_keys(query(site, "event:page==/about")) == []

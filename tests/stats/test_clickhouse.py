@@ -17,9 +17,10 @@ import stats
 from sites.goals import funnel_create, goal_create
 from stats.clickhouse import ClickHouseSource, path_regex
 from stats.counts import reads_visits
-from stats.query import DateRange, Filter, Operator, StatsQuery
+from stats.query import DateRange, Filter, Operator, StatsQuery, parse_filters
 from stats.sources import RAW, ROLLED, RolledSource, configured
 from tests.factories import SiteFactory
+from tests.known_site import T0, hit
 from tests.stats import answers as report
 from tests.stats.test_rolled import DAYS, METRICS, START, ZONES, answers, hits_of, pageview, queries, visits
 from tracker import pipeline, rollups
@@ -232,3 +233,20 @@ def test_a_range_shorter_than_a_pause_within_a_visit_counts_only_the_visits_with
     for source in (ClickHouseSource(event_store), RAW):
         assert source.totals(query, query.dates).visitors == 0, source
         assert source.by_value(replace(query, breakdown="visit:source"), query.dates) == {}, source
+
+
+def test_prop_keys_from_the_store_are_the_raw_events_keys(event_store):
+    site, one_day = SiteFactory(), DateRange(T0.date(), T0.date(), "UTC")
+    pipeline.process_batch(
+        [
+            hit(site, 1, 0, "/", name="Signup", props={"plan": "pro", "source": "ad"}),
+            hit(site, 2, 60, "/pricing", name="Signup", props={"plan": "free"}),
+            hit(site, 3, 120, "/", name="Click", props={"size": "L", "bad\nkey": 1}),
+            hit(site, 4, 180, "/"),
+        ]
+    )
+    for filters in ("", "event:page==/pricing", "event:name!=Click", "event:page==/nowhere"):
+        query = StatsQuery(site_id=site.id, dates=one_day, filters=parse_filters(filters))
+        assert ClickHouseSource(event_store).prop_keys(query, one_day) == RAW.prop_keys(query, one_day)
+    everything = StatsQuery(site_id=site.id, dates=one_day)
+    assert configured().prop_keys(everything, one_day) == ["plan", "size", "source"]

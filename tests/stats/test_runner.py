@@ -9,6 +9,7 @@ import pytest
 
 import stats
 from stats import DateRange, Kind, StatsQuery, build_query
+from stats.query import parse_filters
 from stats.sources import RAW, ROLLED
 from tests.factories import SiteFactory
 from tests.known_site import T0, hit
@@ -133,3 +134,16 @@ def test_a_breakdown_comes_a_page_at_a_time_and_says_whether_more_follow(site):
     assert ([value for value, _ in last.rows], last.more) == (["/about"], False)
     every = stats.run(replace(query, limit=None))
     assert ([value for value, _ in every.rows], every.more) == (["/blog/x", "/", "/about"], False)
+
+
+def test_prop_keys_list_the_keys_in_use_most_used_first(site):
+    assert stats.prop_keys(StatsQuery(site_id=site.id, dates=DAY)) == ["plan"]
+    assert stats.prop_keys(StatsQuery(site_id=site.id, dates=DAY, filters=parse_filters("event:page==/about"))) == []
+    pipeline.process_batch(
+        [
+            hit(site, 7, 60, "/", name="Click", props={"plan": "pro", "size": "L", "bad\nkey": 1}),
+            hit(site, 8, 60, "/", name="Click", props={"size": "M"}),
+        ]
+    )
+    # "size" and "plan" are on two events each: the tie goes by name; a key no query can name is left out.
+    assert stats.prop_keys(StatsQuery(site_id=site.id, dates=DAY)) == ["plan", "size"]
