@@ -22,6 +22,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (a Host header not in ALLOWED_HOSTS, say)."""
+    if _for_programs(request):
+        return error_response(ApiError("bad_request", "The request is malformed (its Host header, say).", status=400))
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if _for_programs(request):
         return error_response(ApiError("server_error", "Something went wrong on our side; it is logged.", status=500))

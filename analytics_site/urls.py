@@ -18,6 +18,7 @@ from ops import views as ops_views
 api_docs = require_safe(
     csp_update({"style-src": [SELF, UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 )
+handler400 = "analytics_site.error_pages.bad_request"
 handler404 = "analytics_site.error_pages.page_not_found"
 
 

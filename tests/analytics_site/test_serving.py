@@ -100,6 +100,15 @@ def test_a_missing_api_address_is_a_json_error(served):
     assert '"code": "not_found"' in body
 
 
+@pytest.mark.django_db
+def test_a_refused_host_is_a_json_error_on_the_apis_and_a_page_elsewhere(client):
+    api = client.get("/api/v1/stats/aggregate", HTTP_HOST="")
+    assert (api.status_code, api["Content-Type"]) == (400, "application/json")
+    assert api.json()["error"]["code"] == "bad_request"
+    page = client.get("/sites/x.example/", HTTP_HOST="not-allowed.example")
+    assert (page.status_code, page["Content-Type"]) == (400, "text/html; charset=utf-8")
+
+
 def test_the_api_docs_answer_options_with_405(served):
     assert _get(served + "/api/docs/", method="OPTIONS")[0] == 405
 
