@@ -38,6 +38,7 @@ def test_a_new_site_is_added_and_its_first_event_is_noticed(browser: Browser, br
     assert Site.objects.get(domain="new-blog.example").timezone == "Asia/Tokyo"
     expect(page.locator("[data-state=waiting]")).to_be_visible()
     expect(page.locator("#snippet-code")).to_contain_text('data-domain="new-blog.example"')
+    page.wait_for_load_state("load")  # the button's handler comes with the page's scripts
     page.click("button.copy")
     expect(page.locator("button.copy")).to_have_text("Copied")
     assert 'data-domain="new-blog.example"' in page.evaluate("() => navigator.clipboard.readText()")
