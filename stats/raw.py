@@ -8,6 +8,7 @@ even for its later pages).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from functools import reduce
@@ -295,11 +296,8 @@ def prop_keys(query: StatsQuery, dates: DateRange) -> list[str]:
     """The custom property keys of the latest PROP_KEY_SAMPLE events in the range that carry some and
     pass the filters, most used first."""
     carrying = events_in(query, dates).exclude(props={}).order_by("-timestamp")
-    counts: dict[str, int] = {}
-    for props in carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]:
-        for key in props or {}:
-            counts[key] = counts.get(key, 0) + 1
-    return ranked_prop_keys(counts)
+    sample = carrying.values_list("props", flat=True)[:PROP_KEY_SAMPLE]
+    return ranked_prop_keys(Counter(key for props in sample for key in props or {}))
 
 
 def realtime_visitors(site_id: int, now: datetime, minutes: int = 5) -> int:
